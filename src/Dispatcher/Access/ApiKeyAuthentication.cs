@@ -1,0 +1,64 @@
+using System.Security.Claims;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Encodings.Web;
+using Dispatcher.Data;
+using Dispatcher.Hosting;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace Dispatcher.Access;
+
+/// <summary>Authenticates <c>Authorization: Bearer &lt;api key&gt;</c> by the key's hash. Revocation takes effect at
+/// once because every request looks the key up. Challenges and refusals answer with problem details.</summary>
+public sealed class ApiKeyAuthenticationHandler(
+    IOptionsMonitor<AuthenticationSchemeOptions> options,
+    ILoggerFactory logger,
+    UrlEncoder encoder,
+    DispatcherDb db) : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
+{
+    public const string SchemeName = "ApiKey";
+
+    protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
+    {
+        var header = Request.Headers.Authorization.ToString();
+        if (!header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase)) return AuthenticateResult.NoResult();
+
+        var presented = header["Bearer ".Length..].Trim();
+        if (presented.Length is 0 or > 256) return AuthenticateResult.Fail("Malformed API key.");
+
+        var hash = ApiKeyHash.Of(presented);
+        var key = await db.ApiKeys.AsNoTracking()
+            .Where(k => k.KeyHash == hash && k.RevokedAt == null)
+            .Select(k => new { k.Id, k.Name, k.Role, k.Lists })
+            .SingleOrDefaultAsync(Context.RequestAborted);
+        if (key is null) return AuthenticateResult.Fail("Unknown or revoked API key.");
+
+        var identity = new ClaimsIdentity(SchemeName, ClaimTypes.Name, ClaimTypes.Role);
+        identity.AddClaim(new Claim(ClaimTypes.NameIdentifier, $"key:{key.Id}"));
+        identity.AddClaim(new Claim(ClaimTypes.Name, key.Name));
+        identity.AddClaim(new Claim(ClaimTypes.Role, key.Role.ToString()));
+        foreach (var slug in key.Lists) identity.AddClaim(new Claim(Caller.ListClaim, slug));
+        return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName));
+    }
+
+    protected override Task HandleChallengeAsync(AuthenticationProperties properties)
+    {
+        Response.Headers.WWWAuthenticate = "Bearer";
+        return Problems.WriteAsync(Context, StatusCodes.Status401Unauthorized, "Authentication required",
+            "Send an API key as 'Authorization: Bearer <key>'.");
+    }
+
+    protected override Task HandleForbiddenAsync(AuthenticationProperties properties) =>
+        Problems.WriteAsync(Context, StatusCodes.Status403Forbidden, "Forbidden", "This key's role does not allow this action.");
+}
+
+public static class ApiKeyHash
+{
+    /// <summary>Keys carry 256 random bits, so a plain SHA-256 (not a slow password hash) is the right tool.</summary>
+    public static string Of(string key) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key)));
+
+    /// <summary>A new key: a recognisable prefix and 256 random bits.</summary>
+    public static string NewKey() => "dsp_" + System.Buffers.Text.Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(32));
+}

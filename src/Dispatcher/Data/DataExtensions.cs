@@ -1,0 +1,74 @@
+using Dispatcher.Hosting;
+using Microsoft.Data.Sqlite;
+using Microsoft.EntityFrameworkCore;
+
+namespace Dispatcher.Data;
+
+public static class DataExtensions
+{
+    public const string DefaultSqlite = "Data Source=data/dispatcher.db";
+
+    /// <summary>Registers <see cref="DispatcherDb"/> on SQLite (default) or PostgreSQL (Dispatcher:Database=Postgres).</summary>
+    public static WebApplicationBuilder AddDispatcherData(this WebApplicationBuilder builder)
+    {
+        var database = builder.Configuration.GetValue($"{DispatcherOptions.Section}:Database", DatabaseKind.Sqlite);
+        var connectionString = builder.Configuration.GetConnectionString("Dispatcher");
+
+        if (database == DatabaseKind.Postgres)
+        {
+            if (string.IsNullOrWhiteSpace(connectionString))
+                throw new InvalidOperationException("ConnectionStrings:Dispatcher must name a PostgreSQL database when Dispatcher:Database=Postgres.");
+            builder.Services.AddDbContext<DispatcherDb, PostgresDispatcherDb>(o => o
+                .UseNpgsql(connectionString, npgsql => npgsql.EnableRetryOnFailure(3))
+                .UseSnakeCaseNamingConvention());
+        }
+        else
+        {
+            var sqlite = ResolveSqlite(connectionString ?? DefaultSqlite);
+            builder.Services.AddDbContext<DispatcherDb, SqliteDispatcherDb>(o => o
+                .UseSqlite(sqlite)
+                .UseSnakeCaseNamingConvention());
+        }
+
+        builder.Services.AddScoped<SigningKeyStore>();
+        return builder;
+    }
+
+    /// <summary>Makes a relative SQLite file path absolute (working directory first) and creates its folder.</summary>
+    public static string ResolveSqlite(string connectionString)
+    {
+        var csb = new SqliteConnectionStringBuilder(connectionString);
+        if (csb.DataSource is { Length: > 0 } file && file != ":memory:" && csb.Mode != SqliteOpenMode.Memory)
+            csb.DataSource = ContentPaths.ResolveWritable(file);
+        return csb.ToString();
+    }
+
+    /// <summary>Applies migrations (waiting for a database that is still starting) and sets SQLite's journal mode.</summary>
+    public static async Task MigrateDatabaseAsync(this IServiceProvider services, CancellationToken cancellationToken)
+    {
+        await using var scope = services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<DispatcherDb>();
+        var logger = scope.ServiceProvider.GetRequiredService<ILogger<DispatcherDb>>();
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (true)
+        {
+            try
+            {
+                if (!db.IsPostgres)
+                    // WAL lets readers (the API) work while a worker writes; it is a property of the file, set once.
+                    await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;", cancellationToken);
+                await db.Database.MigrateAsync(cancellationToken);
+                return;
+            }
+            catch (Exception e) when (DateTime.UtcNow < deadline && IsTransient(e))
+            {
+                logger.LogWarning("Database not reachable yet ({Message}); retrying", e.Message);
+                await Task.Delay(TimeSpan.FromSeconds(2), cancellationToken);
+            }
+        }
+    }
+
+    private static bool IsTransient(Exception e) =>
+        e is Npgsql.NpgsqlException { IsTransient: true } || e.InnerException is Npgsql.NpgsqlException { IsTransient: true }
+        || e is System.Net.Sockets.SocketException || e.InnerException is System.Net.Sockets.SocketException;
+}

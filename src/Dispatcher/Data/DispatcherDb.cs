@@ -1,0 +1,112 @@
+using Dispatcher.Access;
+using Dispatcher.Audit;
+using Dispatcher.Dispatching;
+using Dispatcher.Lists;
+using Dispatcher.Statements;
+using Dispatcher.Subscribers;
+using Microsoft.EntityFrameworkCore;
+
+namespace Dispatcher.Data;
+
+/// <summary>The source of truth. One model, two providers (SQLite for the embedded default, PostgreSQL to scale out),
+/// each with its own migrations: see <see cref="SqliteDispatcherDb"/> and <see cref="PostgresDispatcherDb"/>.</summary>
+public abstract class DispatcherDb(DbContextOptions options) : DbContext(options)
+{
+    public DbSet<MailingList> Lists => Set<MailingList>();
+    public DbSet<Subscriber> Subscribers => Set<Subscriber>();
+    public DbSet<Subscription> Subscriptions => Set<Subscription>();
+    public DbSet<Statement> Statements => Set<Statement>();
+    public DbSet<StatementList> StatementLists => Set<StatementList>();
+    public DbSet<Dispatch> Dispatches => Set<Dispatch>();
+    public DbSet<Delivery> Deliveries => Set<Delivery>();
+    public DbSet<ApiKey> ApiKeys => Set<ApiKey>();
+    public DbSet<AuditEntry> Audit => Set<AuditEntry>();
+    public DbSet<Setting> Settings => Set<Setting>();
+
+    /// <summary>True on PostgreSQL, where claims can use FOR UPDATE SKIP LOCKED.</summary>
+    public abstract bool IsPostgres { get; }
+
+    protected override void OnModelCreating(ModelBuilder model)
+    {
+        model.Entity<MailingList>(e =>
+        {
+            e.ToTable("lists");
+            e.HasIndex(l => l.Slug).IsUnique();
+            e.Property(l => l.Slug).HasMaxLength(64);
+            e.Property(l => l.Name).HasMaxLength(200);
+            e.Property(l => l.Description).HasMaxLength(2000);
+        });
+
+        model.Entity<Subscriber>(e =>
+        {
+            e.HasIndex(s => s.Email).IsUnique();
+            e.Property(s => s.Email).HasMaxLength(320);
+            e.Property(s => s.Name).HasMaxLength(200);
+            e.HasMany(s => s.Subscriptions).WithOne(s => s.Subscriber).HasForeignKey(s => s.SubscriberId).OnDelete(DeleteBehavior.Cascade);
+        });
+
+        model.Entity<Subscription>(e =>
+        {
+            e.HasKey(s => new { s.SubscriberId, s.ListId });
+            // The planner's fan-out query: confirmed people of a list with a cadence.
+            e.HasIndex(s => new { s.ListId, s.Status, s.Cadence });
+            e.HasOne(s => s.List).WithMany().HasForeignKey(s => s.ListId).OnDelete(DeleteBehavior.Cascade);
+        });
+
+        model.Entity<Statement>(e =>
+        {
+            e.HasIndex(s => s.ExternalId).IsUnique();
+            e.HasIndex(s => s.PublishedAt);
+            e.Property(s => s.ExternalId).HasMaxLength(500);
+            e.Property(s => s.Title).HasMaxLength(500);
+            e.Property(s => s.Author).HasMaxLength(200);
+            e.Property(s => s.Url).HasMaxLength(2000);
+            e.HasMany(s => s.Lists).WithOne().HasForeignKey(l => l.StatementId).OnDelete(DeleteBehavior.Cascade);
+        });
+
+        model.Entity<StatementList>(e =>
+        {
+            e.HasKey(s => new { s.StatementId, s.ListId });
+            e.HasIndex(s => s.ListId);
+            e.HasOne<MailingList>().WithMany().HasForeignKey(s => s.ListId).OnDelete(DeleteBehavior.Cascade);
+        });
+
+        model.Entity<Dispatch>(e =>
+        {
+            e.HasIndex(d => new { d.Status, d.Kind });
+            e.HasIndex(d => d.StatementId);
+            e.HasOne<Statement>().WithMany().HasForeignKey(d => d.StatementId).OnDelete(DeleteBehavior.SetNull);
+        });
+
+        model.Entity<Delivery>(e =>
+        {
+            // One row per person per dispatch: the planner's dedupe is enforced here too.
+            e.HasIndex(d => new { d.DispatchId, d.SubscriberId }).IsUnique();
+            e.HasIndex(d => new { d.DispatchId, d.Status });
+            e.HasIndex(d => d.SubscriberId);
+            // The sweeper's two scans stay small: only leased rows and only rows waiting for a retry.
+            e.HasIndex(d => d.LeaseUntil).HasFilter("status = 1").HasDatabaseName("ix_deliveries_leased");
+            e.HasIndex(d => d.RetryAt).HasFilter("retry_at IS NOT NULL").HasDatabaseName("ix_deliveries_retry");
+            e.Property(d => d.ClaimId).IsConcurrencyToken();
+            e.Property(d => d.RelayResponse).HasMaxLength(1000);
+            e.HasOne<Dispatch>().WithMany().HasForeignKey(d => d.DispatchId).OnDelete(DeleteBehavior.Cascade);
+            e.HasOne<Subscriber>().WithMany().HasForeignKey(d => d.SubscriberId).OnDelete(DeleteBehavior.SetNull);
+        });
+
+        model.Entity<ApiKey>(e =>
+        {
+            e.HasIndex(k => k.KeyHash).IsUnique();
+            e.Property(k => k.Name).HasMaxLength(200);
+        });
+
+        model.Entity<AuditEntry>(e =>
+        {
+            e.ToTable("audit");
+            e.Property(a => a.Actor).HasMaxLength(400);
+            e.Property(a => a.Action).HasMaxLength(100);
+            e.Property(a => a.Target).HasMaxLength(400);
+        });
+
+        model.Entity<Setting>(e => e.HasKey(s => s.Key));
+    }
+}

@@ -1,0 +1,20 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
+
+namespace Dispatcher.Data;
+
+public sealed class SqliteDispatcherDb(DbContextOptions<SqliteDispatcherDb> options) : DispatcherDb(options)
+{
+    public override bool IsPostgres => false;
+
+    protected override void ConfigureConventions(ModelConfigurationBuilder conventions)
+    {
+        // SQLite keeps no time zone: every timestamp we write is UTC, so read it back as UTC.
+        conventions.Properties<DateTime>().HaveConversion<UtcConverter>();
+        conventions.Properties<DateTime?>().HaveConversion<UtcConverter>();
+    }
+
+    private sealed class UtcConverter() : ValueConverter<DateTime, DateTime>(
+        v => v.Kind == DateTimeKind.Utc ? v : v.ToUniversalTime(),
+        v => DateTime.SpecifyKind(v, DateTimeKind.Utc));
+}

@@ -1,0 +1,98 @@
+using Dispatcher.Data;
+using Dispatcher.Mail;
+using Microsoft.EntityFrameworkCore;
+using MimeKit;
+
+namespace Dispatcher.Dispatching;
+
+/// <summary>Sends one SendBatch: claims its deliveries, fills in the dispatch's compiled template per person, sends each
+/// through a pooled SMTP connection of the batch's lane and records every outcome. On shutdown it records what was
+/// sent and gives back what was not, so nothing is lost and nothing but the message in flight can repeat.</summary>
+public sealed class BatchSender(
+    DispatcherDb db,
+    DeliveryLedger ledger,
+    DispatchContentCache contents,
+    SmtpConnectionPool pool,
+    MessageFactory messages,
+    ILogger<BatchSender> logger)
+{
+    public async Task SendAsync(ISendBatch batch, Lane lane, CancellationToken cancellationToken)
+    {
+        var dispatch = await db.Dispatches.AsNoTracking().SingleOrDefaultAsync(d => d.Id == batch.DispatchId, cancellationToken);
+        if (dispatch is not { Status: DispatchStatus.Sending }) return; // paused, cancelled or done: resume re-drives from the rows
+
+        await ledger.TouchAsync(dispatch.Id, cancellationToken);
+        var claim = await ledger.ClaimAsync(batch, cancellationToken);
+        if (claim.Rows.Count == 0) return;
+
+        var outcomes = new List<DeliveryOutcome>(claim.Rows.Count);
+        try
+        {
+            var content = await contents.GetAsync(dispatch, cancellationToken);
+            await SendClaimedAsync(dispatch, claim, content, lane, outcomes, cancellationToken);
+        }
+        finally
+        {
+            // Whatever happened (shutdown, a bug), keep what we know and give back the rest.
+            var done = outcomes.Select(o => o.DeliveryId).ToHashSet();
+            await ledger.RecordAsync(claim, outcomes, CancellationToken.None);
+            await ledger.ReleaseAsync(claim, claim.Rows.Select(r => r.DeliveryId).Where(id => !done.Contains(id)), CancellationToken.None);
+        }
+
+        if (await ledger.CompleteIfDoneAsync(dispatch.Id, cancellationToken))
+            logger.LogInformation("Dispatch {DispatchId} ({Kind}) completed", dispatch.Id, dispatch.Kind);
+    }
+
+    private async Task SendClaimedAsync(Dispatch dispatch, Claim claim, IPreparedContent content, Lane lane,
+        List<DeliveryOutcome> outcomes, CancellationToken cancellationToken)
+    {
+        SmtpConnection? connection = null;
+        SendOutcome? relayDown = null;
+        try
+        {
+            foreach (var row in claim.Rows)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                if (row.Email is null || !content.StillWanted(row))
+                {
+                    outcomes.Add(new DeliveryOutcome(row.DeliveryId, row.SubscriberId, DeliveryStatus.Skipped,
+                        row.Email is null ? "erased before their turn" : "left before their turn"));
+                    continue;
+                }
+
+                // Once the relay is unreachable, the rest of the batch waits for the retry instead of each timing out.
+                var sent = relayDown ?? await SendOneAsync(row);
+                if (sent.RelayUnavailable) relayDown = sent;
+                outcomes.Add(ToOutcome(row, sent, dispatch));
+            }
+        }
+        finally
+        {
+            if (connection is not null) await connection.DisposeAsync();
+        }
+
+        async Task<SendOutcome> SendOneAsync(DeliveryRecipient row)
+        {
+            try
+            {
+                connection ??= await pool.RentAsync(lane, cancellationToken);
+            }
+            catch (RelayUnavailableException e)
+            {
+                return SendOutcome.Unavailable(e.Message);
+            }
+            var message = messages.Create(content.MessageFor(row));
+            return await connection.SendAsync(message, messages.EnvelopeSender, new MailboxAddress(string.Empty, row.Email!), cancellationToken);
+        }
+    }
+
+    private DeliveryOutcome ToOutcome(DeliveryRecipient row, SendOutcome sent, Dispatch dispatch) => sent.Result switch
+    {
+        SendResult.Accepted => new(row.DeliveryId, row.SubscriberId, DeliveryStatus.Sent, sent.Response),
+        SendResult.Bounced => new(row.DeliveryId, row.SubscriberId, DeliveryStatus.Bounced, sent.Response),
+        SendResult.Failed => new(row.DeliveryId, row.SubscriberId, DeliveryStatus.Failed, sent.Response),
+        _ => ledger.RetryAtFor(row.Attempts, dispatch.StartedAt) is { } retryAt
+            ? new(row.DeliveryId, row.SubscriberId, DeliveryStatus.Pending, sent.Response, retryAt)
+            : new(row.DeliveryId, row.SubscriberId, DeliveryStatus.Failed, $"gave up after {row.Attempts} attempts: {sent.Response}"),
+    };
+}

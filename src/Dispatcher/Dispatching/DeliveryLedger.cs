@@ -1,0 +1,153 @@
+using Dispatcher.Data;
+using Dispatcher.Subscribers;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace Dispatcher.Dispatching;
+
+/// <summary>A claimed delivery with what sending it needs. Email is null when the person was erased.</summary>
+public sealed record DeliveryRecipient(
+    long DeliveryId, long? SubscriberId, int ListId, int Attempts,
+    string? Email, string? Name, SubscriptionStatus? Status, Cadence? Cadence, bool? Alerts);
+
+/// <summary>Deliveries this worker holds a lease on.</summary>
+public sealed record Claim(Guid Id, long DispatchId, IReadOnlyList<DeliveryRecipient> Rows);
+
+/// <summary>The final or temporary state of one delivery after an attempt.</summary>
+public readonly record struct DeliveryOutcome(long DeliveryId, long? SubscriberId, DeliveryStatus Status, string? Response, DateTime? RetryAt = null);
+
+/// <summary>Reads and writes Delivery rows: claim with a lease, record outcomes, release what was not tried, complete the dispatch.
+/// Every write after a claim is guarded by the claim id, so a worker whose lease ran out cannot overwrite a newer claim.</summary>
+public sealed class DeliveryLedger(DispatcherDb db, TimeProvider clock, IOptions<DispatchingOptions> options, ILogger<DeliveryLedger> logger)
+{
+    private DateTime Now => clock.GetUtcNow().UtcDateTime;
+
+    /// <summary>Leases the claimable deliveries of the batch's range. A second message for the same range claims nothing,
+    /// because the UPDATE only takes rows that are still pending (PostgreSQL re-checks the row after a concurrent update).</summary>
+    public async Task<Claim> ClaimAsync(ISendBatch batch, CancellationToken cancellationToken)
+    {
+        var claimId = Guid.NewGuid();
+        var now = Now;
+        var leaseUntil = now + options.Value.LeaseDuration;
+        var claimed = await db.Deliveries
+            .Where(d => d.DispatchId == batch.DispatchId && d.Id >= batch.FirstDeliveryId && d.Id <= batch.LastDeliveryId
+                        && d.Status == DeliveryStatus.Pending && (d.RetryAt == null || d.RetryAt <= now))
+            .ExecuteUpdateAsync(s => s
+                .SetProperty(d => d.Status, DeliveryStatus.Sending)
+                .SetProperty(d => d.ClaimId, claimId)
+                .SetProperty(d => d.LeaseUntil, leaseUntil)
+                .SetProperty(d => d.RetryAt, (DateTime?)null)
+                .SetProperty(d => d.Attempts, d => d.Attempts + 1), cancellationToken);
+        if (claimed == 0) return new Claim(claimId, batch.DispatchId, []);
+
+        var rows = await (
+            from d in db.Deliveries
+            where d.DispatchId == batch.DispatchId && d.Id >= batch.FirstDeliveryId && d.Id <= batch.LastDeliveryId && d.ClaimId == claimId
+            join s in db.Subscribers on d.SubscriberId equals s.Id into people
+            from s in people.DefaultIfEmpty()
+            join sub in db.Subscriptions on new { S = d.SubscriberId ?? 0, L = d.ListId } equals new { S = sub.SubscriberId, L = sub.ListId } into subscriptions
+            from sub in subscriptions.DefaultIfEmpty()
+            orderby d.Id
+            select new DeliveryRecipient(
+                d.Id, d.SubscriberId, d.ListId, d.Attempts,
+                s == null ? null : s.Email, s == null ? null : s.Name,
+                sub == null ? null : sub.Status, sub == null ? null : sub.Cadence, sub == null ? null : sub.Alerts))
+            .AsNoTracking()
+            .ToListAsync(cancellationToken);
+        return new Claim(claimId, batch.DispatchId, rows);
+    }
+
+    /// <summary>Writes every outcome in one round trip. Rows whose lease was taken over meanwhile are left to their new owner.</summary>
+    public async Task RecordAsync(Claim claim, IReadOnlyCollection<DeliveryOutcome> outcomes, CancellationToken cancellationToken)
+    {
+        if (outcomes.Count == 0) return;
+        var now = Now;
+        db.ChangeTracker.Clear();
+        foreach (var outcome in outcomes)
+        {
+            var row = new Delivery { Id = outcome.DeliveryId, ClaimId = claim.Id };
+            db.Deliveries.Attach(row);
+            row.Status = outcome.Status;
+            row.ClaimId = null;
+            row.LeaseUntil = null;
+            row.RetryAt = outcome.RetryAt;
+            row.RelayResponse = outcome.Response;
+            if (outcome.Status == DeliveryStatus.Sent) row.SentAt = now;
+        }
+
+        var bounced = outcomes.Where(o => o.Status == DeliveryStatus.Bounced && o.SubscriberId is not null).Select(o => o.SubscriberId!.Value).ToList();
+        try
+        {
+            await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+            await db.SaveChangesAsync(cancellationToken);
+            if (bounced.Count > 0) await MarkBouncedAsync(bounced, cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+        }
+        catch (DbUpdateConcurrencyException)
+        {
+            // Our lease ran out on some rows and another worker claimed them: record the rest one by one.
+            logger.LogWarning("Lease lost on part of a batch of dispatch {DispatchId}; recording row by row", claim.DispatchId);
+            db.ChangeTracker.Clear();
+            foreach (var outcome in outcomes)
+                await db.Deliveries.Where(d => d.Id == outcome.DeliveryId && d.ClaimId == claim.Id)
+                    .ExecuteUpdateAsync(s => s
+                        .SetProperty(d => d.Status, outcome.Status)
+                        .SetProperty(d => d.ClaimId, (Guid?)null)
+                        .SetProperty(d => d.LeaseUntil, (DateTime?)null)
+                        .SetProperty(d => d.RetryAt, outcome.RetryAt)
+                        .SetProperty(d => d.RelayResponse, outcome.Response)
+                        .SetProperty(d => d.SentAt, d => outcome.Status == DeliveryStatus.Sent ? now : d.SentAt), cancellationToken);
+            if (bounced.Count > 0) await MarkBouncedAsync(bounced, cancellationToken);
+        }
+        finally
+        {
+            db.ChangeTracker.Clear();
+        }
+    }
+
+    /// <summary>Gives back claimed rows that were not tried (shutdown, pause): they go out later without counting an attempt.</summary>
+    public Task ReleaseAsync(Claim claim, IEnumerable<long> deliveryIds, CancellationToken cancellationToken)
+    {
+        var ids = deliveryIds.ToList();
+        if (ids.Count == 0) return Task.CompletedTask;
+        return db.Deliveries.Where(d => ids.Contains(d.Id) && d.ClaimId == claim.Id)
+            .ExecuteUpdateAsync(s => s
+                .SetProperty(d => d.Status, DeliveryStatus.Pending)
+                .SetProperty(d => d.ClaimId, (Guid?)null)
+                .SetProperty(d => d.LeaseUntil, (DateTime?)null)
+                .SetProperty(d => d.Attempts, d => d.Attempts - 1), cancellationToken);
+    }
+
+    /// <summary>A relay that says the mailbox does not exist: never mail that address again, on any list.</summary>
+    private Task MarkBouncedAsync(List<long> subscriberIds, CancellationToken cancellationToken) =>
+        db.Subscriptions
+            .Where(s => subscriberIds.Contains(s.SubscriberId) && (s.Status == SubscriptionStatus.Confirmed || s.Status == SubscriptionStatus.Unconfirmed))
+            .ExecuteUpdateAsync(s => s.SetProperty(x => x.Status, SubscriptionStatus.Bounced).SetProperty(x => x.UpdatedAt, Now), cancellationToken);
+
+    /// <summary>Notes that a worker picked up work of this dispatch, so the sweeper does not think it stalled.</summary>
+    public Task TouchAsync(long dispatchId, CancellationToken cancellationToken)
+    {
+        var now = Now;
+        return db.Dispatches.Where(d => d.Id == dispatchId).ExecuteUpdateAsync(s => s.SetProperty(d => d.LastActivityAt, now), cancellationToken);
+    }
+
+    /// <summary>Marks the dispatch completed once no delivery is pending or in flight.</summary>
+    public async Task<bool> CompleteIfDoneAsync(long dispatchId, CancellationToken cancellationToken)
+    {
+        if (await db.Deliveries.AnyAsync(d => d.DispatchId == dispatchId && d.Status < DeliveryStatus.Sent, cancellationToken)) return false;
+        var now = Now;
+        return await db.Dispatches.Where(d => d.Id == dispatchId && d.Status == DispatchStatus.Sending)
+            .ExecuteUpdateAsync(s => s.SetProperty(d => d.Status, DispatchStatus.Completed).SetProperty(d => d.FinishedAt, now), cancellationToken) > 0;
+    }
+
+    /// <summary>When a temporarily failed delivery may be tried again: exponential back-off with jitter.</summary>
+    public DateTime? RetryAtFor(int attempts, DateTime? dispatchStartedAt)
+    {
+        var o = options.Value;
+        var now = Now;
+        if (attempts >= o.MaxAttempts || (dispatchStartedAt is { } started && now - started > o.RetryFor)) return null;
+        var delay = o.RetryBaseDelay * Math.Pow(2, Math.Max(0, attempts - 1));
+        if (delay > o.RetryMaxDelay) delay = o.RetryMaxDelay;
+        return now + delay * (0.8 + Random.Shared.NextDouble() * 0.4);
+    }
+}

@@ -1,0 +1,54 @@
+using Dispatcher.Data;
+using Microsoft.EntityFrameworkCore;
+
+namespace Dispatcher.Dispatching;
+
+/// <summary>Creates a dispatch's Delivery rows — one per person, however many of the target lists they are on — in one
+/// set-based INSERT … SELECT, then publishes the send work. Planning happens once: the first planner to stamp
+/// PlannedAt wins, in the same transaction as the rows, so a repeated message or the sweeper cannot plan it twice.</summary>
+public sealed class DispatchPlanner(
+    DispatcherDb db,
+    IEnumerable<IDeliveryPlan> plans,
+    BatchPublisher batches,
+    TimeProvider clock,
+    ILogger<DispatchPlanner> logger)
+{
+    public async Task PlanAsync(long dispatchId, CancellationToken cancellationToken)
+    {
+        var now = clock.GetUtcNow().UtcDateTime;
+        Dispatch? dispatch;
+        int total;
+
+        await using (var transaction = await db.Database.BeginTransactionAsync(cancellationToken))
+        {
+            var stamped = await db.Dispatches
+                .Where(d => d.Id == dispatchId && d.PlannedAt == null && d.Status == DispatchStatus.Queued)
+                .ExecuteUpdateAsync(s => s.SetProperty(d => d.PlannedAt, now), cancellationToken);
+            if (stamped == 0) return; // planned already, cancelled, or unknown
+
+            dispatch = await db.Dispatches.SingleAsync(d => d.Id == dispatchId, cancellationToken);
+            var plan = plans.SingleOrDefault(p => p.Kind == dispatch.Kind)
+                       ?? throw new InvalidOperationException($"No delivery plan for {dispatch.Kind} dispatches.");
+            total = await plan.InsertDeliveriesAsync(db, dispatch, cancellationToken);
+
+            dispatch.Total = total;
+            dispatch.StartedAt = now;
+            dispatch.LastActivityAt = now;
+            dispatch.Status = total == 0 ? DispatchStatus.Completed : DispatchStatus.Sending;
+            if (total == 0) dispatch.FinishedAt = now;
+            await db.SaveChangesAsync(cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+        }
+
+        logger.LogInformation("Dispatch {DispatchId} ({Kind}) planned for {Total} people", dispatchId, dispatch.Kind, total);
+        if (total > 0) await batches.PublishPendingAsync(dispatchId, dispatch.Lane, cancellationToken);
+    }
+}
+
+/// <summary>Who a kind of dispatch goes to, as one INSERT … SELECT into deliveries. Returns the number of rows.</summary>
+public interface IDeliveryPlan
+{
+    DispatchKind Kind { get; }
+
+    Task<int> InsertDeliveriesAsync(DispatcherDb db, Dispatch dispatch, CancellationToken cancellationToken);
+}

@@ -1,0 +1,113 @@
+using Dispatcher.Data;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace Dispatcher.Dispatching;
+
+/// <summary>One pass of the sweeper. The database says what is owed; this makes sure the bus carries it:
+/// dispatches nobody planned, leases of workers that died, retries that are due, and dispatches whose messages the bus lost.</summary>
+public sealed class DispatchSweep(
+    DispatcherDb db,
+    DispatchPlanner planner,
+    BatchPublisher batches,
+    DeliveryLedger ledger,
+    TimeProvider clock,
+    IOptions<DispatchingOptions> options,
+    ILogger<DispatchSweep> logger)
+{
+    private const int MaxRowsPerPass = 20_000;
+
+    /// <param name="redriveEverything">At start with the in-memory bus, whose queues died with the last process.</param>
+    public async Task RunAsync(bool redriveEverything, CancellationToken cancellationToken)
+    {
+        await PlanForgottenAsync(cancellationToken);
+        await ReleaseExpiredLeasesAsync(cancellationToken);
+        await RequeueDueRetriesAsync(cancellationToken);
+        await RedriveStalledAsync(redriveEverything, cancellationToken);
+    }
+
+    /// <summary>Dispatches the API queued but no planner took (the broker was down when the statement came in).</summary>
+    private async Task PlanForgottenAsync(CancellationToken cancellationToken)
+    {
+        var before = clock.GetUtcNow().UtcDateTime - options.Value.PlanGrace;
+        var forgotten = await db.Dispatches.AsNoTracking()
+            .Where(d => d.Status == DispatchStatus.Queued && d.PlannedAt == null && d.CreatedAt < before)
+            .OrderBy(d => d.Id).Select(d => d.Id).Take(20).ToListAsync(cancellationToken);
+        foreach (var id in forgotten)
+        {
+            logger.LogWarning("Dispatch {DispatchId} was not planned within {Grace}; planning it now", id, options.Value.PlanGrace);
+            await planner.PlanAsync(id, cancellationToken);
+        }
+    }
+
+    /// <summary>Deliveries claimed by a worker that died (or stalled) past its lease go back to pending and are re-published.</summary>
+    private async Task ReleaseExpiredLeasesAsync(CancellationToken cancellationToken)
+    {
+        var now = clock.GetUtcNow().UtcDateTime;
+        var expired = await db.Deliveries.AsNoTracking()
+            .Where(d => d.Status == DeliveryStatus.Sending && d.LeaseUntil < now)
+            .OrderBy(d => d.Id).Select(d => new { d.Id, d.DispatchId }).Take(MaxRowsPerPass).ToListAsync(cancellationToken);
+        if (expired.Count == 0) return;
+
+        foreach (var chunk in expired.Select(e => e.Id).Chunk(500))
+            await db.Deliveries.Where(d => chunk.Contains(d.Id) && d.Status == DeliveryStatus.Sending && d.LeaseUntil < now)
+                .ExecuteUpdateAsync(s => s
+                    .SetProperty(d => d.Status, DeliveryStatus.Pending)
+                    .SetProperty(d => d.ClaimId, (Guid?)null)
+                    .SetProperty(d => d.LeaseUntil, (DateTime?)null), cancellationToken);
+        logger.LogWarning("Released {Count} deliveries whose lease expired", expired.Count);
+        await PublishAsync(expired.Select(e => (e.DispatchId, e.Id)), cancellationToken);
+    }
+
+    /// <summary>Deliveries whose back-off is over are queued again.</summary>
+    private async Task RequeueDueRetriesAsync(CancellationToken cancellationToken)
+    {
+        var now = clock.GetUtcNow().UtcDateTime;
+        var due = await db.Deliveries.AsNoTracking()
+            .Where(d => d.Status == DeliveryStatus.Pending && d.RetryAt != null && d.RetryAt <= now
+                        && db.Dispatches.Any(x => x.Id == d.DispatchId && x.Status == DispatchStatus.Sending))
+            .OrderBy(d => d.Id).Select(d => new { d.Id, d.DispatchId }).Take(MaxRowsPerPass).ToListAsync(cancellationToken);
+        if (due.Count == 0) return;
+
+        foreach (var chunk in due.Select(e => e.Id).Chunk(500))
+            await db.Deliveries.Where(d => chunk.Contains(d.Id) && d.Status == DeliveryStatus.Pending)
+                .ExecuteUpdateAsync(s => s.SetProperty(d => d.RetryAt, (DateTime?)null), cancellationToken);
+        logger.LogInformation("Retrying {Count} deliveries", due.Count);
+        await PublishAsync(due.Select(e => (e.DispatchId, e.Id)), cancellationToken);
+    }
+
+    /// <summary>A sending dispatch with pending rows that no worker touched for StallAfter, in a lane where nothing else
+    /// is moving either, lost its messages (a purged queue, an in-memory bus that restarted): publish its rows again.</summary>
+    private async Task RedriveStalledAsync(bool redriveEverything, CancellationToken cancellationToken)
+    {
+        var now = clock.GetUtcNow().UtcDateTime;
+        var quietSince = now - options.Value.StallAfter;
+        var sending = await db.Dispatches.AsNoTracking()
+            .Where(d => d.Status == DispatchStatus.Sending)
+            .Select(d => new { d.Id, d.Lane, d.LastActivityAt }).ToListAsync(cancellationToken);
+        var busyLanes = sending.Where(d => d.LastActivityAt >= quietSince).Select(d => d.Lane).ToHashSet();
+        var stalled = redriveEverything
+            ? sending
+            : sending.Where(d => (d.LastActivityAt ?? DateTime.MinValue) < quietSince && !busyLanes.Contains(d.Lane)).ToList();
+
+        foreach (var dispatch in stalled)
+        {
+            await db.Dispatches.Where(d => d.Id == dispatch.Id).ExecuteUpdateAsync(s => s.SetProperty(d => d.LastActivityAt, now), cancellationToken);
+            var published = await batches.PublishPendingAsync(dispatch.Id, dispatch.Lane, cancellationToken);
+            if (published > 0)
+                logger.LogWarning("Re-drove dispatch {DispatchId} from the database: {Batches} batches", dispatch.Id, published);
+            else
+                // Nothing pending now: it may be finished (a crash between the last send and completing it).
+                await ledger.CompleteIfDoneAsync(dispatch.Id, cancellationToken);
+        }
+    }
+
+    private async Task PublishAsync(IEnumerable<(long DispatchId, long DeliveryId)> rows, CancellationToken cancellationToken)
+    {
+        foreach (var group in rows.GroupBy(r => r.DispatchId))
+        {
+            var lane = await db.Dispatches.Where(d => d.Id == group.Key).Select(d => d.Lane).SingleAsync(cancellationToken);
+            await batches.PublishAsync(group.Key, lane, group.Select(r => r.DeliveryId).Order().ToAsyncEnumerable(), cancellationToken);
+        }
+    }
+}

@@ -1,0 +1,65 @@
+using Dispatcher.Hosting;
+using Dispatcher.Statements;
+using MassTransit;
+using Microsoft.Extensions.Options;
+
+namespace Dispatcher.Dispatching;
+
+public static class DispatchingExtensions
+{
+    /// <summary>The dispatch pipeline and the bus: MassTransit in memory (default) or on RabbitMQ with durable quorum
+    /// queues. Web processes only publish; Worker processes also consume and sweep.</summary>
+    public static WebApplicationBuilder AddDispatching(this WebApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        var role = builder.Configuration.GetValue($"{DispatcherOptions.Section}:Role", HostRole.All);
+        var bus = builder.Configuration.GetValue($"{DispatcherOptions.Section}:Bus", BusKind.InMemory);
+        var runsWorker = role is HostRole.All or HostRole.Worker;
+
+        services.AddOptions<DispatchingOptions>().BindConfiguration(DispatchingOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddScoped<DeliveryLedger>();
+        services.AddScoped<BatchPublisher>();
+        services.AddScoped<DispatchPlanner>();
+        services.AddScoped<BatchSender>();
+        services.AddScoped<DispatchContentCache>();
+        services.AddScoped<DispatchSweep>();
+        services.AddScoped<IDeliveryPlan, StatementDeliveryPlan>();
+        services.AddScoped<IDispatchContent, StatementContent>();
+        if (runsWorker) services.AddHostedService<DispatchSweeper>();
+
+        services.AddMassTransit(x =>
+        {
+            x.SetKebabCaseEndpointNameFormatter();
+            x.ConfigureHealthCheckOptions(o => o.Name = "bus");
+            if (runsWorker) x.AddConsumers(typeof(DispatchingExtensions).Assembly);
+
+            // Every consumer queue is a durable quorum queue: replicated, and it survives a broker restart.
+            x.AddConfigureEndpointsCallback((_, _, endpoint) =>
+            {
+                if (endpoint is IRabbitMqReceiveEndpointConfigurator rabbit) rabbit.SetQuorumQueue();
+            });
+
+            if (bus == BusKind.RabbitMq)
+                x.UsingRabbitMq((context, cfg) =>
+                {
+                    var rabbit = context.GetRequiredService<IOptions<RabbitMqOptions>>().Value;
+                    cfg.Host(rabbit.Host, (ushort)rabbit.Port, rabbit.VirtualHost, h =>
+                    {
+                        h.Username(rabbit.Username);
+                        h.Password(rabbit.Password);
+                    });
+                    cfg.ConfigureEndpoints(context);
+                });
+            else
+                x.UsingInMemory((context, cfg) => cfg.ConfigureEndpoints(context));
+        });
+        services.AddOptions<MassTransitHostOptions>().Configure(o =>
+        {
+            // The API must start (and accept statements into the database) even while the broker is down.
+            o.WaitUntilStarted = false;
+            o.StopTimeout = TimeSpan.FromSeconds(30);
+            o.ConsumerStopTimeout = TimeSpan.FromSeconds(20);
+        });
+        return builder;
+    }
+}

@@ -1,0 +1,34 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Dispatcher.Dispatching;
+
+/// <summary>The "Dispatching" section: batch sizes, leases, retries and the sweeper.</summary>
+public sealed class DispatchingOptions
+{
+    public const string Section = "Dispatching";
+
+    /// <summary>Deliveries per SendBatch message: small enough that pausing is quick and a crash repeats little.</summary>
+    [Range(1, 10_000)] public int BatchSize { get; set; } = 100;
+
+    /// <summary>How long a claimed delivery is held before the sweeper gives it to another worker.</summary>
+    public TimeSpan LeaseDuration { get; set; } = TimeSpan.FromMinutes(2);
+
+    public TimeSpan SweepInterval { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>A dispatch with work left and no batch picked up for this long, in a lane that is idle, is re-driven from the database.</summary>
+    public TimeSpan StallAfter { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>A dispatch the API created but no planner took within this time is planned by the sweeper.</summary>
+    public TimeSpan PlanGrace { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>First retry delay after a temporary failure; doubles each attempt (with jitter) up to RetryMaxDelay.</summary>
+    public TimeSpan RetryBaseDelay { get; set; } = TimeSpan.FromSeconds(30);
+
+    public TimeSpan RetryMaxDelay { get; set; } = TimeSpan.FromMinutes(30);
+
+    /// <summary>Attempts before a temporarily failing delivery counts as failed.</summary>
+    [Range(1, 100)] public int MaxAttempts { get; set; } = 10;
+
+    /// <summary>After this long since the dispatch started, a temporarily failing delivery counts as failed.</summary>
+    public TimeSpan RetryFor { get; set; } = TimeSpan.FromHours(24);
+}

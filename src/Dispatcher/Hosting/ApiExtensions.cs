@@ -1,0 +1,46 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Dispatcher.Access;
+using Dispatcher.Dispatching;
+using Dispatcher.Lists;
+using Dispatcher.Mail.Capture;
+using Dispatcher.Statements;
+using Dispatcher.Subscribers;
+
+namespace Dispatcher.Hosting;
+
+public static class ApiExtensions
+{
+    /// <summary>JSON in camelCase, problem details for every error, and request-binding failures that name the field.</summary>
+    public static WebApplicationBuilder AddApi(this WebApplicationBuilder builder)
+    {
+        builder.Services.ConfigureHttpJsonOptions(o =>
+        {
+            o.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.CamelCase;
+            o.SerializerOptions.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.CamelCase));
+            o.SerializerOptions.DefaultIgnoreCondition = JsonIgnoreCondition.Never;
+        });
+        // Bad JSON throws, so ApiExceptionHandler can answer 400 naming the field instead of an empty 400.
+        builder.Services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
+        builder.Services.AddProblemDetails();
+        builder.Services.AddExceptionHandler<ApiExceptionHandler>();
+        builder.Services.AddScoped<StatementPublisher>();
+        builder.Services.AddScoped<SubscriptionService>();
+        builder.Services.AddRazorPages(o => o.RootDirectory = "/");
+        return builder;
+    }
+
+    public static WebApplication MapApi(this WebApplication app)
+    {
+        var api = app.MapGroup("/api");
+        api.MapApiKeys();
+        api.MapLists();
+        api.MapSubscribers();
+        api.MapStatements();
+        api.MapDispatches();
+        api.MapMailbox();
+        // Anything else under /api is a 404 problem, not a page.
+        api.MapFallback(() => NotFound.Of("There is no such API endpoint."));
+        return app;
+    }
+}

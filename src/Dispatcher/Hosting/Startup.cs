@@ -1,0 +1,55 @@
+using Dispatcher.Access;
+using Dispatcher.Data;
+using Dispatcher.Mail;
+using Dispatcher.Mail.Capture;
+using Dispatcher.Subscribers;
+using Microsoft.Extensions.Options;
+
+namespace Dispatcher.Hosting;
+
+public static class Startup
+{
+    /// <summary>Options every process needs, validated at start so a bad setting stops it with a clear message.</summary>
+    public static WebApplicationBuilder AddDispatcherOptions(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<DispatcherOptions>().BindConfiguration(DispatcherOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddOptions<RabbitMqOptions>().BindConfiguration(RabbitMqOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddSingleton(TimeProvider.System);
+        return builder;
+    }
+
+    /// <summary>Before serving: migrate the database, load the signing key, create the bootstrap API key.</summary>
+    public static async Task InitialiseAsync(this WebApplication app)
+    {
+        var stopping = app.Lifetime.ApplicationStopping;
+        await app.Services.MigrateDatabaseAsync(stopping);
+        await using var scope = app.Services.CreateAsyncScope();
+        var key = await scope.ServiceProvider.GetRequiredService<SigningKeyStore>().GetOrCreateAsync(stopping);
+        app.Services.GetRequiredService<SigningKey>().Set(key);
+        await scope.ServiceProvider.GetRequiredService<BootstrapAccess>().EnsureApiKeyAsync(stopping);
+        app.Lifetime.ApplicationStarted.Register(() => PrintBanner(app));
+    }
+
+    /// <summary>Where things are, printed once the server listens: what a newcomer needs to try it.</summary>
+    private static void PrintBanner(WebApplication app)
+    {
+        var options = app.Services.GetRequiredService<IOptions<DispatcherOptions>>().Value;
+        var urls = app.Services.GetRequiredService<PublicUrls>();
+        var mailbox = app.Services.GetService<CaptureMailbox>();
+        var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Dispatcher");
+        var lines = new List<string>
+        {
+            $"Dispatcher is running ({options.Role}; bus {options.Bus}; database {options.Database}).",
+            $"  Listening:        {string.Join(", ", app.Urls)}",
+            $"  Links in emails:  {urls.Base}",
+            $"  Health:           {urls.Base}/health",
+        };
+        lines.Add(mailbox is null
+            ? $"  Mail goes to:     {app.Services.GetRequiredService<RelayAddress>()}"
+            : $"  Capture mailbox:  SMTP on 127.0.0.1:{mailbox.Port}; read it at {urls.Base}/api/mailbox");
+        lines.Add(string.IsNullOrWhiteSpace(options.Bootstrap.ApiKey)
+            ? "  API key:          none set. Start with --Dispatcher:Bootstrap:ApiKey=<a secret of 16+ characters> (or Dispatcher__Bootstrap__ApiKey) to create an admin key."
+            : "  API key:          the value of Dispatcher:Bootstrap:ApiKey (admin) — send it as 'Authorization: Bearer <key>'.");
+        logger.LogInformation("{Banner}", string.Join(Environment.NewLine, lines));
+    }
+}

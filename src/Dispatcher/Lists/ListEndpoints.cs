@@ -1,0 +1,134 @@
+using Dispatcher.Access;
+using Dispatcher.Audit;
+using Dispatcher.Data;
+using Dispatcher.Hosting;
+using Dispatcher.Subscribers;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.EntityFrameworkCore;
+using NotFound = Dispatcher.Hosting.NotFound;
+
+namespace Dispatcher.Lists;
+
+public static class ListEndpoints
+{
+    public static RouteGroupBuilder MapLists(this RouteGroupBuilder api)
+    {
+        var group = api.MapGroup("/lists").WithTags("Lists");
+        group.MapPost("/", Create).RequireAuthorization(Policies.Admin);
+        group.MapGet("/", List).RequireAuthorization(Policies.Publisher);
+        group.MapGet("/{slug}", Get).RequireAuthorization(Policies.Publisher);
+        group.MapPatch("/{slug}", Update).RequireAuthorization(Policies.Admin);
+        group.MapDelete("/{slug}", Delete).RequireAuthorization(Policies.Admin);
+        return api;
+    }
+
+    private static async Task<Results<Created<ListResponse>, ValidationProblem, Conflict<ProblemDetails>>> Create(
+        CreateListRequest request, DispatcherDb db, TimeProvider clock, HttpContext http, CancellationToken cancellationToken)
+    {
+        var errors = request.Validate();
+        if (errors.Any) return errors.ToProblem();
+
+        var slug = request.Slug!.Trim();
+        if (await db.Lists.AnyAsync(l => l.Slug == slug, cancellationToken)) return SlugTaken(slug);
+
+        var list = new MailingList
+        {
+            Slug = slug,
+            Name = request.Name!.Trim(),
+            Description = request.Description?.Trim() is { Length: > 0 } d ? d : null,
+            Public = request.Public ?? true,
+            DoubleOptIn = request.DoubleOptIn ?? true,
+            RequireApproval = request.RequireApproval ?? false,
+            CreatedAt = clock.GetUtcNow().UtcDateTime,
+        };
+        db.Lists.Add(list);
+        db.Audit.Add(AuditLog.Entry(clock, Caller.From(http.User), "list.created", $"list:{slug}", list.Name));
+        try
+        {
+            await db.SaveChangesAsync(cancellationToken);
+        }
+        catch (DbUpdateException)
+        {
+            return SlugTaken(slug); // created by someone else a moment ago
+        }
+        return TypedResults.Created($"/api/lists/{slug}", ListResponse.From(list, new SubscriberCounts(0, 0, 0)));
+    }
+
+    private static async Task<Results<Ok<Page<ListResponse>>, ValidationProblem>> List(
+        DispatcherDb db, HttpContext http, string? after, int? limit, CancellationToken cancellationToken)
+    {
+        var errors = new ValidationErrors();
+        var page = PageRequest.Parse(after, limit, errors);
+        if (errors.Any) return errors.ToProblem();
+
+        var caller = Caller.From(http.User);
+        var query = db.Lists.AsNoTracking();
+        if (caller.Role == Role.Organiser)
+        {
+            var granted = caller.GrantedLists.ToList();
+            query = query.Where(l => granted.Contains(l.Slug)); // organisers see only the lists they are granted
+        }
+        if (page.After is { } afterId) query = query.Where(l => l.Id < afterId);
+        var rows = await query.OrderByDescending(l => l.Id).Take(page.Limit + 1).ToListAsync(cancellationToken);
+        var counts = await CountsAsync(db, rows.Select(l => l.Id).ToList(), cancellationToken);
+        return TypedResults.Ok(page.ToPage(rows, l => l.Id, l => ListResponse.From(l, counts(l.Id))));
+    }
+
+    private static async Task<Results<Ok<ListResponse>, NotFound<ProblemDetails>>> Get(
+        string slug, DispatcherDb db, HttpContext http, CancellationToken cancellationToken)
+    {
+        var caller = Caller.From(http.User);
+        var list = await db.Lists.AsNoTracking().SingleOrDefaultAsync(l => l.Slug == slug, cancellationToken);
+        if (list is null || (caller.Role == Role.Organiser && !caller.MayUseList(slug))) return NotFound.Of($"There is no list '{slug}'.");
+        var counts = await CountsAsync(db, [list.Id], cancellationToken);
+        return TypedResults.Ok(ListResponse.From(list, counts(list.Id)));
+    }
+
+    private static async Task<Results<Ok<ListResponse>, ValidationProblem, NotFound<ProblemDetails>>> Update(
+        string slug, UpdateListRequest request, DispatcherDb db, TimeProvider clock, HttpContext http, CancellationToken cancellationToken)
+    {
+        var errors = request.Validate();
+        if (errors.Any) return errors.ToProblem();
+        var list = await db.Lists.SingleOrDefaultAsync(l => l.Slug == slug, cancellationToken);
+        if (list is null) return NotFound.Of($"There is no list '{slug}'.");
+
+        if (request.Name is not null) list.Name = request.Name.Trim();
+        if (request.Description is not null) list.Description = request.Description.Trim() is { Length: > 0 } d ? d : null;
+        if (request.Public is { } isPublic) list.Public = isPublic;
+        if (request.DoubleOptIn is { } doubleOptIn) list.DoubleOptIn = doubleOptIn;
+        if (request.RequireApproval is { } requireApproval) list.RequireApproval = requireApproval;
+        db.Audit.Add(AuditLog.Entry(clock, Caller.From(http.User), "list.updated", $"list:{slug}"));
+        await db.SaveChangesAsync(cancellationToken);
+
+        var counts = await CountsAsync(db, [list.Id], cancellationToken);
+        return TypedResults.Ok(ListResponse.From(list, counts(list.Id)));
+    }
+
+    private static async Task<Results<NoContent, NotFound<ProblemDetails>>> Delete(
+        string slug, DispatcherDb db, TimeProvider clock, HttpContext http, CancellationToken cancellationToken)
+    {
+        var list = await db.Lists.SingleOrDefaultAsync(l => l.Slug == slug, cancellationToken);
+        if (list is null) return NotFound.Of($"There is no list '{slug}'.");
+        db.Lists.Remove(list); // its subscriptions go with it; people stay, with their other lists
+        db.Audit.Add(AuditLog.Entry(clock, Caller.From(http.User), "list.deleted", $"list:{slug}", list.Name));
+        await db.SaveChangesAsync(cancellationToken);
+        return TypedResults.NoContent();
+    }
+
+    private static async Task<Func<int, SubscriberCounts>> CountsAsync(DispatcherDb db, List<int> listIds, CancellationToken cancellationToken)
+    {
+        var rows = await db.Subscriptions.AsNoTracking()
+            .Where(s => listIds.Contains(s.ListId))
+            .GroupBy(s => new { s.ListId, s.Status })
+            .Select(g => new { g.Key.ListId, g.Key.Status, Count = g.Count() })
+            .ToListAsync(cancellationToken);
+        return id => new SubscriberCounts(
+            rows.Where(r => r.ListId == id && r.Status == SubscriptionStatus.Confirmed).Sum(r => r.Count),
+            rows.Where(r => r.ListId == id && r.Status == SubscriptionStatus.Unconfirmed).Sum(r => r.Count),
+            rows.Where(r => r.ListId == id && r.Status == SubscriptionStatus.Unsubscribed).Sum(r => r.Count));
+    }
+
+    private static Conflict<ProblemDetails> SlugTaken(string slug) =>
+        TypedResults.Conflict(new ProblemDetails { Status = 409, Title = "Conflict", Detail = $"A list with slug '{slug}' exists already." });
+}

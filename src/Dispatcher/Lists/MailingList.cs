@@ -1,0 +1,21 @@
+namespace Dispatcher.Lists;
+
+/// <summary>A list people subscribe to; statements and alerts target lists.</summary>
+public sealed class MailingList
+{
+    public int Id { get; set; }
+    public required string Slug { get; set; }
+    public required string Name { get; set; }
+    public string? Description { get; set; }
+
+    /// <summary>Shown on the public sign-up page.</summary>
+    public bool Public { get; set; } = true;
+
+    /// <summary>New sign-ups must confirm by email before anything else is sent.</summary>
+    public bool DoubleOptIn { get; set; } = true;
+
+    /// <summary>Alerts to this list need a second person's approval.</summary>
+    public bool RequireApproval { get; set; }
+
+    public DateTime CreatedAt { get; set; }
+}

@@ -1,0 +1,43 @@
+using Dispatcher.Hosting;
+using Dispatcher.Mail.Capture;
+using Dispatcher.Subscribers;
+using Microsoft.Extensions.Options;
+
+namespace Dispatcher.Mail;
+
+public static class MailExtensions
+{
+    /// <summary>Rendering, message building, the SMTP pool, and (Smtp:Host empty) the capture mailbox.</summary>
+    public static WebApplicationBuilder AddMail(this WebApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        services.AddOptions<SmtpOptions>().BindConfiguration(SmtpOptions.Section).ValidateDataAnnotations()
+            .Validate(o => o.AlertConnections < o.MaxConnections, "Smtp:AlertConnections must be less than Smtp:MaxConnections.")
+            .ValidateOnStart();
+        services.AddOptions<MailOptions>().BindConfiguration(MailOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<MailboxOptions>().BindConfiguration(MailboxOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<TemplateOptions>().BindConfiguration(TemplateOptions.Section).ValidateDataAnnotations()
+            .Validate(o => Directory.Exists(ContentPaths.ResolveExisting(o.Path)), "Templates:Path must be a folder of email templates.")
+            .ValidateOnStart();
+
+        services.AddSingleton(sp => new EmailRenderer(ContentPaths.ResolveExisting(sp.GetRequiredService<IOptions<TemplateOptions>>().Value.Path)));
+        services.AddSingleton(sp => new MessageFactory(sp.GetRequiredService<IOptions<MailOptions>>().Value, sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton<PublicUrls>();
+        services.AddSingleton<RecipientLinks>();
+        services.AddSingleton<RelayAddress>();
+        services.AddSingleton<SmtpConnectionPool>();
+        services.AddSingleton<SigningKey>();
+        services.AddSingleton<SubscriberTokens>();
+
+        // The capture mailbox belongs to the process that sends: the single-process default, or a Worker.
+        var usesCapture = string.IsNullOrWhiteSpace(builder.Configuration[$"{SmtpOptions.Section}:Host"])
+                          && builder.Configuration.GetValue($"{DispatcherOptions.Section}:Role", HostRole.All) != HostRole.Web;
+        services.AddSingleton(sp => new CapturedMessages(sp.GetRequiredService<IOptions<MailboxOptions>>().Value.Capacity));
+        if (usesCapture)
+        {
+            services.AddSingleton<CaptureMailbox>();
+            services.AddHostedService(sp => sp.GetRequiredService<CaptureMailbox>());
+        }
+        return builder;
+    }
+}

@@ -1,0 +1,74 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Dispatcher.Mail;
+
+public enum SmtpSecurity { None, StartTls, SslOnConnect, Auto }
+
+/// <summary>The "Smtp" section: the relay, or (Host empty) the built-in capture mailbox.</summary>
+public sealed class SmtpOptions
+{
+    public const string Section = "Smtp";
+
+    /// <summary>Empty: send to the capture mailbox inside this process.</summary>
+    public string? Host { get; set; }
+
+    [Range(1, 65535)] public int Port { get; set; } = 25;
+    public SmtpSecurity Security { get; set; } = SmtpSecurity.Auto;
+    public string? Username { get; set; }
+    public string? Password { get; set; }
+
+    /// <summary>Open connections per worker process, both lanes together.</summary>
+    [Range(1, 256)] public int MaxConnections { get; set; } = 8;
+
+    /// <summary>Connections reserved for the urgent lane (alerts, confirmations), out of MaxConnections.</summary>
+    [Range(1, 64)] public int AlertConnections { get; set; } = 2;
+
+    /// <summary>Per worker process; empty = unlimited.</summary>
+    [Range(1, 1_000_000)] public int? MessagesPerSecond { get; set; }
+
+    /// <summary>Seconds to wait for the relay on connect and on each command.</summary>
+    [Range(1, 600)] public int TimeoutSeconds { get; set; } = 30;
+
+    /// <summary>Close a pooled connection that has been idle this long rather than find out it was dropped.</summary>
+    [Range(1, 3600)] public int IdleSeconds { get; set; } = 20;
+
+    public bool UsesCaptureMailbox => string.IsNullOrWhiteSpace(Host);
+    public int BulkConnections => Math.Max(1, MaxConnections - AlertConnections);
+}
+
+/// <summary>The "Mail" section: who the mail is from and where bounces go.</summary>
+public sealed class MailOptions
+{
+    public const string Section = "Mail";
+
+    [Required, EmailAddress] public string FromAddress { get; set; } = "dispatcher@localhost.localdomain";
+    [Required] public string FromName { get; set; } = "Dispatcher";
+
+    /// <summary>Envelope sender; defaults to FromAddress.</summary>
+    [EmailAddress] public string? BounceAddress { get; set; }
+
+    public string EnvelopeSender => string.IsNullOrWhiteSpace(BounceAddress) ? FromAddress : BounceAddress;
+
+    /// <summary>The domain part of FromAddress, used for Message-ID and List-Id.</summary>
+    public string Domain => FromAddress[(FromAddress.LastIndexOf('@') + 1)..].ToLowerInvariant();
+}
+
+/// <summary>The "Mailbox" section: the built-in capture mailbox used when Smtp:Host is empty.</summary>
+public sealed class MailboxOptions
+{
+    public const string Section = "Mailbox";
+
+    /// <summary>0: any free loopback port (printed at start).</summary>
+    [Range(0, 65535)] public int Port { get; set; }
+
+    /// <summary>How many of the newest messages it keeps in memory.</summary>
+    [Range(1, 1_000_000)] public int Capacity { get; set; } = 5000;
+}
+
+/// <summary>The "Templates" section.</summary>
+public sealed class TemplateOptions
+{
+    public const string Section = "Templates";
+
+    [Required] public string Path { get; set; } = "templates";
+}

@@ -1,0 +1,30 @@
+using Dispatcher.Dispatching;
+using Dispatcher.Subscribers;
+using Microsoft.Extensions.Options;
+
+namespace Dispatcher.Mail;
+
+/// <summary>Fills a compiled email in for one person of a list: their signed unsubscribe and preferences links (in the
+/// footer and the List-Unsubscribe header), their name, and the Message-ID that is the same whenever they are sent this dispatch.</summary>
+public sealed class RecipientLinks(SubscriberTokens tokens, PublicUrls urls, MessageFactory messages, IOptions<MailOptions> mail)
+{
+    public OutgoingMessage Message(long dispatchId, DeliveryRecipient recipient, CompiledEmail email, ListIdentity list)
+    {
+        var subscriberId = recipient.SubscriberId ?? throw new InvalidOperationException("An erased person has no links.");
+        var unsubscribeToken = tokens.Create(TokenPurpose.Unsubscribe, subscriberId, recipient.ListId);
+        var unsubscribeUrl = urls.Unsubscribe(unsubscribeToken);
+        var preferencesUrl = urls.Preferences(tokens.Create(TokenPurpose.Preferences, subscriberId));
+
+        return new OutgoingMessage
+        {
+            Subject = email.Subject,
+            Body = email.For(new Personalisation(recipient.Name, recipient.Email!, unsubscribeUrl, preferencesUrl)),
+            ToAddress = recipient.Email!,
+            ToName = recipient.Name,
+            MessageId = messages.MessageIdFor(dispatchId, subscriberId),
+            List = list,
+            UnsubscribeUrl = unsubscribeUrl,
+            UnsubscribeMailto = $"mailto:{mail.Value.EnvelopeSender}?subject=unsubscribe%20{unsubscribeToken}",
+        };
+    }
+}

@@ -1,0 +1,33 @@
+using Dispatcher.Access;
+using Dispatcher.Data;
+using Dispatcher.Dispatching;
+using Dispatcher.Health;
+using Dispatcher.Hosting;
+using Dispatcher.Mail;
+
+var builder = WebApplication.CreateBuilder(args);
+
+builder.AddDispatcherOptions()
+    .AddDispatcherData()
+    .AddAccess()
+    .AddMail()          // before the bus: the capture mailbox must listen before anything sends
+    .AddDispatching()
+    .AddHealth()
+    .AddApi();
+
+var app = builder.Build();
+
+app.UseExceptionHandler();
+app.UseStatusCodePages();
+app.UseStaticFiles();
+app.UseAuthentication();
+app.UseAuthorization();
+app.MapApi();
+app.MapRazorPages();
+app.MapHealth();
+
+await app.InitialiseAsync();
+await app.RunAsync();
+
+/// <summary>The host; public for WebApplicationFactory in the tests.</summary>
+public partial class Program;

@@ -1,0 +1,59 @@
+using Dispatcher.Data;
+using Dispatcher.Dispatching;
+using Dispatcher.Mail;
+using Dispatcher.Subscribers;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace Dispatcher.Statements;
+
+/// <summary>The statement email: templates/Statement.cshtml, compiled once per dispatch and list.</summary>
+public sealed class StatementContent(
+    DispatcherDb db,
+    EmailRenderer renderer,
+    RecipientLinks links,
+    IOptions<MailOptions> mail,
+    PublicUrls urls) : IDispatchContent
+{
+    public DispatchKind Kind => DispatchKind.Statement;
+
+    public async Task<IPreparedContent> PrepareAsync(Dispatch dispatch, CancellationToken cancellationToken)
+    {
+        var statement = await db.Statements.AsNoTracking().Include(s => s.Lists)
+            .SingleAsync(s => s.Id == dispatch.StatementId, cancellationToken);
+        var listIds = statement.Lists.Select(l => l.ListId).ToList();
+        var lists = await db.Lists.AsNoTracking().Where(l => listIds.Contains(l.Id)).ToListAsync(cancellationToken);
+
+        var perList = new Dictionary<int, (CompiledEmail Email, ListIdentity List)>();
+        foreach (var list in lists)
+        {
+            var email = await renderer.CompileAsync("Statement", statement.Title, recipient => new StatementEmail
+            {
+                Recipient = recipient,
+                OrganisationName = mail.Value.FromName,
+                PublicBaseUrl = urls.Base,
+                ListName = list.Name,
+                Preheader = statement.Summary,
+                Title = statement.Title,
+                Author = statement.Author,
+                PublishedAt = statement.PublishedAt,
+                Summary = statement.Summary,
+                BodyHtml = statement.BodyHtml,
+                Url = statement.Url,
+            });
+            perList[list.Id] = (email, new ListIdentity(list.Slug, list.Name));
+        }
+        return new Prepared(dispatch.Id, perList, links);
+    }
+
+    private sealed class Prepared(long dispatchId, Dictionary<int, (CompiledEmail Email, ListIdentity List)> perList, RecipientLinks links) : IPreparedContent
+    {
+        public bool StillWanted(DeliveryRecipient recipient) => recipient.Status == SubscriptionStatus.Confirmed;
+
+        public OutgoingMessage MessageFor(DeliveryRecipient recipient)
+        {
+            var (email, list) = perList[recipient.ListId];
+            return links.Message(dispatchId, recipient, email, list);
+        }
+    }
+}

@@ -1,0 +1,136 @@
+using Dispatcher.Access;
+using Dispatcher.Audit;
+using Dispatcher.Content;
+using Dispatcher.Data;
+using Dispatcher.Dispatching;
+using Dispatcher.Hosting;
+using Dispatcher.Subscribers;
+using MassTransit;
+using Microsoft.EntityFrameworkCore;
+
+namespace Dispatcher.Statements;
+
+/// <summary>What publishing a statement came to.</summary>
+public abstract record PublishResult
+{
+    public sealed record Accepted(PublishStatementResponse Response) : PublishResult;
+
+    /// <summary>The same externalId was published before: its first id, nothing sent again.</summary>
+    public sealed record Duplicate(PublishStatementResponse Response) : PublishResult;
+
+    public sealed record Invalid(ValidationErrors Errors) : PublishResult;
+
+    public sealed record Forbidden(string Detail) : PublishResult;
+}
+
+/// <summary>Stores a statement and, when someone on its lists takes statements at once, its queued dispatch — in one
+/// transaction, before answering 202. The queued dispatch row is the outbox: if the broker is down and the
+/// StatementPublished event cannot be published, the sweeper plans it from the database, so an accepted statement is never lost.</summary>
+public sealed class StatementPublisher(DispatcherDb db, IPublishEndpoint bus, TimeProvider clock, ILogger<StatementPublisher> logger)
+{
+    public async Task<PublishResult> PublishAsync(PublishStatementRequest request, Caller caller, CancellationToken cancellationToken)
+    {
+        var errors = request.Validate();
+        if (errors.Any) return new PublishResult.Invalid(errors);
+
+        var externalId = request.ExternalId?.Trim();
+        if (!string.IsNullOrEmpty(externalId) && await FindAsync(externalId, cancellationToken) is { } earlier)
+            return new PublishResult.Duplicate(earlier);
+
+        var slugs = request.Lists!.Select(s => s.Trim()).Distinct().ToList();
+        var lists = await db.Lists.AsNoTracking().Where(l => slugs.Contains(l.Slug)).Select(l => new { l.Id, l.Slug }).ToListAsync(cancellationToken);
+        for (var i = 0; i < request.Lists!.Count; i++)
+            if (lists.All(l => l.Slug != request.Lists[i].Trim()))
+                errors.Add($"lists[{i}]", $"There is no list '{request.Lists[i].Trim()}'.");
+        if (errors.Any) return new PublishResult.Invalid(errors);
+        if (caller.Role == Role.Organiser && slugs.FirstOrDefault(s => !caller.MayUseList(s)) is { } notGranted)
+            return new PublishResult.Forbidden($"This key is not granted the list '{notGranted}'.");
+
+        var now = clock.GetUtcNow().UtcDateTime;
+        var statement = new Statement
+        {
+            ExternalId = string.IsNullOrEmpty(externalId) ? null : externalId,
+            Title = request.Title!.Trim(),
+            Author = request.Author?.Trim() is { Length: > 0 } author ? author : null,
+            PublishedAt = request.PublishedAt?.ToUniversalTime() ?? now,
+            Summary = request.Summary?.Trim() is { Length: > 0 } summary ? summary : null,
+            BodyHtml = BodyOf(request),
+            Url = request.Url?.Trim() is { Length: > 0 } url ? url : null,
+            CreatedAt = now,
+            Lists = lists.Select(l => new StatementList { ListId = l.Id }).ToList(),
+        };
+
+        Dispatch? dispatch;
+        try
+        {
+            await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+            db.Statements.Add(statement);
+            await db.SaveChangesAsync(cancellationToken);
+
+            dispatch = await QueueImmediateDispatchAsync(statement, lists.Select(l => l.Id).ToList(), now, cancellationToken);
+            db.Audit.Add(AuditLog.Entry(clock, caller, "statement.published", $"statement:{statement.Id}",
+                $"\"{statement.Title}\" to {string.Join(", ", slugs)}" + (dispatch is null ? "" : $"; dispatch {dispatch.Id}")));
+            await db.SaveChangesAsync(cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+        }
+        catch (DbUpdateException) when (statement.ExternalId is not null)
+        {
+            // The same externalId arrived twice at once: the unique index let one in.
+            if (await FindAsync(statement.ExternalId, CancellationToken.None) is { } raced) return new PublishResult.Duplicate(raced);
+            throw;
+        }
+
+        await AnnounceAsync(new StatementPublished(statement.Id, dispatch?.Id));
+        return new PublishResult.Accepted(new PublishStatementResponse(statement.Id, dispatch?.Id));
+    }
+
+    private async Task<Dispatch?> QueueImmediateDispatchAsync(Statement statement, List<int> listIds, DateTime now, CancellationToken cancellationToken)
+    {
+        var anyoneImmediate = await db.Subscriptions.AnyAsync(s => listIds.Contains(s.ListId)
+            && s.Status == SubscriptionStatus.Confirmed && s.Cadence == Cadence.Immediate, cancellationToken);
+        if (!anyoneImmediate) return null;
+
+        var dispatch = new Dispatch
+        {
+            Kind = DispatchKind.Statement,
+            Lane = Dispatch.LaneFor(DispatchKind.Statement),
+            Status = DispatchStatus.Queued,
+            StatementId = statement.Id,
+            CreatedAt = now,
+        };
+        db.Dispatches.Add(dispatch);
+        await db.SaveChangesAsync(cancellationToken);
+        return dispatch;
+    }
+
+    /// <summary>Best effort: when the broker is unreachable the sweeper plans the queued dispatch instead.</summary>
+    private async Task AnnounceAsync(StatementPublished published)
+    {
+        try
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+            await bus.Publish(published, timeout.Token);
+        }
+        catch (Exception e)
+        {
+            logger.LogWarning(e, "Could not publish StatementPublished for statement {StatementId}; the sweeper will plan dispatch {DispatchId}",
+                published.StatementId, published.DispatchId);
+        }
+    }
+
+    private async Task<PublishStatementResponse?> FindAsync(string externalId, CancellationToken cancellationToken)
+    {
+        db.ChangeTracker.Clear();
+        var id = await db.Statements.AsNoTracking().Where(s => s.ExternalId == externalId).Select(s => (long?)s.Id).SingleOrDefaultAsync(cancellationToken);
+        if (id is null) return null;
+        var dispatchId = await db.Dispatches.AsNoTracking()
+            .Where(d => d.StatementId == id && d.Kind == DispatchKind.Statement)
+            .OrderBy(d => d.Id).Select(d => (long?)d.Id).FirstOrDefaultAsync(cancellationToken);
+        return new PublishStatementResponse(id.Value, dispatchId);
+    }
+
+    private static string? BodyOf(PublishStatementRequest request) =>
+        !string.IsNullOrWhiteSpace(request.BodyMarkdown) ? SafeHtml.FromMarkdown(request.BodyMarkdown)
+        : !string.IsNullOrWhiteSpace(request.BodyHtml) ? SafeHtml.Sanitize(request.BodyHtml)
+        : null;
+}

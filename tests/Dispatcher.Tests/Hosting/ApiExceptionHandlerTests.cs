@@ -1,0 +1,16 @@
+using Dispatcher.Hosting;
+
+namespace Dispatcher.Tests.Hosting;
+
+public sealed class ApiExceptionHandlerTests
+{
+    [Theory]
+    [InlineData("$.title", "title")]
+    [InlineData("$.lists[0]", "lists[0]")]
+    [InlineData("$", "body")]
+    [InlineData(null, "body")]
+    public void Json_paths_become_field_names(string? path, string field)
+    {
+        Assert.Equal(field, ApiExceptionHandler.FieldOf(path));
+    }
+}
