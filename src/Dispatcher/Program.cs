@@ -19,7 +19,7 @@ var app = builder.Build();
 
 app.UseExceptionHandler();
 app.UseStatusCodePages();
-app.UseStaticFiles();
+app.UseAppStaticFiles();
 app.UseAuthentication();
 app.UseAuthorization();
 app.MapApi();

@@ -4,7 +4,6 @@ using Dispatcher.Hosting;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
-using NotFound = Dispatcher.Hosting.NotFound;
 
 namespace Dispatcher.Access;
 
@@ -75,11 +74,11 @@ public static class ApiKeyEndpoints
             k => new ApiKeyResponse(k.Id, k.Name, RoleName(k.Role), k.Lists, k.Prefix, k.CreatedAt, k.RevokedAt)));
     }
 
-    private static async Task<Results<NoContent, NotFound<ProblemDetails>>> Revoke(
+    private static async Task<Results<NoContent, ProblemHttpResult>> Revoke(
         int id, DispatcherDb db, TimeProvider clock, HttpContext http, CancellationToken cancellationToken)
     {
         var key = await db.ApiKeys.SingleOrDefaultAsync(k => k.Id == id, cancellationToken);
-        if (key is null) return NotFound.Of($"There is no API key {id}.");
+        if (key is null) return ApiProblem.NotFound($"There is no API key {id}.");
         key.RevokedAt ??= clock.GetUtcNow().UtcDateTime;
         db.Audit.Add(AuditLog.Entry(clock, Caller.From(http.User), "key.revoked", $"key:{id}", key.Name));
         await db.SaveChangesAsync(cancellationToken);

@@ -19,7 +19,7 @@ public static class DataExtensions
             if (string.IsNullOrWhiteSpace(connectionString))
                 throw new InvalidOperationException("ConnectionStrings:Dispatcher must name a PostgreSQL database when Dispatcher:Database=Postgres.");
             builder.Services.AddDbContext<DispatcherDb, PostgresDispatcherDb>(o => o
-                .UseNpgsql(connectionString, npgsql => npgsql.EnableRetryOnFailure(3))
+                .UseNpgsql(connectionString)
                 .UseSnakeCaseNamingConvention());
         }
         else

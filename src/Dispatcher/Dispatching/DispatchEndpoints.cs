@@ -4,7 +4,6 @@ using Dispatcher.Hosting;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
-using NotFound = Dispatcher.Hosting.NotFound;
 
 namespace Dispatcher.Dispatching;
 
@@ -25,10 +24,10 @@ public static class DispatchEndpoints
         return api;
     }
 
-    private static async Task<Results<Ok<DispatchResponse>, NotFound<ProblemDetails>>> Get(long id, DispatcherDb db, CancellationToken cancellationToken)
+    private static async Task<Results<Ok<DispatchResponse>, ProblemHttpResult>> Get(long id, DispatcherDb db, CancellationToken cancellationToken)
     {
         var dispatch = await db.Dispatches.AsNoTracking().SingleOrDefaultAsync(d => d.Id == id, cancellationToken);
-        if (dispatch is null) return NotFound.Of($"There is no dispatch {id}.");
+        if (dispatch is null) return ApiProblem.NotFound($"There is no dispatch {id}.");
         var counts = await CountsAsync(db, [id], cancellationToken);
         return TypedResults.Ok(ToResponse(dispatch, counts));
     }

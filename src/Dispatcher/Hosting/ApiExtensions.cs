@@ -40,7 +40,7 @@ public static class ApiExtensions
         api.MapDispatches();
         api.MapMailbox();
         // Anything else under /api is a 404 problem, not a page.
-        api.MapFallback(() => NotFound.Of("There is no such API endpoint."));
+        api.MapFallback(() => ApiProblem.NotFound("There is no such API endpoint."));
         return app;
     }
 }

@@ -9,13 +9,35 @@ namespace Dispatcher.Hosting;
 
 public static class Startup
 {
+    public const string DefaultUrl = "http://127.0.0.1:5080";
+
     /// <summary>Options every process needs, validated at start so a bad setting stops it with a clear message.</summary>
     public static WebApplicationBuilder AddDispatcherOptions(this WebApplicationBuilder builder)
     {
+        // `dotnet run` works in the repository root (see Dispatcher.csproj), so the appsettings.json that ships in the
+        // application's folder is read from there, below every other source (environment, command line).
+        var shipped = Path.Combine(AppContext.BaseDirectory, "appsettings.json");
+        if (!File.Exists(Path.Combine(builder.Environment.ContentRootPath, "appsettings.json")) && File.Exists(shipped))
+        {
+            var source = new Microsoft.Extensions.Configuration.Json.JsonConfigurationSource { Path = shipped, Optional = true };
+            source.ResolveFileProvider();
+            builder.Configuration.Sources.Insert(0, source);
+        }
+        if (string.IsNullOrEmpty(builder.Configuration["urls"])) builder.WebHost.UseUrls(DefaultUrl);
+
         builder.Services.AddOptions<DispatcherOptions>().BindConfiguration(DispatcherOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddOptions<RabbitMqOptions>().BindConfiguration(RabbitMqOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddSingleton(TimeProvider.System);
         return builder;
+    }
+
+    /// <summary>Static files (the pages' CSS) come from the application's folder, wherever the working directory is.</summary>
+    public static WebApplication UseAppStaticFiles(this WebApplication app)
+    {
+        var folder = Path.Combine(AppContext.BaseDirectory, "wwwroot");
+        if (Directory.Exists(folder))
+            app.UseStaticFiles(new StaticFileOptions { FileProvider = new Microsoft.Extensions.FileProviders.PhysicalFileProvider(folder) });
+        return app;
     }
 
     /// <summary>Before serving: migrate the database, load the signing key, create the bootstrap API key.</summary>

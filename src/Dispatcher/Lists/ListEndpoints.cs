@@ -6,7 +6,6 @@ using Dispatcher.Subscribers;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
-using NotFound = Dispatcher.Hosting.NotFound;
 
 namespace Dispatcher.Lists;
 
@@ -23,7 +22,7 @@ public static class ListEndpoints
         return api;
     }
 
-    private static async Task<Results<Created<ListResponse>, ValidationProblem, Conflict<ProblemDetails>>> Create(
+    private static async Task<Results<Created<ListResponse>, ValidationProblem, ProblemHttpResult>> Create(
         CreateListRequest request, DispatcherDb db, TimeProvider clock, HttpContext http, CancellationToken cancellationToken)
     {
         var errors = request.Validate();
@@ -75,23 +74,23 @@ public static class ListEndpoints
         return TypedResults.Ok(page.ToPage(rows, l => l.Id, l => ListResponse.From(l, counts(l.Id))));
     }
 
-    private static async Task<Results<Ok<ListResponse>, NotFound<ProblemDetails>>> Get(
+    private static async Task<Results<Ok<ListResponse>, ProblemHttpResult>> Get(
         string slug, DispatcherDb db, HttpContext http, CancellationToken cancellationToken)
     {
         var caller = Caller.From(http.User);
         var list = await db.Lists.AsNoTracking().SingleOrDefaultAsync(l => l.Slug == slug, cancellationToken);
-        if (list is null || (caller.Role == Role.Organiser && !caller.MayUseList(slug))) return NotFound.Of($"There is no list '{slug}'.");
+        if (list is null || (caller.Role == Role.Organiser && !caller.MayUseList(slug))) return ApiProblem.NotFound($"There is no list '{slug}'.");
         var counts = await CountsAsync(db, [list.Id], cancellationToken);
         return TypedResults.Ok(ListResponse.From(list, counts(list.Id)));
     }
 
-    private static async Task<Results<Ok<ListResponse>, ValidationProblem, NotFound<ProblemDetails>>> Update(
+    private static async Task<Results<Ok<ListResponse>, ValidationProblem, ProblemHttpResult>> Update(
         string slug, UpdateListRequest request, DispatcherDb db, TimeProvider clock, HttpContext http, CancellationToken cancellationToken)
     {
         var errors = request.Validate();
         if (errors.Any) return errors.ToProblem();
         var list = await db.Lists.SingleOrDefaultAsync(l => l.Slug == slug, cancellationToken);
-        if (list is null) return NotFound.Of($"There is no list '{slug}'.");
+        if (list is null) return ApiProblem.NotFound($"There is no list '{slug}'.");
 
         if (request.Name is not null) list.Name = request.Name.Trim();
         if (request.Description is not null) list.Description = request.Description.Trim() is { Length: > 0 } d ? d : null;
@@ -105,11 +104,11 @@ public static class ListEndpoints
         return TypedResults.Ok(ListResponse.From(list, counts(list.Id)));
     }
 
-    private static async Task<Results<NoContent, NotFound<ProblemDetails>>> Delete(
+    private static async Task<Results<NoContent, ProblemHttpResult>> Delete(
         string slug, DispatcherDb db, TimeProvider clock, HttpContext http, CancellationToken cancellationToken)
     {
         var list = await db.Lists.SingleOrDefaultAsync(l => l.Slug == slug, cancellationToken);
-        if (list is null) return NotFound.Of($"There is no list '{slug}'.");
+        if (list is null) return ApiProblem.NotFound($"There is no list '{slug}'.");
         db.Lists.Remove(list); // its subscriptions go with it; people stay, with their other lists
         db.Audit.Add(AuditLog.Entry(clock, Caller.From(http.User), "list.deleted", $"list:{slug}", list.Name));
         await db.SaveChangesAsync(cancellationToken);
@@ -129,6 +128,6 @@ public static class ListEndpoints
             rows.Where(r => r.ListId == id && r.Status == SubscriptionStatus.Unsubscribed).Sum(r => r.Count));
     }
 
-    private static Conflict<ProblemDetails> SlugTaken(string slug) =>
-        TypedResults.Conflict(new ProblemDetails { Status = 409, Title = "Conflict", Detail = $"A list with slug '{slug}' exists already." });
+    private static ProblemHttpResult SlugTaken(string slug) =>
+        ApiProblem.Conflict($"A list with slug '{slug}' exists already.");
 }

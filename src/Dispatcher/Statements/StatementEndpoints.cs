@@ -3,7 +3,6 @@ using Dispatcher.Data;
 using Dispatcher.Hosting;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
-using NotFound = Dispatcher.Hosting.NotFound;
 
 namespace Dispatcher.Statements;
 
@@ -27,7 +26,7 @@ public static class StatementEndpoints
             PublishResult.Accepted a => TypedResults.Accepted($"/api/statements/{a.Response.Id}", a.Response),
             PublishResult.Duplicate d => TypedResults.Ok(d.Response),
             PublishResult.Invalid i => i.Errors.ToProblem(),
-            PublishResult.Forbidden f => TypedResults.Problem(statusCode: StatusCodes.Status403Forbidden, title: "Forbidden", detail: f.Detail),
+            PublishResult.Forbidden f => ApiProblem.Forbidden(f.Detail),
             _ => throw new InvalidOperationException("Unknown publish result."),
         };
     }
@@ -46,11 +45,11 @@ public static class StatementEndpoints
         return TypedResults.Ok(page.ToPage(rows, s => s.Id, s => ToResponse(s, slugs)));
     }
 
-    private static async Task<Results<Ok<StatementResponse>, NotFound<Microsoft.AspNetCore.Mvc.ProblemDetails>>> Get(
+    private static async Task<Results<Ok<StatementResponse>, ProblemHttpResult>> Get(
         long id, DispatcherDb db, CancellationToken cancellationToken)
     {
         var statement = await db.Statements.AsNoTracking().SingleOrDefaultAsync(s => s.Id == id, cancellationToken);
-        if (statement is null) return NotFound.Of($"There is no statement {id}.");
+        if (statement is null) return ApiProblem.NotFound($"There is no statement {id}.");
         var slugs = await ListSlugsAsync(db, [id], cancellationToken);
         return TypedResults.Ok(ToResponse(statement, slugs));
     }

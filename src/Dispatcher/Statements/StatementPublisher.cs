@@ -31,18 +31,16 @@ public sealed class StatementPublisher(DispatcherDb db, IPublishEndpoint bus, Ti
     public async Task<PublishResult> PublishAsync(PublishStatementRequest request, Caller caller, CancellationToken cancellationToken)
     {
         var errors = request.Validate();
+        var slugs = (request.Lists ?? []).Where(s => !string.IsNullOrWhiteSpace(s)).Select(s => s.Trim()).Distinct().ToList();
+        var lists = await db.Lists.AsNoTracking().Where(l => slugs.Contains(l.Slug)).Select(l => new { l.Id, l.Slug }).ToListAsync(cancellationToken);
+        for (var i = 0; i < (request.Lists?.Count ?? 0); i++)
+            if (!string.IsNullOrWhiteSpace(request.Lists![i]) && lists.All(l => l.Slug != request.Lists[i].Trim()))
+                errors.Add($"lists[{i}]", $"There is no list '{request.Lists[i].Trim()}'.");
         if (errors.Any) return new PublishResult.Invalid(errors);
 
         var externalId = request.ExternalId?.Trim();
         if (!string.IsNullOrEmpty(externalId) && await FindAsync(externalId, cancellationToken) is { } earlier)
             return new PublishResult.Duplicate(earlier);
-
-        var slugs = request.Lists!.Select(s => s.Trim()).Distinct().ToList();
-        var lists = await db.Lists.AsNoTracking().Where(l => slugs.Contains(l.Slug)).Select(l => new { l.Id, l.Slug }).ToListAsync(cancellationToken);
-        for (var i = 0; i < request.Lists!.Count; i++)
-            if (lists.All(l => l.Slug != request.Lists[i].Trim()))
-                errors.Add($"lists[{i}]", $"There is no list '{request.Lists[i].Trim()}'.");
-        if (errors.Any) return new PublishResult.Invalid(errors);
         if (caller.Role == Role.Organiser && slugs.FirstOrDefault(s => !caller.MayUseList(s)) is { } notGranted)
             return new PublishResult.Forbidden($"This key is not granted the list '{notGranted}'.");
 

@@ -4,7 +4,6 @@ using Dispatcher.Hosting;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
-using NotFound = Dispatcher.Hosting.NotFound;
 
 namespace Dispatcher.Subscribers;
 
@@ -17,14 +16,14 @@ public static class SubscriberEndpoints
         return api;
     }
 
-    private static async Task<Results<Created<SubscriptionResponse>, Ok<SubscriptionResponse>, ValidationProblem, NotFound<ProblemDetails>, Conflict<ProblemDetails>>> Add(
+    private static async Task<Results<Created<SubscriptionResponse>, Ok<SubscriptionResponse>, ValidationProblem, ProblemHttpResult>> Add(
         string slug, AddSubscriberRequest request, DispatcherDb db, SubscriptionService subscriptions, HttpContext http,
         CancellationToken cancellationToken)
     {
         var errors = request.Validate(out var email, out var cadence);
         if (errors.Any) return errors.ToProblem();
         var list = await db.Lists.AsNoTracking().SingleOrDefaultAsync(l => l.Slug == slug, cancellationToken);
-        if (list is null) return NotFound.Of($"There is no list '{slug}'.");
+        if (list is null) return ApiProblem.NotFound($"There is no list '{slug}'.");
 
         var (outcome, subscriber, subscription) = await subscriptions.AddAsync(
             list, email!, request.Name, cadence, request.Alerts, request.Confirmed ?? false, Caller.From(http.User), cancellationToken);
@@ -33,11 +32,7 @@ public static class SubscriberEndpoints
         {
             AddOutcome.Created => TypedResults.Created($"/api/subscribers/{Uri.EscapeDataString(subscriber.Email)}", response),
             AddOutcome.Updated => TypedResults.Ok(response),
-            _ => TypedResults.Conflict(new ProblemDetails
-            {
-                Status = 409, Title = "Conflict",
-                Detail = $"This address is marked {subscription.Status.ToString().ToLowerInvariant()} and is never mailed again.",
-            }),
+            _ => ApiProblem.Conflict($"This address is marked {subscription.Status.ToString().ToLowerInvariant()} and is never mailed again."),
         };
     }
 }

@@ -16,7 +16,7 @@ public sealed class CaptureMailbox(
     CapturedMessages messages,
     RelayAddress relay,
     TimeProvider clock,
-    ILogger<CaptureMailbox> logger) : IHostedService, IAsyncDisposable
+    ILogger<CaptureMailbox> logger) : IHostedService
 {
     private CancellationTokenSource? _stop;
     private Task? _running;
@@ -54,16 +54,12 @@ public sealed class CaptureMailbox(
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {
-        if (_stop is null || _running is null) return;
-        await _stop.CancelAsync();
+        var stop = Interlocked.Exchange(ref _stop, null);
+        if (stop is null || _running is null) return;
+        await stop.CancelAsync();
         try { await _running.WaitAsync(cancellationToken); }
         catch (OperationCanceledException) { }
-    }
-
-    public ValueTask DisposeAsync()
-    {
-        _stop?.Dispose();
-        return ValueTask.CompletedTask;
+        finally { stop.Dispose(); }
     }
 
     private sealed class Store(CapturedMessages messages, TimeProvider clock) : MessageStore

@@ -2,7 +2,6 @@ using Dispatcher.Access;
 using Dispatcher.Hosting;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
-using NotFound = Dispatcher.Hosting.NotFound;
 
 namespace Dispatcher.Mail.Capture;
 
@@ -18,7 +17,7 @@ public static class MailboxEndpoints
         return api;
     }
 
-    private static Results<Ok<Page<CapturedMessageSummary>>, ValidationProblem, NotFound<ProblemDetails>> List(
+    private static Results<Ok<Page<CapturedMessageSummary>>, ValidationProblem, ProblemHttpResult> List(
         CapturedMessages messages, IServiceProvider services, int? limit)
     {
         if (services.GetService<CaptureMailbox>() is null) return Off();
@@ -30,14 +29,14 @@ public static class MailboxEndpoints
         return TypedResults.Ok(new Page<CapturedMessageSummary>(items, null));
     }
 
-    private static Results<FileContentHttpResult, NotFound<ProblemDetails>> Raw(long id, CapturedMessages messages, IServiceProvider services)
+    private static Results<FileContentHttpResult, ProblemHttpResult> Raw(long id, CapturedMessages messages, IServiceProvider services)
     {
         if (services.GetService<CaptureMailbox>() is null) return Off();
         return messages.Find(id) is { } message
             ? TypedResults.File(message.Raw, "message/rfc822", $"message-{id}.eml")
-            : NotFound.Of($"There is no captured message {id} (the mailbox keeps the newest only).");
+            : ApiProblem.NotFound($"There is no captured message {id} (the mailbox keeps the newest only).");
     }
 
-    private static NotFound<ProblemDetails> Off() =>
-        NotFound.Of("The capture mailbox is off: mail goes to the relay set in Smtp:Host.");
+    private static ProblemHttpResult Off() =>
+        ApiProblem.NotFound("The capture mailbox is off: mail goes to the relay set in Smtp:Host.");
 }

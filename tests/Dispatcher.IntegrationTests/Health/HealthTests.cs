@@ -1,0 +1,47 @@
+using System.Net;
+using System.Net.Sockets;
+using Dispatcher.IntegrationTests.Infrastructure;
+
+namespace Dispatcher.IntegrationTests.Health;
+
+public sealed class HealthTests
+{
+    public static TheoryData<Stack> Stacks => [Stack.InMemorySqlite, Stack.RabbitMqPostgres];
+
+    [Theory]
+    [MemberData(nameof(Stacks))]
+    public async Task Health_is_200_when_database_bus_and_relay_answer(Stack stack)
+    {
+        await using var smtp = await TestSmtpServer.StartAsync();
+        await using var app = await DispatcherApp.StartAsync(stack, smtp);
+        using var anonymous = app.ClientWithKey(null);
+
+        var health = await Eventually.UntilAsync(
+            async () => (await anonymous.GetAsync("/health"), 0).Item1,
+            r => r.StatusCode == HttpStatusCode.OK, TimeSpan.FromSeconds(30), "the bus to be ready");
+        var body = await health.Content.ReadAsStringAsync();
+
+        Assert.Contains("\"database\":{\"status\":\"healthy\"", body);
+        Assert.Contains("\"bus\":{\"status\":\"healthy\"", body);
+        Assert.Contains("\"relay\":{\"status\":\"healthy\"", body);
+    }
+
+    [Fact]
+    public async Task Health_is_503_naming_the_relay_when_it_does_not_answer()
+    {
+        // A port nobody listens on: bind one, note it, close it.
+        var listener = new TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        var deadPort = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        await using var app = await DispatcherApp.StartAsync(Stack.InMemorySqlite, smtp: null,
+            new Dictionary<string, string?> { ["Smtp:Host"] = "127.0.0.1", ["Smtp:Port"] = deadPort.ToString(), ["Smtp:TimeoutSeconds"] = "2" });
+        using var anonymous = app.ClientWithKey(null);
+
+        using var response = await anonymous.GetAsync("/health");
+        var body = await response.Content.ReadAsStringAsync();
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+        Assert.Contains("\"failing\":[\"relay\"]", body);
+    }
+}

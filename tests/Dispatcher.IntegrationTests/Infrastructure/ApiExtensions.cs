@@ -1,0 +1,52 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace Dispatcher.IntegrationTests.Infrastructure;
+
+/// <summary>Small helpers for calling the API the way a script would.</summary>
+public static class ApiExtensions
+{
+    public static async Task<JsonNode> PostOkAsync(this HttpClient client, string path, object body, HttpStatusCode expected)
+    {
+        using var response = await client.PostAsJsonAsync(path, body);
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == expected, $"POST {path}: expected {(int)expected}, got {(int)response.StatusCode}: {text}");
+        return JsonNode.Parse(text.Length == 0 ? "{}" : text)!;
+    }
+
+    public static async Task<JsonNode> GetJsonAsync(this HttpClient client, string path)
+    {
+        using var response = await client.GetAsync(path);
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.IsSuccessStatusCode, $"GET {path}: {(int)response.StatusCode} {text}");
+        return JsonNode.Parse(text)!;
+    }
+
+    public static Task CreateListAsync(this HttpClient client, string slug, string? name = null, bool doubleOptIn = true) =>
+        client.PostOkAsync("/api/lists", new { name = name ?? slug, slug, doubleOptIn }, HttpStatusCode.Created);
+
+    public static Task SubscribeAsync(this HttpClient client, string list, string email, string? name = null,
+        string cadence = "immediate", bool confirmed = true, bool alerts = true) =>
+        client.PostOkAsync($"/api/lists/{list}/subscribers", new { email, name, cadence, confirmed, alerts }, HttpStatusCode.Created);
+
+    /// <summary>Publishes a statement and returns (id, dispatchId).</summary>
+    public static async Task<(long Id, long? DispatchId)> PublishAsync(this HttpClient client, object statement)
+    {
+        var answer = await client.PostOkAsync("/api/statements", statement, HttpStatusCode.Accepted);
+        return (answer["id"]!.GetValue<long>(), answer["dispatchId"]?.GetValue<long>());
+    }
+
+    /// <summary>Polls the dispatch until it is completed (or another final status) and returns it.</summary>
+    public static Task<JsonNode> WaitForDispatchAsync(this HttpClient client, long dispatchId, string status = "completed", TimeSpan? timeout = null) =>
+        Eventually.UntilAsync(
+            () => client.GetJsonAsync($"/api/dispatches/{dispatchId}"),
+            d => d["status"]!.GetValue<string>() == status,
+            timeout ?? TimeSpan.FromSeconds(60),
+            $"dispatch {dispatchId} to be {status}");
+
+    public static int Int(this JsonNode node, string property) => node[property]!.GetValue<int>();
+
+    public static JsonSerializerOptions Json { get; } = new(JsonSerializerDefaults.Web);
+}

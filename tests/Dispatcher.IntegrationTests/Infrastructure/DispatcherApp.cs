@@ -1,0 +1,100 @@
+using System.Net.Http.Headers;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+
+namespace Dispatcher.IntegrationTests.Infrastructure;
+
+/// <summary>The two ways the system runs: the embedded default, and scaled out on RabbitMQ and PostgreSQL.</summary>
+public enum Stack
+{
+    InMemorySqlite,
+    RabbitMqPostgres,
+}
+
+/// <summary>The whole application, started in the test process with real parts behind it: a SQLite file or a fresh
+/// PostgreSQL database, the in-memory bus or a fresh RabbitMQ virtual host, and a real SMTP server (or the capture mailbox).</summary>
+public sealed class DispatcherApp : WebApplicationFactory<Program>
+{
+    public const string AdminKey = "test-admin-key-0123456789abcdef";
+    public const string PublicBaseUrl = "https://dispatch.example.org";
+
+    private readonly IReadOnlyDictionary<string, string?> _settings;
+    private readonly string? _sqliteFile;
+
+    private DispatcherApp(IReadOnlyDictionary<string, string?> settings, string? sqliteFile)
+    {
+        _settings = settings;
+        _sqliteFile = sqliteFile;
+    }
+
+    public HttpClient Api { get; private set; } = null!;
+
+    public Stack Stack { get; private init; }
+
+    /// <param name="smtp">The relay; null uses the built-in capture mailbox.</param>
+    public static async Task<DispatcherApp> StartAsync(Stack stack, TestSmtpServer? smtp, IDictionary<string, string?>? overrides = null)
+    {
+        var settings = new Dictionary<string, string?>
+        {
+            ["Dispatcher:Bootstrap:ApiKey"] = AdminKey,
+            ["Dispatcher:PublicBaseUrl"] = PublicBaseUrl,
+            ["Mail:FromAddress"] = "news@example.org",
+            ["Mail:FromName"] = "Socialism From Below",
+            ["Mail:BounceAddress"] = "bounces@example.org",
+            ["Smtp:Host"] = smtp is null ? "" : "127.0.0.1",
+            ["Smtp:Port"] = smtp?.Port.ToString() ?? "25",
+            ["Smtp:Security"] = "None",
+            ["Dispatching:SweepInterval"] = "00:00:00.500",
+            ["Logging:LogLevel:Default"] = "Warning",
+            ["Logging:LogLevel:Dispatcher"] = "Information",
+        };
+
+        string? sqliteFile = null;
+        if (stack == Stack.InMemorySqlite)
+        {
+            sqliteFile = Path.Combine(Path.GetTempPath(), $"dispatcher-test-{Guid.NewGuid():N}.db");
+            settings["Dispatcher:Database"] = "Sqlite";
+            settings["Dispatcher:Bus"] = "InMemory";
+            settings["ConnectionStrings:Dispatcher"] = $"Data Source={sqliteFile}";
+        }
+        else
+        {
+            var (host, port) = TestServices.RabbitMq;
+            settings["Dispatcher:Database"] = "Postgres";
+            settings["ConnectionStrings:Dispatcher"] = await TestServices.CreatePostgresDatabaseAsync();
+            settings["Dispatcher:Bus"] = "RabbitMq";
+            settings["RabbitMq:Host"] = host;
+            settings["RabbitMq:Port"] = port.ToString();
+            settings["RabbitMq:VirtualHost"] = await TestServices.CreateRabbitMqVirtualHostAsync();
+        }
+        foreach (var (key, value) in overrides ?? new Dictionary<string, string?>()) settings[key] = value;
+
+        var app = new DispatcherApp(settings, sqliteFile) { Stack = stack };
+        app.Api = app.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
+        app.Api.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", AdminKey);
+        return app;
+    }
+
+    /// <summary>A client with another key (or none).</summary>
+    public HttpClient ClientWithKey(string? key)
+    {
+        var client = CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
+        if (key is not null) client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);
+        return client;
+    }
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        // UseSetting (not ConfigureAppConfiguration) so Program.cs sees the values while it wires the app.
+        foreach (var (key, value) in _settings) builder.UseSetting(key, value);
+        builder.UseEnvironment("Testing");
+    }
+
+    public override async ValueTask DisposeAsync()
+    {
+        await base.DisposeAsync();
+        if (_sqliteFile is not null)
+            foreach (var file in new[] { _sqliteFile, _sqliteFile + "-wal", _sqliteFile + "-shm" })
+                File.Delete(file);
+    }
+}

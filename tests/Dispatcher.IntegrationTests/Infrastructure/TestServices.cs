@@ -1,0 +1,60 @@
+using System.Diagnostics;
+using Npgsql;
+
+namespace Dispatcher.IntegrationTests.Infrastructure;
+
+/// <summary>The real PostgreSQL and RabbitMQ that tests/run.sh starts; their addresses come in DISPATCHER_TEST_* variables.
+/// Every test host gets a database and a virtual host of its own, so tests run side by side without seeing each other.</summary>
+public static class TestServices
+{
+    private static string Require(string variable) =>
+        Environment.GetEnvironmentVariable(variable) is { Length: > 0 } value
+            ? value
+            : throw new InvalidOperationException($"{variable} is not set: run the tests through tests/run.sh, which starts PostgreSQL and RabbitMQ.");
+
+    /// <summary>Creates an empty database and returns its connection string.</summary>
+    public static async Task<string> CreatePostgresDatabaseAsync()
+    {
+        var server = Require("DISPATCHER_TEST_POSTGRES");
+        var name = $"t_{Guid.NewGuid():N}";
+        await using (var connection = new NpgsqlConnection(server + ";Database=postgres"))
+        {
+            await connection.OpenAsync();
+            await using var command = new NpgsqlCommand($"CREATE DATABASE \"{name}\"", connection);
+            await command.ExecuteNonQueryAsync();
+        }
+        return $"{server};Database={name}";
+    }
+
+    public static (string Host, int Port) RabbitMq
+    {
+        get
+        {
+            var parts = Require("DISPATCHER_TEST_RABBITMQ").Split(':');
+            return (parts[0], int.Parse(parts[1]));
+        }
+    }
+
+    /// <summary>Creates a virtual host open to guest and returns its name.</summary>
+    public static async Task<string> CreateRabbitMqVirtualHostAsync()
+    {
+        var name = $"t-{Guid.NewGuid():N}";
+        await RabbitMqCtlAsync("add_vhost", name);
+        await RabbitMqCtlAsync("set_permissions", "-p", name, "guest", ".*", ".*", ".*");
+        return name;
+    }
+
+    public static async Task<string> RabbitMqCtlAsync(params string[] arguments)
+    {
+        var start = new ProcessStartInfo(Require("DISPATCHER_TEST_RABBITMQCTL")) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var argument in arguments) start.ArgumentList.Add(argument);
+        using var process = Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await process.WaitForExitAsync(timeout.Token);
+        if (process.ExitCode != 0)
+            throw new InvalidOperationException($"rabbitmqctl {string.Join(' ', arguments)} failed: {await error}");
+        return await output;
+    }
+}

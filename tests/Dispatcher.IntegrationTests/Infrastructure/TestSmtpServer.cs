@@ -1,0 +1,98 @@
+using System.Buffers;
+using System.Collections.Concurrent;
+using System.Net;
+using Dispatcher.Mail.Capture;
+using MimeKit;
+using SmtpServer;
+using SmtpServer.Mail;
+using SmtpServer.Protocol;
+using SmtpServer.Storage;
+
+namespace Dispatcher.IntegrationTests.Infrastructure;
+
+/// <summary>A message as the SMTP server received it: the envelope and the parsed message.</summary>
+public sealed record ReceivedMail(string EnvelopeFrom, IReadOnlyList<string> EnvelopeTo, MimeMessage Message, byte[] Raw)
+{
+    public string To => EnvelopeTo.Single();
+
+    public string Subject => Message.Subject ?? "";
+}
+
+/// <summary>A real SMTP server (the SmtpServer library on a loopback port, Nagle off) that keeps what it receives.
+/// Its answers can be changed while it runs, to play a relay that refuses, defers or disappears.</summary>
+public sealed class TestSmtpServer : IAsyncDisposable
+{
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Task _running;
+    private readonly ConcurrentQueue<ReceivedMail> _received = new();
+
+    private TestSmtpServer(int port, Task running)
+    {
+        Port = port;
+        _running = running;
+    }
+
+    public int Port { get; }
+
+    public IReadOnlyCollection<ReceivedMail> Received => _received.ToArray();
+
+    /// <summary>Answer to RCPT TO for an address; null accepts.</summary>
+    public Func<string, SmtpResponse?> RecipientReply { get; set; } = _ => null;
+
+    public static async Task<TestSmtpServer> StartAsync()
+    {
+        var listeners = new NoDelayEndpointListenerFactory();
+        var started = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
+        listeners.EndpointStarted += (_, e) => started.TrySetResult(((IPEndPoint)e.LocalEndPoint).Port);
+
+        TestSmtpServer? server = null;
+        var options = new SmtpServerOptionsBuilder()
+            .ServerName("test-relay")
+            .Endpoint(b => b.Endpoint(new IPEndPoint(IPAddress.Loopback, 0)))
+            .Build();
+        var services = new SmtpServer.ComponentModel.ServiceProvider();
+        services.Add(listeners);
+        services.Add(new Store(() => server!));
+        services.Add(new Filter(() => server!));
+        var stop = new CancellationTokenSource();
+        var running = new SmtpServer.SmtpServer(options, services).StartAsync(stop.Token);
+        var port = await started.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        server = new TestSmtpServer(port, running);
+        stop.Token.Register(() => { });
+        server._stop.Token.Register(stop.Cancel);
+        return server;
+    }
+
+    public IReadOnlyList<ReceivedMail> To(string address) =>
+        Received.Where(m => m.EnvelopeTo.Contains(address, StringComparer.OrdinalIgnoreCase)).ToList();
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync();
+        try { await _running.WaitAsync(TimeSpan.FromSeconds(5)); }
+        catch (Exception e) when (e is OperationCanceledException or TimeoutException) { }
+        _stop.Dispose();
+    }
+
+    private sealed class Store(Func<TestSmtpServer> server) : MessageStore
+    {
+        public override Task<SmtpResponse> SaveAsync(ISessionContext context, IMessageTransaction transaction, ReadOnlySequence<byte> buffer, CancellationToken cancellationToken)
+        {
+            var raw = buffer.ToArray();
+            using var stream = new MemoryStream(raw);
+            var message = MimeMessage.Load(stream, cancellationToken);
+            server()._received.Enqueue(new ReceivedMail(transaction.From.AsAddress(), transaction.To.Select(t => t.AsAddress()).ToList(), message, raw));
+            return Task.FromResult(SmtpResponse.Ok);
+        }
+    }
+
+    private sealed class Filter(Func<TestSmtpServer> server) : MailboxFilter
+    {
+        public override Task<bool> CanDeliverToAsync(ISessionContext context, IMailbox to, IMailbox from, CancellationToken cancellationToken)
+        {
+            var reply = server().RecipientReply(to.AsAddress());
+            if (reply is not null) throw new SmtpResponseException(reply);
+            return Task.FromResult(true);
+        }
+    }
+}
