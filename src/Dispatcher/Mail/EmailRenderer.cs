@@ -30,6 +30,17 @@ public sealed class EmailRenderer
         return CompiledEmail.Create(subject, placeholders, withName, withoutName);
     }
 
+    /// <summary>Compiles every template once, so the first dispatch after a start does not wait for Roslyn (~2 s).</summary>
+    public async Task WarmUpAsync(CancellationToken cancellationToken)
+    {
+        foreach (var file in Directory.EnumerateFiles(TemplatesPath, "*.cshtml"))
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var name = Path.GetFileNameWithoutExtension(file);
+            if (!name.StartsWith('_')) await _engine.CompileTemplateAsync(name);
+        }
+    }
+
     private async Task<(string Html, string Text)> RenderVariantAsync(string template, EmailModel model)
     {
         var html = await _engine.CompileRenderAsync(template, model);

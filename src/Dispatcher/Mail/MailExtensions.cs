@@ -33,6 +33,8 @@ public static class MailExtensions
         var usesCapture = string.IsNullOrWhiteSpace(builder.Configuration[$"{SmtpOptions.Section}:Host"])
                           && builder.Configuration.GetValue($"{DispatcherOptions.Section}:Role", HostRole.All) != HostRole.Web;
         services.AddSingleton(sp => new CapturedMessages(sp.GetRequiredService<IOptions<MailboxOptions>>().Value.Capacity));
+        if (builder.Configuration.GetValue($"{DispatcherOptions.Section}:Role", HostRole.All) != HostRole.Web)
+            services.AddHostedService<TemplateWarmup>();
         if (usesCapture)
         {
             services.AddSingleton<CaptureMailbox>();

@@ -75,6 +75,17 @@ public sealed class DispatcherApp : WebApplicationFactory<Program>
         return app;
     }
 
+    /// <summary>Another process of the same deployment (same database and broker), e.g. a Worker next to a Web.</summary>
+    public Task<DispatcherApp> StartSiblingAsync(IDictionary<string, string?> overrides)
+    {
+        var settings = new Dictionary<string, string?>(_settings);
+        foreach (var (key, value) in overrides) settings[key] = value;
+        var sibling = new DispatcherApp(settings, sqliteFile: null) { Stack = Stack };
+        sibling.Api = sibling.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
+        sibling.Api.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", AdminKey);
+        return Task.FromResult(sibling);
+    }
+
     /// <summary>A client with another key (or none).</summary>
     public HttpClient ClientWithKey(string? key)
     {

@@ -1,0 +1,20 @@
+# One image for every role: Dispatcher:Role=Web, Worker or All.
+FROM mcr.microsoft.com/dotnet/sdk:10.0 AS build
+WORKDIR /src
+COPY global.json Directory.Build.props Directory.Packages.props ./
+COPY src/Dispatcher/Dispatcher.csproj src/Dispatcher/
+RUN dotnet restore src/Dispatcher/Dispatcher.csproj
+COPY src/ src/
+COPY templates/ templates/
+RUN dotnet publish src/Dispatcher/Dispatcher.csproj -c Release -o /app --no-restore
+
+FROM mcr.microsoft.com/dotnet/aspnet:10.0
+# curl for the container health check (GET /health).
+RUN apt-get update && apt-get install -y --no-install-recommends curl && rm -rf /var/lib/apt/lists/*
+WORKDIR /app
+COPY --from=build /app ./
+# Templates are read from /app/templates; mount a folder over it to edit them without a rebuild.
+ENV ASPNETCORE_URLS=http://0.0.0.0:8080
+EXPOSE 8080
+USER app
+ENTRYPOINT ["dotnet", "Dispatcher.dll"]

@@ -1,0 +1,45 @@
+namespace Dispatcher.Benchmarks;
+
+public sealed record BenchOptions(IReadOnlyList<string> Scenarios, int Subscribers, IReadOnlyList<string> Stacks, string AppDll)
+{
+    public static BenchOptions Parse(string[] args)
+    {
+        var scenarios = new List<string>();
+        var subscribers = 10_000;
+        var stacks = new List<string> { "inmemory", "rabbitmq" };
+        for (var i = 0; i < args.Length; i++)
+        {
+            switch (args[i])
+            {
+                case "--subscribers": subscribers = int.Parse(args[++i]); break;
+                case "--stacks": stacks = [.. args[++i].Split(',', StringSplitOptions.RemoveEmptyEntries)]; break;
+                default: scenarios.Add(args[i]); break;
+            }
+        }
+        if (scenarios.Count == 0) scenarios.Add("fanout");
+        var dll = Environment.GetEnvironmentVariable("DISPATCHER_APP_DLL")
+                  ?? throw new InvalidOperationException("DISPATCHER_APP_DLL is not set: run the benchmarks through tests/bench.sh.");
+        return new BenchOptions(scenarios, subscribers, stacks, dll);
+    }
+}
+
+/// <summary>One line of the printed table.</summary>
+public sealed record BenchResult(string Scenario, string Setup, int Messages, double Seconds, double? LimitPerSecond, long? PeakRssMb, string Notes = "")
+{
+    public double PerSecond => Messages / Seconds;
+
+    public static string Table(IEnumerable<BenchResult> results)
+    {
+        var rows = results.Select(r => new[]
+        {
+            r.Scenario, r.Setup, r.Messages.ToString("N0"), r.Seconds.ToString("0.00"), r.PerSecond.ToString("N0"),
+            r.LimitPerSecond is { } l ? l.ToString("N0") : "", r.LimitPerSecond is { } limit ? (r.PerSecond / limit).ToString("0.00") : "",
+            r.PeakRssMb?.ToString() ?? "", r.Notes,
+        }).ToList();
+        string[] header = ["scenario", "setup", "messages", "seconds", "msg/s", "limit msg/s", "ratio", "peak RSS MB", "notes"];
+        var widths = header.Select((h, i) => Math.Max(h.Length, rows.Select(r => r[i].Length).DefaultIfEmpty(0).Max())).ToArray();
+        string Line(string[] cells) => "| " + string.Join(" | ", cells.Select((c, i) => c.PadRight(widths[i]))) + " |";
+        return string.Join(Environment.NewLine,
+            new[] { Line(header), "|" + string.Join("|", widths.Select(w => new string('-', w + 2))) + "|" }.Concat(rows.Select(Line)));
+    }
+}

@@ -1,0 +1,119 @@
+using System.Diagnostics;
+using Dispatcher.Mail;
+using Dispatcher.Statements;
+using MimeKit;
+
+namespace Dispatcher.Benchmarks;
+
+/// <summary>One statement to N confirmed, personalised subscribers, end to end (POST → dispatch completed), into
+/// postfix's smtp-sink; and the limit on the same machine: smtp-source → smtp-sink with the same message size and
+/// connection count.</summary>
+public static class FanOut
+{
+    private const int BulkConnections = 6; // Smtp:MaxConnections 8 minus Smtp:AlertConnections 2, the defaults
+
+    public static async Task<List<BenchResult>> RunAsync(BenchOptions options)
+    {
+        var size = await MessageSizeAsync();
+        Console.WriteLine($"Statement email: {size:N0} bytes. Measuring the limit (smtp-source → smtp-sink, {BulkConnections} connections)…");
+        var limit = await SmtpSink.LimitAsync(Math.Max(options.Subscribers, 20_000), BulkConnections, size);
+        Console.WriteLine($"Limit: {limit:N0} msg/s");
+
+        var results = new List<BenchResult>();
+        foreach (var stack in options.Stacks)
+        {
+            Console.WriteLine($"Fan-out to {options.Subscribers:N0} on {stack}…");
+            results.Add(await RunOnceAsync(options, stack, limit, size));
+        }
+        return results;
+    }
+
+    private static async Task<BenchResult> RunOnceAsync(BenchOptions options, string stack, double limit, int size)
+    {
+        var folder = Directory.CreateTempSubdirectory("dispatcher-bench-").FullName;
+        var (sink, sinkPort) = await SmtpSink.StartAsync();
+        await using var _ = sink;
+
+        var settings = new Dictionary<string, string>
+        {
+            ["Smtp__Host"] = "127.0.0.1",
+            ["Smtp__Port"] = sinkPort.ToString(),
+            ["Smtp__Security"] = "None",
+            ["Dispatcher__PublicBaseUrl"] = "https://dispatch.example.org",
+            ["Mail__FromAddress"] = "news@example.org",
+        };
+        string database, connectionString;
+        if (stack == "rabbitmq")
+        {
+            database = "Postgres";
+            connectionString = await Seeder.CreatePostgresDatabaseAsync();
+            var rabbit = Environment.GetEnvironmentVariable("DISPATCHER_TEST_RABBITMQ")!.Split(':');
+            settings["Dispatcher__Bus"] = "RabbitMq";
+            settings["RabbitMq__Host"] = rabbit[0];
+            settings["RabbitMq__Port"] = rabbit[1];
+            settings["RabbitMq__VirtualHost"] = await Seeder.CreateRabbitMqVirtualHostAsync();
+        }
+        else
+        {
+            database = "Sqlite";
+            connectionString = $"Data Source={Path.Combine(folder, "dispatcher.db")}";
+        }
+        settings["Dispatcher__Database"] = database;
+        settings["ConnectionStrings__Dispatcher"] = connectionString;
+
+        await using var app = await AppProcess.StartAsync(options.AppDll, settings, Path.Combine(folder, "app.log"));
+        await app.PostAsync("/api/lists", new { name = "Warm-up", slug = "warmup" });
+        await app.PostAsync("/api/lists", new { name = "Statements", slug = "statements" });
+        await Seeder.SeedAsync(database, connectionString, "warmup", 500, "warm-");
+        await Seeder.SeedAsync(database, connectionString, "statements", options.Subscribers, "reader-");
+
+        // Warm up JIT, the template and the connections, then measure.
+        var warm = await app.PostAsync("/api/statements", new { title = "Warm-up", lists = new[] { "warmup" } });
+        await app.WaitForDispatchAsync(warm["dispatchId"]!.GetValue<long>(), Stopwatch.StartNew(), TimeSpan.FromMinutes(5));
+
+        var watch = Stopwatch.StartNew();
+        var posted = await app.PostAsync("/api/statements", Statement());
+        var (seconds, dispatch) = await app.WaitForDispatchAsync(posted["dispatchId"]!.GetValue<long>(), watch, TimeSpan.FromMinutes(30));
+        var sent = dispatch["sent"]!.GetValue<int>();
+        if (sent != options.Subscribers) throw new InvalidOperationException($"Sent {sent} of {options.Subscribers}: {dispatch}");
+
+        return new BenchResult("fan-out", stack == "rabbitmq" ? "RabbitMQ + PostgreSQL, 1 process" : "in-memory + SQLite, 1 process",
+            sent, seconds, limit, app.Process.PeakRssMb(), $"{size / 1024.0:0.0} KB, {BulkConnections} conn");
+    }
+
+    private static object Statement() => new
+    {
+        title = "Stop the repression of South Korean trade unionists",
+        author = "International Socialist Tendency",
+        publishedAt = "2015-11-24T09:00:00Z",
+        summary = "On 14 November 2015, about 100,000 people, most of them trade unionists, took to the streets of Seoul in response to a call by the Korean Confederation of Trade Unions (KCTU) for a national day of protest. The main focus of the protest was opposition to proposed labour “reforms” by the Park Geun-hye government.",
+        url = "https://example.org/statements/stop-the-repression-of-south-korean-trade-unionists",
+        lists = new[] { "statements" },
+    };
+
+    /// <summary>The size of the message the app sends for Statement(), rendered with the same template and builder.</summary>
+    private static async Task<int> MessageSizeAsync()
+    {
+        var templates = Path.GetFullPath(Path.Combine(Path.GetDirectoryName(Environment.GetEnvironmentVariable("DISPATCHER_APP_DLL")!)!, "templates"));
+        var renderer = new EmailRenderer(templates);
+        var email = await renderer.CompileAsync("Statement", "Stop the repression of South Korean trade unionists", r => new StatementEmail
+        {
+            Recipient = r, OrganisationName = "Dispatcher", PublicBaseUrl = "https://dispatch.example.org", ListName = "Statements",
+            Title = "Stop the repression of South Korean trade unionists", Author = "International Socialist Tendency",
+            PublishedAt = DateTime.UtcNow, Summary = new string('x', 330), Url = "https://example.org/statements/stop-the-repression-of-south-korean-trade-unionists",
+        });
+        var factory = new MessageFactory(new MailOptions { FromAddress = "news@example.org" }, TimeProvider.System);
+        var token = new string('A', 44);
+        var message = factory.Create(new OutgoingMessage
+        {
+            Subject = email.Subject,
+            Body = email.For(new Personalisation("Reader 123", "reader-123@example.org", $"https://dispatch.example.org/unsubscribe/{token}", $"https://dispatch.example.org/preferences/{token}")),
+            ToAddress = "reader-123@example.org", ToName = "Reader 123", MessageId = factory.MessageIdFor(1, 123),
+            List = new ListIdentity("statements", "Statements"), UnsubscribeUrl = $"https://dispatch.example.org/unsubscribe/{token}",
+            UnsubscribeMailto = $"mailto:news@example.org?subject=unsubscribe%20{token}",
+        });
+        using var stream = new MemoryStream();
+        await message.WriteToAsync(stream);
+        return (int)stream.Length;
+    }
+}

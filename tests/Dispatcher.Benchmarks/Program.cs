@@ -1,0 +1,16 @@
+using Dispatcher.Benchmarks;
+
+// tests/bench.sh starts PostgreSQL and RabbitMQ, builds the app in Release and runs this with:
+//   fanout [--subscribers N] [--stacks inmemory,rabbitmq]   statement fan-out into postfix's smtp-sink, vs smtp-source → smtp-sink
+var options = BenchOptions.Parse(args);
+var results = new List<BenchResult>();
+foreach (var scenario in options.Scenarios)
+    results.AddRange(scenario switch
+    {
+        "fanout" => await FanOut.RunAsync(options),
+        _ => throw new ArgumentException($"Unknown scenario '{scenario}'. Known: fanout."),
+    });
+
+Console.WriteLine();
+Console.WriteLine(BenchResult.Table(results));
+Console.WriteLine($"Machine: {Machine.Describe()}");

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Runs the benchmarks (tests/Dispatcher.Benchmarks) against real services and prints a table:
+#   tests/bench.sh [fanout] [--subscribers N] [--stacks inmemory,rabbitmq]
+# Installs postfix (for smtp-sink/smtp-source), RabbitMQ and PostgreSQL when missing (as root), starts private
+# instances like tests/run.sh, builds the app in Release and runs it as a separate process.
+set -uo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+work=$(mktemp -d /tmp/dispatcher-bench.XXXXXX)
+. "$root/tests/lib/services.sh"
+trap 'services_stop; rm -rf "$work"' EXIT
+trap 'exit 130' INT TERM
+
+services_install postfix || exit 1
+services_start || exit 1
+( cd "$root" && dotnet build -c Release src/Dispatcher -v q -nologo >/dev/null && dotnet build -c Release tests/Dispatcher.Benchmarks -v q -nologo >/dev/null ) \
+  || { log "build failed"; exit 1; }
+export DISPATCHER_APP_DLL="$root/src/Dispatcher/bin/Release/net10.0/Dispatcher.dll"
+dotnet "$root/tests/Dispatcher.Benchmarks/bin/Release/net10.0/Dispatcher.Benchmarks.dll" "$@"

@@ -1,0 +1,117 @@
+# Shared by tests/run.sh and tests/bench.sh: install, start and stop the real services the tests and benchmarks use.
+# Expects $work (a private temp dir) and prints progress on stderr. Everything listens on free loopback ports.
+
+log() { printf '[%s] %s\n' "$(basename "$0")" "$*" >&2; }
+
+pg_bin() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1; }
+
+# services_install [package …]: RabbitMQ and PostgreSQL always, plus the packages named, from Debian.
+services_install() {
+  local missing=() package
+  [ -x /usr/lib/rabbitmq/bin/rabbitmq-server ] || missing+=(rabbitmq-server)
+  [ -n "$(pg_bin)" ] || missing+=(postgresql)
+  for package in "$@"; do
+    case "$package" in
+      chromium) [ -x /usr/bin/chromium ] || missing+=(chromium) ;;
+      postfix) [ -x /usr/sbin/smtp-sink ] || missing+=(postfix) ;;
+      *) dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package") ;;
+    esac
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  if [ "$(id -u)" -ne 0 ]; then
+    log "missing: ${missing[*]}. Install them with: sudo apt-get install -y ${missing[*]}"
+    return 1
+  fi
+  log "installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq >/dev/null && apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null \
+    || { log "apt-get install ${missing[*]} failed"; return 1; }
+}
+
+free_port() {
+  local port
+  while :; do
+    port=$((20000 + RANDOM % 30000))
+    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || { echo "$port"; return; }
+  done
+}
+
+as_postgres() {
+  if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+# A throwaway cluster: trust auth, no fsync (its data dies with the run).
+start_postgres() {
+  PG_BIN=$(pg_bin)
+  PG_PORT=$(free_port)
+  mkdir -p "$work/pg"
+  [ "$(id -u)" -eq 0 ] && chown postgres:postgres "$work/pg"
+  log "starting PostgreSQL on 127.0.0.1:$PG_PORT"
+  as_postgres "$PG_BIN/initdb" -D "$work/pg" -A trust -U postgres --no-sync >"$work/initdb.log" 2>&1 \
+    || { cat "$work/initdb.log" >&2; return 1; }
+  as_postgres "$PG_BIN/pg_ctl" -D "$work/pg" -w -l "$work/pg/server.log" \
+    -o "-p $PG_PORT -k $work/pg -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300" \
+    start >/dev/null || { cat "$work/pg/server.log" >&2; return 1; }
+  PG_STARTED=1
+  export DISPATCHER_TEST_POSTGRES="Host=127.0.0.1;Port=$PG_PORT;Username=postgres;Pooling=true;Maximum Pool Size=40"
+}
+
+# A private node: its own ports, epmd, cookie (HOME) and files, so it never meets a system RabbitMQ.
+start_rabbitmq() {
+  RABBIT_PORT=$(free_port)
+  local dist_port node
+  dist_port=$(free_port)
+  EPMD_PORT=$(free_port)
+  node="dispatcher-test-$$@localhost"
+  mkdir -p "$work/rabbit/home" "$work/rabbit/mnesia" "$work/rabbit/log"
+  printf 'listeners.tcp.default = 127.0.0.1:%s\nloopback_users = none\n' "$RABBIT_PORT" >"$work/rabbit/rabbitmq.conf"
+  echo "[]." >"$work/rabbit/enabled_plugins"
+  : >"$work/rabbit/rabbitmq-env.conf"
+  cat >"$work/rabbit/env" <<ENV
+export RABBITMQ_NODENAME='$node'
+export RABBITMQ_NODE_PORT='$RABBIT_PORT'
+export RABBITMQ_DIST_PORT='$dist_port'
+export ERL_EPMD_PORT='$EPMD_PORT'
+export RABBITMQ_MNESIA_BASE='$work/rabbit/mnesia'
+export RABBITMQ_LOG_BASE='$work/rabbit/log'
+export RABBITMQ_PID_FILE='$work/rabbit/rabbit.pid'
+export RABBITMQ_ENABLED_PLUGINS_FILE='$work/rabbit/enabled_plugins'
+export RABBITMQ_CONFIG_FILE='$work/rabbit/rabbitmq.conf'
+export RABBITMQ_CONF_ENV_FILE='$work/rabbit/rabbitmq-env.conf'
+export HOME='$work/rabbit/home'
+ENV
+  # Wrappers the tests use to manage the node (virtual hosts, stop and start).
+  local tool
+  for tool in rabbitmqctl rabbitmq-server; do
+    printf '#!/usr/bin/env bash\n. %q\nexec /usr/lib/rabbitmq/bin/%s "$@"\n' "$work/rabbit/env" "$tool" >"$work/$tool"
+    chmod +x "$work/$tool"
+  done
+  log "starting RabbitMQ on 127.0.0.1:$RABBIT_PORT"
+  "$work/rabbitmq-server" -detached >"$work/rabbit/start.log" 2>&1
+  RABBIT_STARTED=1
+  timeout 90 "$work/rabbitmqctl" wait --timeout 90 "$work/rabbit/rabbit.pid" >/dev/null 2>&1 \
+    || { log "RabbitMQ did not start"; cat "$work/rabbit/start.log" "$work"/rabbit/log/*.log >&2 2>/dev/null; return 1; }
+  export DISPATCHER_TEST_RABBITMQ="127.0.0.1:$RABBIT_PORT"
+  export DISPATCHER_TEST_RABBITMQCTL="$work/rabbitmqctl"
+  export DISPATCHER_TEST_RABBITMQ_SERVER="$work/rabbitmq-server"
+  export DISPATCHER_TEST_RABBITMQ_PIDFILE="$work/rabbit/rabbit.pid"
+}
+
+services_start() {
+  chmod 755 "$work"
+  start_postgres && start_rabbitmq
+}
+
+services_stop() {
+  if [ -n "${RABBIT_STARTED:-}" ]; then
+    log "stopping RabbitMQ"
+    timeout 60 "$work/rabbitmqctl" shutdown >/dev/null 2>&1 || pkill -9 -f "$work/rabbit" 2>/dev/null
+    ERL_EPMD_PORT="$EPMD_PORT" epmd -kill >/dev/null 2>&1 || true
+    RABBIT_STARTED=""
+  fi
+  if [ -n "${PG_STARTED:-}" ]; then
+    log "stopping PostgreSQL"
+    as_postgres "$PG_BIN/pg_ctl" -D "$work/pg" -m immediate stop >/dev/null 2>&1 || true
+    PG_STARTED=""
+  fi
+}
