@@ -23,6 +23,11 @@ public sealed class RoleTests
         Assert.Equal(["ana@example.org", "ben@example.org"], smtp.Received.Select(m => m.To).Order());
         using var anonymous = worker.ClientWithKey(null);
         Assert.True((await anonymous.GetAsync("/health")).IsSuccessStatusCode); // a Worker answers /health too
+
+        // The work queues are durable quorum queues: they survive a broker restart.
+        var queues = await TestServices.RabbitMqCtlAsync("list_queues", "-q", "-p", worker.Settings["RabbitMq:VirtualHost"]!, "name", "type", "durable");
+        foreach (var queue in new[] { "plan-statements", "send-bulk", "send-urgent" })
+            Assert.Matches($@"(?m)^{queue}\s+quorum\s+true\s*$", queues);
     }
 
     [Fact]

@@ -29,6 +29,8 @@ public sealed class DispatcherApp : WebApplicationFactory<Program>
 
     public HttpClient Api { get; private set; } = null!;
 
+    public IReadOnlyDictionary<string, string?> Settings => _settings;
+
     public Stack Stack { get; private init; }
 
     /// <param name="smtp">The relay; null uses the built-in capture mailbox.</param>
