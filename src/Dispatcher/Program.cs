@@ -1,9 +1,13 @@
 using Dispatcher.Access;
+using Dispatcher.Bounces;
 using Dispatcher.Data;
 using Dispatcher.Dispatching;
 using Dispatcher.Health;
 using Dispatcher.Hosting;
 using Dispatcher.Mail;
+using Dispatcher.Public;
+using Dispatcher.Statements;
+using Dispatcher.Subscribers;
 
 var builder = WebApplication.CreateBuilder(args);
 
@@ -12,6 +16,10 @@ builder.AddDispatcherOptions()
     .AddAccess()
     .AddMail()          // before the bus: the capture mailbox must listen before anything sends
     .AddDispatching()
+    .AddStatements()
+    .AddSubscribers()
+    .AddBounces()
+    .AddPublicPages()
     .AddHealth()
     .AddApi();
 
@@ -22,6 +30,7 @@ app.UseStatusCodePages();
 app.UseAppStaticFiles();
 app.UseAuthentication();
 app.UseAuthorization();
+app.UseRateLimiter();
 app.MapApi();
 app.MapRazorPages();
 app.MapHealth();

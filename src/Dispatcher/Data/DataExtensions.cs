@@ -30,7 +30,7 @@ public static class DataExtensions
                 .UseSnakeCaseNamingConvention());
         }
 
-        builder.Services.AddScoped<SigningKeyStore>();
+        builder.Services.AddScoped<InstallationSecrets>();
         return builder;
     }
 

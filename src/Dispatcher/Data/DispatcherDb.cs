@@ -1,5 +1,6 @@
 using Dispatcher.Access;
 using Dispatcher.Audit;
+using Dispatcher.Bounces;
 using Dispatcher.Dispatching;
 using Dispatcher.Lists;
 using Dispatcher.Statements;
@@ -22,6 +23,8 @@ public abstract class DispatcherDb(DbContextOptions options) : DbContext(options
     public DbSet<ApiKey> ApiKeys => Set<ApiKey>();
     public DbSet<AuditEntry> Audit => Set<AuditEntry>();
     public DbSet<Setting> Settings => Set<Setting>();
+    public DbSet<Suppression> Suppressions => Set<Suppression>();
+    public DbSet<Bounce> Bounces => Set<Bounce>();
 
     /// <summary>True on PostgreSQL, where claims can use FOR UPDATE SKIP LOCKED.</summary>
     public abstract bool IsPostgres { get; }
@@ -108,5 +111,21 @@ public abstract class DispatcherDb(DbContextOptions options) : DbContext(options
         });
 
         model.Entity<Setting>(e => e.HasKey(s => s.Key));
+
+        model.Entity<Suppression>(e =>
+        {
+            e.HasKey(s => s.AddressHash);
+            e.Property(s => s.AddressHash).HasMaxLength(64);
+            e.Property(s => s.Reason).HasMaxLength(100);
+        });
+
+        model.Entity<Bounce>(e =>
+        {
+            e.HasIndex(b => b.CreatedAt);
+            e.HasIndex(b => b.SubscriberId);
+            e.Property(b => b.Reason).HasMaxLength(1000);
+            e.Property(b => b.Source).HasMaxLength(20);
+            e.HasOne<Subscriber>().WithMany().HasForeignKey(b => b.SubscriberId).OnDelete(DeleteBehavior.SetNull);
+        });
     }
 }

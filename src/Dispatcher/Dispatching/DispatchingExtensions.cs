@@ -1,5 +1,4 @@
 using Dispatcher.Hosting;
-using Dispatcher.Statements;
 using MassTransit;
 using Microsoft.Extensions.Options;
 
@@ -23,8 +22,6 @@ public static class DispatchingExtensions
         services.AddScoped<BatchSender>();
         services.AddScoped<DispatchContentCache>();
         services.AddScoped<DispatchSweep>();
-        services.AddScoped<IDeliveryPlan, StatementDeliveryPlan>();
-        services.AddScoped<IDispatchContent, StatementContent>();
         if (runsWorker) services.AddHostedService<DispatchSweeper>();
 
         services.AddMassTransit(x =>

@@ -1,6 +1,8 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Dispatcher.Access;
+using Dispatcher.Audit;
+using Dispatcher.Bounces;
 using Dispatcher.Dispatching;
 using Dispatcher.Lists;
 using Dispatcher.Mail.Capture;
@@ -24,9 +26,6 @@ public static class ApiExtensions
         builder.Services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         builder.Services.AddProblemDetails();
         builder.Services.AddExceptionHandler<ApiExceptionHandler>();
-        builder.Services.AddScoped<StatementPublisher>();
-        builder.Services.AddScoped<SubscriptionService>();
-        builder.Services.AddRazorPages(o => o.RootDirectory = "/");
         return builder;
     }
 
@@ -39,6 +38,8 @@ public static class ApiExtensions
         api.MapStatements();
         api.MapDispatches();
         api.MapMailbox();
+        api.MapBounces();
+        api.MapAudit();
         // Anything else under /api is a 404 problem, not a page.
         api.MapFallback(() => ApiProblem.NotFound("There is no such API endpoint."));
         return app;

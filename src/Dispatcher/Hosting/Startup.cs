@@ -46,8 +46,9 @@ public static class Startup
         var stopping = app.Lifetime.ApplicationStopping;
         await app.Services.MigrateDatabaseAsync(stopping);
         await using var scope = app.Services.CreateAsyncScope();
-        var key = await scope.ServiceProvider.GetRequiredService<SigningKeyStore>().GetOrCreateAsync(stopping);
-        app.Services.GetRequiredService<SigningKey>().Set(key);
+        var secrets = scope.ServiceProvider.GetRequiredService<InstallationSecrets>();
+        app.Services.GetRequiredService<SigningKey>().Set(await secrets.SigningKeyAsync(stopping));
+        app.Services.GetRequiredService<SuppressionSalt>().Set(await secrets.SuppressionSaltAsync(stopping));
         await scope.ServiceProvider.GetRequiredService<BootstrapAccess>().EnsureApiKeyAsync(stopping);
         app.Lifetime.ApplicationStarted.Register(() => PrintBanner(app));
     }

@@ -7,7 +7,7 @@ using System.Text.RegularExpressions;
 namespace Dispatcher.Mail;
 
 /// <summary>One person's details, filled into a <see cref="CompiledEmail"/>.</summary>
-public readonly record struct Personalisation(string? Name, string Email, string UnsubscribeUrl, string PreferencesUrl);
+public readonly record struct Personalisation(string? Name, string Email, string UnsubscribeUrl, string PreferencesUrl, string? ConfirmUrl = null);
 
 /// <summary>The HTML and plain-text bodies of one message.</summary>
 public sealed record RenderedBody(string Html, string Text);
@@ -54,6 +54,7 @@ public sealed class CompiledEmail
                 Slot.Email => person.Email,
                 Slot.UnsubscribeUrl => person.UnsubscribeUrl,
                 Slot.PreferencesUrl => person.PreferencesUrl,
+                Slot.ConfirmUrl => person.ConfirmUrl ?? "",
                 _ => "",
             };
             builder.Append(html ? Encoder.Encode(value) : value);
@@ -61,7 +62,7 @@ public sealed class CompiledEmail
         return builder.ToString();
     }
 
-    internal enum Slot { Name = 0, Email = 1, UnsubscribeUrl = 2, PreferencesUrl = 3 }
+    internal enum Slot { Name = 0, Email = 1, UnsubscribeUrl = 2, PreferencesUrl = 3, ConfirmUrl = 4 }
 
     internal readonly record struct Segment(string Literal, Slot? Slot);
 
@@ -80,6 +81,7 @@ public sealed class CompiledEmail
             Email = this[Slot.Email],
             UnsubscribeUrl = this[Slot.UnsubscribeUrl],
             PreferencesUrl = this[Slot.PreferencesUrl],
+            ConfirmUrl = this[Slot.ConfirmUrl],
         };
 
         public Segment[] Split(string text)

@@ -29,4 +29,7 @@ public sealed class EmailRecipient
     public required string Email { get; init; }
     public required string UnsubscribeUrl { get; init; }
     public required string PreferencesUrl { get; init; }
+
+    /// <summary>The double opt-in link (confirmation emails only).</summary>
+    public required string ConfirmUrl { get; init; }
 }

@@ -1,6 +1,5 @@
 using Dispatcher.Hosting;
 using Dispatcher.Mail.Capture;
-using Dispatcher.Subscribers;
 using Microsoft.Extensions.Options;
 
 namespace Dispatcher.Mail;
@@ -26,8 +25,6 @@ public static class MailExtensions
         services.AddSingleton<RecipientLinks>();
         services.AddSingleton<RelayAddress>();
         services.AddSingleton<SmtpConnectionPool>();
-        services.AddSingleton<SigningKey>();
-        services.AddSingleton<SubscriberTokens>();
 
         // The capture mailbox belongs to the process that sends: the single-process default, or a Worker.
         var usesCapture = string.IsNullOrWhiteSpace(builder.Configuration[$"{SmtpOptions.Section}:Host"])

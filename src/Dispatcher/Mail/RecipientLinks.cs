@@ -27,4 +27,21 @@ public sealed class RecipientLinks(SubscriberTokens tokens, PublicUrls urls, Mes
             UnsubscribeMailto = $"mailto:{mail.Value.EnvelopeSender}?subject=unsubscribe%20{unsubscribeToken}",
         };
     }
+
+    /// <summary>A message to one person about their own sign-up: a confirmation link that expires, no list headers.</summary>
+    public OutgoingMessage Confirmation(long dispatchId, DeliveryRecipient recipient, CompiledEmail email, DateTimeOffset expires)
+    {
+        var subscriberId = recipient.SubscriberId ?? throw new InvalidOperationException("An erased person has no links.");
+        var confirmUrl = urls.Confirm(tokens.Create(TokenPurpose.Confirm, subscriberId, recipient.ListId, expires));
+        var preferencesUrl = urls.Preferences(tokens.Create(TokenPurpose.Preferences, subscriberId));
+        return new OutgoingMessage
+        {
+            Subject = email.Subject,
+            Body = email.For(new Personalisation(recipient.Name, recipient.Email!, "", preferencesUrl, confirmUrl)),
+            ToAddress = recipient.Email!,
+            ToName = recipient.Name,
+            MessageId = messages.MessageIdFor(dispatchId, subscriberId),
+            Bulk = false,
+        };
+    }
 }

@@ -1,10 +1,7 @@
-using Dispatcher.Audit;
-using Dispatcher.Data;
 using Dispatcher.Mail;
 using Dispatcher.Subscribers;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
-using Microsoft.EntityFrameworkCore;
 
 namespace Dispatcher.Public;
 
@@ -12,7 +9,7 @@ namespace Dispatcher.Public;
 /// also the RFC 8058 one-click target: mailbox providers send "List-Unsubscribe=One-Click" with no cookie and no
 /// antiforgery token — the signed token in the URL is the credential — and expect 200.</summary>
 [IgnoreAntiforgeryToken]
-public sealed class UnsubscribeModel(DispatcherDb db, SubscriberTokens tokens, PublicUrls urls, TimeProvider clock) : PageModel
+public sealed class UnsubscribeModel(SubscriptionService subscriptions, SubscriberTokens tokens, PublicUrls urls) : PageModel
 {
     public bool Invalid { get; private set; }
     public bool Done { get; private set; }
@@ -33,17 +30,8 @@ public sealed class UnsubscribeModel(DispatcherDb db, SubscriberTokens tokens, P
         var subscription = await FindAsync(token, cancellationToken);
         if (subscription is null) return BadLink();
 
-        if (subscription.Status is SubscriptionStatus.Confirmed or SubscriptionStatus.Unconfirmed)
-        {
-            var now = clock.GetUtcNow().UtcDateTime;
-            subscription.Status = SubscriptionStatus.Unsubscribed;
-            subscription.UnsubscribedAt = now;
-            subscription.UpdatedAt = now;
-            var oneClick = Request.HasFormContentType && Request.Form["List-Unsubscribe"] == "One-Click";
-            db.Audit.Add(AuditLog.Entry(clock, "subscriber", "subscription.unsubscribed", $"list:{subscription.List!.Slug}",
-                $"{subscription.Subscriber!.Email}{(oneClick ? " (one-click)" : "")}"));
-            await db.SaveChangesAsync(cancellationToken);
-        }
+        var oneClick = Request.HasFormContentType && Request.Form["List-Unsubscribe"] == "One-Click";
+        await subscriptions.UnsubscribeAsync(subscription, oneClick ? "one-click" : "unsubscribe page", cancellationToken);
         Done = true;
         return Page();
     }
@@ -51,8 +39,7 @@ public sealed class UnsubscribeModel(DispatcherDb db, SubscriberTokens tokens, P
     private async Task<Subscription?> FindAsync(string token, CancellationToken cancellationToken)
     {
         if (!tokens.TryRead(token, TokenPurpose.Unsubscribe, out var read)) return null;
-        var subscription = await db.Subscriptions.Include(s => s.List).Include(s => s.Subscriber)
-            .SingleOrDefaultAsync(s => s.SubscriberId == read.Value.SubscriberId && s.ListId == read.Value.ListId, cancellationToken);
+        var subscription = await subscriptions.FindAsync(read.Value.SubscriberId, read.Value.ListId, cancellationToken);
         if (subscription is null) return null; // erased, or the list was deleted: say nothing about it
         ListName = subscription.List!.Name;
         MaskedEmail = Mask(subscription.Subscriber!.Email);

@@ -7,5 +7,6 @@ public sealed class Subscriber
     public required string Email { get; set; }
     public string? Name { get; set; }
     public DateTime CreatedAt { get; set; }
+
     public List<Subscription> Subscriptions { get; set; } = [];
 }

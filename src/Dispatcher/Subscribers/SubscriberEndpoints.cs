@@ -1,18 +1,35 @@
+using System.Globalization;
+using CsvHelper;
 using Dispatcher.Access;
 using Dispatcher.Data;
 using Dispatcher.Hosting;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
 
 namespace Dispatcher.Subscribers;
 
+public sealed record SubscriberResponse(string Email, string? Name, DateTime CreatedAt, IReadOnlyList<SubscriptionDetail> Subscriptions);
+
+public sealed record SubscriptionDetail(string List, string Status, string Cadence, bool Alerts, DateTime CreatedAt, DateTime? ConfirmedAt, DateTime? UnsubscribedAt);
+
+public sealed record ListMember(string Email, string? Name, string Status, string Cadence, bool Alerts, DateTime CreatedAt, DateTime UpdatedAt);
+
 public static class SubscriberEndpoints
 {
+    public const long MaxImportBytes = 200 * 1024 * 1024;
+
     public static RouteGroupBuilder MapSubscribers(this RouteGroupBuilder api)
     {
         var lists = api.MapGroup("/lists/{slug}").WithTags("Subscribers").RequireAuthorization(Policies.Admin);
         lists.MapPost("/subscribers", Add);
+        lists.MapGet("/subscribers", List);
+        lists.MapGet("/export", Export);
+        lists.MapPost("/import", Import).Accepts<string>("text/csv");
+
+        var people = api.MapGroup("/subscribers").WithTags("Subscribers").RequireAuthorization(Policies.Admin);
+        people.MapGet("/{email}", Get);
+        people.MapDelete("/{email}", Erase);
         return api;
     }
 
@@ -25,14 +42,137 @@ public static class SubscriberEndpoints
         var list = await db.Lists.AsNoTracking().SingleOrDefaultAsync(l => l.Slug == slug, cancellationToken);
         if (list is null) return ApiProblem.NotFound($"There is no list '{slug}'.");
 
-        var (outcome, subscriber, subscription) = await subscriptions.AddAsync(
-            list, email!, request.Name, cadence, request.Alerts, request.Confirmed ?? false, Caller.From(http.User), cancellationToken);
-        var response = SubscriptionResponse.From(subscriber, subscription, slug);
-        return outcome switch
+        var result = await subscriptions.AddAsync(list, email!, request.Name, cadence, request.Alerts, request.Confirmed ?? false,
+            Caller.From(http.User), cancellationToken);
+        var response = SubscriptionResponse.From(result.Subscriber, result.Subscription, slug);
+        return result.Outcome switch
         {
-            AddOutcome.Created => TypedResults.Created($"/api/subscribers/{Uri.EscapeDataString(subscriber.Email)}", response),
+            AddOutcome.Created => TypedResults.Created($"/api/subscribers/{Uri.EscapeDataString(result.Subscriber.Email)}", response),
             AddOutcome.Updated => TypedResults.Ok(response),
-            _ => ApiProblem.Conflict($"This address is marked {subscription.Status.ToString().ToLowerInvariant()} and is never mailed again."),
+            _ => ApiProblem.Conflict(result.Reason!),
         };
+    }
+
+    private static async Task<Results<Ok<SubscriberResponse>, ValidationProblem, ProblemHttpResult>> Get(
+        string email, DispatcherDb db, CancellationToken cancellationToken)
+    {
+        if (!EmailAddress.TryNormalise(email, out var normalised, out var error)) return Invalid("email", error);
+        var subscriber = await db.Subscribers.AsNoTracking().SingleOrDefaultAsync(s => s.Email == normalised, cancellationToken);
+        if (subscriber is null) return ApiProblem.NotFound("There is no subscriber with this address.");
+        var subscriptions = await (from s in db.Subscriptions
+                                   join l in db.Lists on s.ListId equals l.Id
+                                   where s.SubscriberId == subscriber.Id
+                                   orderby l.Slug
+                                   select new SubscriptionDetail(l.Slug, s.Status.ToString(), s.Cadence.ToString(), s.Alerts, s.CreatedAt, s.ConfirmedAt, s.UnsubscribedAt))
+            .ToListAsync(cancellationToken);
+        return TypedResults.Ok(new SubscriberResponse(subscriber.Email, subscriber.Name, subscriber.CreatedAt,
+            subscriptions.Select(s => s with { Status = s.Status.ToLowerInvariant(), Cadence = s.Cadence.ToLowerInvariant() }).ToList()));
+    }
+
+    private static async Task<Results<NoContent, ValidationProblem, ProblemHttpResult>> Erase(
+        string email, SubscriberEraser eraser, HttpContext http, CancellationToken cancellationToken)
+    {
+        if (!EmailAddress.TryNormalise(email, out var normalised, out var error)) return Invalid("email", error);
+        return await eraser.EraseAsync(normalised, Caller.From(http.User), cancellationToken)
+            ? TypedResults.NoContent()
+            : ApiProblem.NotFound("There is no subscriber with this address.");
+    }
+
+    /// <summary>Keyset paging by subscriber, newest first; filter by status, search email and name with q.</summary>
+    private static async Task<Results<Ok<Page<ListMember>>, ValidationProblem, ProblemHttpResult>> List(
+        string slug, DispatcherDb db, string? status, string? q, string? after, int? limit, CancellationToken cancellationToken)
+    {
+        var errors = new ValidationErrors();
+        var page = PageRequest.Parse(after, limit, errors);
+        SubscriptionStatus? statusFilter = null;
+        if (status is not null)
+        {
+            if (Enum.TryParse<SubscriptionStatus>(status, ignoreCase: true, out var parsed) && !int.TryParse(status, out _)) statusFilter = parsed;
+            else errors.Add("status", "'status' must be unconfirmed, confirmed, unsubscribed, bounced or complained.");
+        }
+        if (errors.Any) return errors.ToProblem();
+        var list = await db.Lists.AsNoTracking().SingleOrDefaultAsync(l => l.Slug == slug, cancellationToken);
+        if (list is null) return ApiProblem.NotFound($"There is no list '{slug}'.");
+
+        var query = from s in db.Subscriptions
+                    join p in db.Subscribers on s.SubscriberId equals p.Id
+                    where s.ListId == list.Id
+                    select new { s, p };
+        if (statusFilter is { } sf) query = query.Where(x => x.s.Status == sf);
+        if (!string.IsNullOrWhiteSpace(q))
+        {
+            var term = q.Trim().ToLowerInvariant();
+            query = query.Where(x => x.p.Email.ToLower().Contains(term) || (x.p.Name != null && x.p.Name.ToLower().Contains(term)));
+        }
+        if (page.After is { } afterId) query = query.Where(x => x.p.Id < afterId);
+        var rows = await query.OrderByDescending(x => x.p.Id).Take(page.Limit + 1).AsNoTracking().ToListAsync(cancellationToken);
+        return TypedResults.Ok(page.ToPage(rows, r => r.p.Id, r => new ListMember(r.p.Email, r.p.Name,
+            SubscriptionService.StatusName(r.s.Status), CadenceNames.Of(r.s.Cadence), r.s.Alerts, r.s.CreatedAt, r.s.UpdatedAt)));
+    }
+
+    /// <summary>Streams the list as CSV (re-importable: email, name, cadence, alerts first). Cells that a spreadsheet
+    /// would run as a formula are prefixed with a quote.</summary>
+    private static async Task<Results<PushStreamHttpResult, ProblemHttpResult>> Export(
+        string slug, DispatcherDb db, string? status, CancellationToken cancellationToken)
+    {
+        var list = await db.Lists.AsNoTracking().SingleOrDefaultAsync(l => l.Slug == slug, cancellationToken);
+        if (list is null) return ApiProblem.NotFound($"There is no list '{slug}'.");
+        SubscriptionStatus? statusFilter = Enum.TryParse<SubscriptionStatus>(status, ignoreCase: true, out var parsed) ? parsed : null;
+
+        return TypedResults.Stream(async body =>
+        {
+            await using var writer = new StreamWriter(body, new System.Text.UTF8Encoding(false));
+            await using var csv = new CsvWriter(writer, new CsvHelper.Configuration.CsvConfiguration(CultureInfo.InvariantCulture)
+            {
+                InjectionOptions = CsvHelper.Configuration.InjectionOptions.Escape,
+            });
+            foreach (var header in new[] { "email", "name", "cadence", "alerts", "status", "subscribed_at", "confirmed_at" }) csv.WriteField(header);
+            await csv.NextRecordAsync();
+
+            var rows = from s in db.Subscriptions.AsNoTracking()
+                       join p in db.Subscribers.AsNoTracking() on s.SubscriberId equals p.Id
+                       where s.ListId == list.Id && (statusFilter == null || s.Status == statusFilter)
+                       orderby p.Id
+                       select new { p.Email, p.Name, s.Cadence, s.Alerts, s.Status, s.CreatedAt, s.ConfirmedAt };
+            await foreach (var row in rows.AsAsyncEnumerable().WithCancellation(cancellationToken))
+            {
+                csv.WriteField(row.Email);
+                csv.WriteField(row.Name ?? "");
+                csv.WriteField(CadenceNames.Of(row.Cadence));
+                csv.WriteField(row.Alerts ? "true" : "false");
+                csv.WriteField(SubscriptionService.StatusName(row.Status));
+                csv.WriteField(row.CreatedAt.ToString("O", CultureInfo.InvariantCulture));
+                csv.WriteField(row.ConfirmedAt?.ToString("O", CultureInfo.InvariantCulture) ?? "");
+                await csv.NextRecordAsync();
+            }
+        }, "text/csv; charset=utf-8", $"{slug}.csv");
+    }
+
+    private static async Task<Results<Ok<ImportResult>, ValidationProblem, ProblemHttpResult>> Import(
+        string slug, HttpRequest request, DispatcherDb db, SubscriberImport import, bool? confirmed, CancellationToken cancellationToken)
+    {
+        var type = request.ContentType?.Split(';')[0].Trim().ToLowerInvariant();
+        if (type is not (null or "" or "text/csv" or "text/plain" or "application/csv" or "application/octet-stream" or "application/vnd.ms-excel"))
+            return TypedResults.Problem(statusCode: StatusCodes.Status415UnsupportedMediaType, title: "Unsupported media type",
+                detail: "Send the file as the request body with Content-Type: text/csv.");
+        var list = await db.Lists.AsNoTracking().SingleOrDefaultAsync(l => l.Slug == slug, cancellationToken);
+        if (list is null) return ApiProblem.NotFound($"There is no list '{slug}'.");
+        if (request.HttpContext.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit) limit.MaxRequestBodySize = MaxImportBytes;
+
+        try
+        {
+            return TypedResults.Ok(await import.ImportAsync(list, request.Body, confirmed ?? true, Caller.From(request.HttpContext.User), cancellationToken));
+        }
+        catch (SubscriberImport.MissingEmailColumnException e)
+        {
+            return Invalid("body", e.Message);
+        }
+    }
+
+    private static ValidationProblem Invalid(string field, string message)
+    {
+        var errors = new ValidationErrors();
+        errors.Add(field, message);
+        return errors.ToProblem();
     }
 }

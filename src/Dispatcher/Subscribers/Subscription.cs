@@ -35,5 +35,8 @@ public sealed class Subscription
     public DateTime CreatedAt { get; set; }
     public DateTime UpdatedAt { get; set; }
     public DateTime? ConfirmedAt { get; set; }
+
+    /// <summary>When the last confirmation email was queued: a repeated sign-up within minutes does not mail again.</summary>
+    public DateTime? ConfirmationSentAt { get; set; }
     public DateTime? UnsubscribedAt { get; set; }
 }

@@ -3,64 +3,195 @@ using Dispatcher.Audit;
 using Dispatcher.Data;
 using Dispatcher.Lists;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 
 namespace Dispatcher.Subscribers;
 
-/// <summary>What adding someone to a list came to.</summary>
 public enum AddOutcome
 {
     Created,
     Updated,
 
-    /// <summary>The address bounced or complained: it is never mailed again.</summary>
+    /// <summary>Suppressed, bounced or complained: never mailed again unless they sign up and confirm themselves.</summary>
     Refused,
 }
 
-/// <summary>Adds people to lists: the one place that decides a new subscription's status, shared by the API, imports
-/// and the public sign-up form.</summary>
-public sealed class SubscriptionService(DispatcherDb db, TimeProvider clock)
+public sealed record AddResult(AddOutcome Outcome, Subscriber Subscriber, Subscription Subscription, string? Reason = null);
+
+/// <summary>The one place that decides a subscription's status: admin additions, the public sign-up form, confirmation
+/// links, unsubscribing and the preferences page. Every change is audited in the same transaction.</summary>
+public sealed class SubscriptionService(
+    DispatcherDb db,
+    SuppressionList suppressions,
+    Confirmations confirmations,
+    TimeProvider clock,
+    IOptions<SubscribersOptions> options)
 {
-    public async Task<(AddOutcome Outcome, Subscriber Subscriber, Subscription Subscription)> AddAsync(
-        MailingList list, string email, string? name, Cadence? cadence, bool? alerts, bool confirmed, Caller caller,
-        CancellationToken cancellationToken)
+    private DateTime Now => clock.GetUtcNow().UtcDateTime;
+
+    /// <summary>An admin adds someone. Confirmed when the admin vouches (or the list has no double opt-in);
+    /// otherwise unconfirmed, and a confirmation email goes out.</summary>
+    public async Task<AddResult> AddAsync(MailingList list, string email, string? name, Cadence? cadence, bool? alerts, bool confirmed,
+        Caller caller, CancellationToken cancellationToken)
     {
-        var now = clock.GetUtcNow().UtcDateTime;
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        var (subscriber, subscription, created) = await FindOrCreateAsync(list, email, cancellationToken);
+        if (await suppressions.ContainsAsync(email, cancellationToken))
+            return new AddResult(AddOutcome.Refused, subscriber, subscription, "This address was erased and is suppressed; only the person's own confirmed sign-up lifts it.");
+        if (subscription.Status is SubscriptionStatus.Bounced or SubscriptionStatus.Complained)
+            return new AddResult(AddOutcome.Refused, subscriber, subscription, $"This address is marked {StatusName(subscription.Status)} and is never mailed again.");
+
+        if (!string.IsNullOrWhiteSpace(name)) subscriber.Name = name.Trim();
+        if (created || subscription.Status == SubscriptionStatus.Unsubscribed)
+            subscription.Status = confirmed || !list.DoubleOptIn ? SubscriptionStatus.Confirmed : SubscriptionStatus.Unconfirmed;
+        else if (confirmed && subscription.Status == SubscriptionStatus.Unconfirmed)
+            subscription.Status = SubscriptionStatus.Confirmed;
+        Apply(subscription, cadence, alerts);
+
+        db.Audit.Add(AuditLog.Entry(clock, caller, created ? "subscription.created" : "subscription.updated",
+            $"list:{list.Slug}", $"{email} ({StatusName(subscription.Status)})"));
+        await db.SaveChangesAsync(cancellationToken);
+        var dispatch = subscription.Status == SubscriptionStatus.Unconfirmed ? await QueueConfirmationAsync(subscriber, subscription, cancellationToken) : null;
+        await transaction.CommitAsync(cancellationToken);
+        await confirmations.PublishAsync(dispatch, cancellationToken);
+        return new AddResult(created ? AddOutcome.Created : AddOutcome.Updated, subscriber, subscription);
+    }
+
+    /// <summary>Someone signs up on the public form. The page says the same whatever happens here, so it never
+    /// reveals whether the address was known; the email tells them (confirm, or "you are already subscribed").
+    /// A stranger's sign-up never changes a confirmed subscription.</summary>
+    public async Task SignUpAsync(MailingList list, string email, string? name, Cadence cadence, bool alerts, CancellationToken cancellationToken)
+    {
+        var suppressed = await suppressions.ContainsAsync(email, cancellationToken);
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        var (subscriber, subscription, created) = await FindOrCreateAsync(list, email, cancellationToken);
+        if (subscriber.Id == 0 && !string.IsNullOrWhiteSpace(name)) subscriber.Name = name.Trim();
+        var wasConfirmed = subscription.Status == SubscriptionStatus.Confirmed;
+
+        if (!wasConfirmed)
+        {
+            // Only a confirmed sign-up lifts a suppression or a bounce, so those always go through double opt-in.
+            var needsConfirmation = list.DoubleOptIn || suppressed || subscription.Status is SubscriptionStatus.Bounced or SubscriptionStatus.Complained;
+            subscription.Status = needsConfirmation ? SubscriptionStatus.Unconfirmed : SubscriptionStatus.Confirmed;
+            Apply(subscription, cadence, alerts);
+        }
+        db.Audit.Add(AuditLog.Entry(clock, "subscriber", "subscription.signup", $"list:{list.Slug}",
+            $"{email} ({(created ? "new" : StatusName(subscription.Status))})"));
+        await db.SaveChangesAsync(cancellationToken);
+
+        // Unconfirmed: "please confirm". Confirmed before: "you are already subscribed". Just confirmed on a single
+        // opt-in list: nothing to say.
+        var dispatch = wasConfirmed || subscription.Status == SubscriptionStatus.Unconfirmed
+            ? await QueueConfirmationAsync(subscriber, subscription, cancellationToken)
+            : null;
+        await transaction.CommitAsync(cancellationToken);
+        await confirmations.PublishAsync(dispatch, cancellationToken);
+    }
+
+    /// <summary>The person followed their confirmation link. Returns the subscription, or null when the link is not
+    /// valid any more (the person or list is gone).</summary>
+    public async Task<Subscription?> ConfirmAsync(SubscriberToken token, CancellationToken cancellationToken)
+    {
+        var subscription = await FindAsync(token.SubscriberId, token.ListId, cancellationToken);
+        if (subscription is null) return null;
+        if (subscription.Status != SubscriptionStatus.Confirmed)
+        {
+            subscription.Status = SubscriptionStatus.Confirmed;
+            subscription.ConfirmedAt = Now;
+            subscription.UnsubscribedAt = null;
+            subscription.UpdatedAt = Now;
+            db.Audit.Add(AuditLog.Entry(clock, "subscriber", "subscription.confirmed", $"list:{subscription.List!.Slug}", subscription.Subscriber!.Email));
+            await db.SaveChangesAsync(cancellationToken);
+        }
+        await suppressions.LiftAsync(subscription.Subscriber!.Email, cancellationToken);
+        return subscription;
+    }
+
+    /// <summary>Leaves one list (the unsubscribe link, one click or the button).</summary>
+    public async Task UnsubscribeAsync(Subscription subscription, string how, CancellationToken cancellationToken)
+    {
+        if (subscription.Status is not (SubscriptionStatus.Confirmed or SubscriptionStatus.Unconfirmed)) return;
+        subscription.Status = SubscriptionStatus.Unsubscribed;
+        subscription.UnsubscribedAt = Now;
+        subscription.UpdatedAt = Now;
+        db.Audit.Add(AuditLog.Entry(clock, "subscriber", "subscription.unsubscribed", $"list:{subscription.List!.Slug}",
+            $"{subscription.Subscriber!.Email} ({how})"));
+        await db.SaveChangesAsync(cancellationToken);
+    }
+
+    /// <summary>One line of the preferences form.</summary>
+    public sealed record Preference(int ListId, bool Subscribed, Cadence Cadence, bool Alerts);
+
+    /// <summary>The preferences page: the person (holding their signed link) changes their own subscriptions.
+    /// Bounced or complained subscriptions are left alone.</summary>
+    public async Task UpdatePreferencesAsync(long subscriberId, IReadOnlyCollection<Preference> preferences, CancellationToken cancellationToken)
+    {
+        var subscriptions = await db.Subscriptions.Include(s => s.List).Include(s => s.Subscriber)
+            .Where(s => s.SubscriberId == subscriberId).ToListAsync(cancellationToken);
+        foreach (var wanted in preferences)
+        {
+            var subscription = subscriptions.SingleOrDefault(s => s.ListId == wanted.ListId);
+            if (subscription is null || subscription.Status is SubscriptionStatus.Bounced or SubscriptionStatus.Complained) continue;
+            var before = (subscription.Status, subscription.Cadence, subscription.Alerts);
+            if (!wanted.Subscribed && subscription.Status is SubscriptionStatus.Confirmed or SubscriptionStatus.Unconfirmed)
+            {
+                subscription.Status = SubscriptionStatus.Unsubscribed;
+                subscription.UnsubscribedAt = Now;
+            }
+            else if (wanted.Subscribed && subscription.Status == SubscriptionStatus.Unsubscribed)
+            {
+                // Their own link proves they read this address: joining again needs no second confirmation.
+                subscription.Status = SubscriptionStatus.Confirmed;
+                subscription.ConfirmedAt = Now;
+                subscription.UnsubscribedAt = null;
+            }
+            subscription.Cadence = wanted.Cadence;
+            subscription.Alerts = wanted.Alerts;
+            if (before == (subscription.Status, subscription.Cadence, subscription.Alerts)) continue;
+            subscription.UpdatedAt = Now;
+            db.Audit.Add(AuditLog.Entry(clock, "subscriber", "subscription.preferences", $"list:{subscription.List!.Slug}",
+                $"{subscription.Subscriber!.Email}: {StatusName(subscription.Status)}, {CadenceNames.Of(subscription.Cadence)}, alerts {(subscription.Alerts ? "on" : "off")}"));
+        }
+        await db.SaveChangesAsync(cancellationToken);
+    }
+
+    public Task<Subscription?> FindAsync(long subscriberId, int listId, CancellationToken cancellationToken) =>
+        db.Subscriptions.Include(s => s.List).Include(s => s.Subscriber)
+            .SingleOrDefaultAsync(s => s.SubscriberId == subscriberId && s.ListId == listId, cancellationToken);
+
+    private async Task<(Subscriber Subscriber, Subscription Subscription, bool Created)> FindOrCreateAsync(
+        MailingList list, string email, CancellationToken cancellationToken)
+    {
         var subscriber = await db.Subscribers.Include(s => s.Subscriptions.Where(x => x.ListId == list.Id))
             .SingleOrDefaultAsync(s => s.Email == email, cancellationToken);
         if (subscriber is null)
         {
-            subscriber = new Subscriber { Email = email, CreatedAt = now };
+            subscriber = new Subscriber { Email = email, CreatedAt = Now };
             db.Subscribers.Add(subscriber);
         }
-        if (!string.IsNullOrWhiteSpace(name)) subscriber.Name = name.Trim();
-
         var subscription = subscriber.Subscriptions.SingleOrDefault(s => s.ListId == list.Id);
-        var outcome = AddOutcome.Updated;
-        if (subscription is null)
-        {
-            subscription = new Subscription { ListId = list.Id, CreatedAt = now, Status = SubscriptionStatus.Unsubscribed };
-            subscriber.Subscriptions.Add(subscription);
-            outcome = AddOutcome.Created;
-        }
-        else if (subscription.Status is SubscriptionStatus.Bounced or SubscriptionStatus.Complained)
-        {
-            return (AddOutcome.Refused, subscriber, subscription);
-        }
+        if (subscription is not null) return (subscriber, subscription, false);
+        subscription = new Subscription { ListId = list.Id, CreatedAt = Now, UpdatedAt = Now, Status = SubscriptionStatus.Unsubscribed };
+        subscriber.Subscriptions.Add(subscription);
+        return (subscriber, subscription, true);
+    }
 
-        var startsOver = subscription.Status == SubscriptionStatus.Unsubscribed;
-        if (startsOver || (confirmed && subscription.Status == SubscriptionStatus.Unconfirmed))
-        {
-            subscription.Status = confirmed || !list.DoubleOptIn ? SubscriptionStatus.Confirmed : SubscriptionStatus.Unconfirmed;
-            subscription.ConfirmedAt = subscription.Status == SubscriptionStatus.Confirmed ? now : null;
-            subscription.UnsubscribedAt = null;
-        }
+    private void Apply(Subscription subscription, Cadence? cadence, bool? alerts)
+    {
         if (cadence is { } c) subscription.Cadence = c;
         if (alerts is { } a) subscription.Alerts = a;
-        subscription.UpdatedAt = now;
-
-        db.Audit.Add(AuditLog.Entry(clock, caller, outcome == AddOutcome.Created ? "subscription.created" : "subscription.updated",
-            $"list:{list.Slug}", $"{email} ({subscription.Status.ToString().ToLowerInvariant()})"));
-        await db.SaveChangesAsync(cancellationToken);
-        return (outcome, subscriber, subscription);
+        subscription.UpdatedAt = Now;
+        if (subscription.Status == SubscriptionStatus.Confirmed) subscription.ConfirmedAt ??= Now;
+        if (subscription.Status is SubscriptionStatus.Confirmed or SubscriptionStatus.Unconfirmed) subscription.UnsubscribedAt = null;
     }
+
+    /// <summary>Queues a confirmation (or "already subscribed") email unless one went out moments ago.</summary>
+    private async Task<Dispatching.Dispatch?> QueueConfirmationAsync(Subscriber subscriber, Subscription subscription, CancellationToken cancellationToken)
+    {
+        if (subscription.ConfirmationSentAt is { } sent && Now - sent < options.Value.ConfirmationResendAfter) return null;
+        subscription.ConfirmationSentAt = Now;
+        return await confirmations.AddAsync([(subscriber.Id, subscription.ListId)], cancellationToken);
+    }
+
+    public static string StatusName(SubscriptionStatus status) => status.ToString().ToLowerInvariant();
 }

@@ -1,0 +1,61 @@
+using Dispatcher.Access;
+using Dispatcher.Audit;
+using Dispatcher.Data;
+using Dispatcher.Subscribers;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace Dispatcher.Bounces;
+
+/// <summary>The "Bounces" section.</summary>
+public sealed class BouncesOptions
+{
+    public const string Section = "Bounces";
+
+    /// <summary>Soft bounces within SoftBounceWindow after which the address counts as bounced.</summary>
+    public int SoftBounceLimit { get; set; } = 3;
+
+    public TimeSpan SoftBounceWindow { get; set; } = TimeSpan.FromDays(30);
+}
+
+/// <summary>What recording a bounce did.</summary>
+public sealed record BounceResult(bool Matched, string? Status);
+
+/// <summary>Records bounces and complaints from every source (the API for relays with webhooks, the relay's own
+/// answers, the bounce mailbox). A hard bounce or a complaint stops all mail to the address at once; soft bounces
+/// do so when SoftBounceLimit of them arrive within SoftBounceWindow.</summary>
+public sealed class BounceRecorder(DispatcherDb db, TimeProvider clock, IOptions<BouncesOptions> options)
+{
+    public async Task<BounceResult> RecordAsync(string email, BounceKind kind, string? reason, string source, long? deliveryId,
+        Caller caller, CancellationToken cancellationToken)
+    {
+        var now = clock.GetUtcNow().UtcDateTime;
+        var subscriber = await db.Subscribers.Include(s => s.Subscriptions).SingleOrDefaultAsync(s => s.Email == email, cancellationToken);
+        if (subscriber is null) return new BounceResult(false, null);
+
+        db.Bounces.Add(new Bounce { SubscriberId = subscriber.Id, DeliveryId = deliveryId, Kind = kind, Reason = reason, Source = source, CreatedAt = now });
+        var stop = kind switch
+        {
+            BounceKind.Hard => SubscriptionStatus.Bounced,
+            BounceKind.Complaint => SubscriptionStatus.Complained,
+            _ => await SoftBouncesAsync(subscriber.Id, now, cancellationToken) + 1 >= options.Value.SoftBounceLimit ? SubscriptionStatus.Bounced : (SubscriptionStatus?)null,
+        };
+        if (stop is { } status)
+            foreach (var subscription in subscriber.Subscriptions.Where(s => s.Status is SubscriptionStatus.Confirmed or SubscriptionStatus.Unconfirmed))
+            {
+                subscription.Status = status;
+                subscription.UpdatedAt = now;
+            }
+
+        db.Audit.Add(AuditLog.Entry(clock, caller, $"bounce.{kind.ToString().ToLowerInvariant()}", $"subscriber:{subscriber.Id}",
+            $"{email} via {source}{(stop is null ? "" : $": now {SubscriptionService.StatusName(stop.Value)}")}"));
+        await db.SaveChangesAsync(cancellationToken);
+        return new BounceResult(true, stop is { } s ? SubscriptionService.StatusName(s) : null);
+    }
+
+    private Task<int> SoftBouncesAsync(long subscriberId, DateTime now, CancellationToken cancellationToken)
+    {
+        var since = now - options.Value.SoftBounceWindow;
+        return db.Bounces.CountAsync(b => b.SubscriberId == subscriberId && b.Kind == BounceKind.Soft && b.CreatedAt >= since, cancellationToken);
+    }
+}

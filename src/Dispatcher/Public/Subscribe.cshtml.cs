@@ -1,0 +1,71 @@
+using Dispatcher.Data;
+using Dispatcher.Subscribers;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.RazorPages;
+using Microsoft.AspNetCore.RateLimiting;
+using Microsoft.EntityFrameworkCore;
+
+namespace Dispatcher.Public;
+
+/// <summary>The public sign-up form of a list. Whatever the address, the answer is the same "check your inbox" page:
+/// it never reveals whether someone was subscribed. A filled-in honeypot field gets the same page and no email.</summary>
+[EnableRateLimiting(PublicPagesExtensions.SignUpPolicy)]
+public sealed class SubscribeModel(DispatcherDb db, SubscriptionService subscriptions) : PageModel
+{
+    public string Slug { get; private set; } = "";
+    public string? ListName { get; private set; }
+    public string? ListDescription { get; private set; }
+    public bool Sent { get; private set; }
+    public Dictionary<string, string> Errors { get; } = [];
+
+    [BindProperty] public string? Email { get; set; }
+    [BindProperty] public string? Name { get; set; }
+    [BindProperty] public string Cadence { get; set; } = "immediate";
+    [BindProperty] public bool Alerts { get; set; } = true;
+    [BindProperty] public string? Website { get; set; }
+
+    public async Task<IActionResult> OnGetAsync(string slug, bool sent, CancellationToken cancellationToken)
+    {
+        var list = await FindListAsync(slug, cancellationToken);
+        if (list is null) return NotFoundPage();
+        Sent = sent;
+        return Page();
+    }
+
+    public async Task<IActionResult> OnPostAsync(string slug, CancellationToken cancellationToken)
+    {
+        var list = await FindListAsync(slug, cancellationToken);
+        if (list is null) return NotFoundPage();
+        if (!string.IsNullOrEmpty(Website)) return RedirectToPage(new { slug, sent = true }); // a bot: say the same, do nothing
+
+        if (!EmailAddress.TryNormalise(Email, out var email, out var emailError)) Errors["email"] = emailError;
+        if (Name is { Length: > 200 }) Errors["name"] = "A name has at most 200 characters.";
+        if (!CadenceNames.TryParse(Cadence, out var cadence)) Errors["cadence"] = "Choose how often you would like our statements.";
+        if (Errors.Count > 0)
+        {
+            var page = Page();
+            page.StatusCode = StatusCodes.Status400BadRequest;
+            return page;
+        }
+
+        await subscriptions.SignUpAsync(list, email!, Name, cadence, Alerts, cancellationToken);
+        return RedirectToPage(new { slug, sent = true });
+    }
+
+    private async Task<Lists.MailingList?> FindListAsync(string slug, CancellationToken cancellationToken)
+    {
+        Slug = slug;
+        var list = await db.Lists.AsNoTracking().SingleOrDefaultAsync(l => l.Slug == slug && l.Public, cancellationToken);
+        ListName = list?.Name;
+        ListDescription = list?.Description;
+        return list;
+    }
+
+    private PageResult NotFoundPage()
+    {
+        ListName = null;
+        var page = Page();
+        page.StatusCode = StatusCodes.Status404NotFound;
+        return page;
+    }
+}

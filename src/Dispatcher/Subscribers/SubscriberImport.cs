@@ -1,0 +1,250 @@
+using System.Globalization;
+using System.Text;
+using CsvHelper;
+using CsvHelper.Configuration;
+using Dispatcher.Access;
+using Dispatcher.Audit;
+using Dispatcher.Data;
+using Dispatcher.Dispatching;
+using Dispatcher.Lists;
+using Microsoft.EntityFrameworkCore;
+
+namespace Dispatcher.Subscribers;
+
+public sealed record RejectedRow(int Line, string? Email, string Error);
+
+/// <summary>What an import did. <c>Rejected</c> lists the first <see cref="SubscriberImport.MaxRejectedListed"/> bad
+/// rows; <c>RejectedCount</c> counts them all.</summary>
+public sealed record ImportResult(int Imported, int Updated, int Unchanged, IReadOnlyList<RejectedRow> Rejected, int RejectedCount);
+
+/// <summary>Imports a CSV (header row with "email" and optional "name", "cadence", "alerts") into a list with CsvHelper,
+/// streaming it in batches so memory stays flat whatever the file's size. Good rows are kept even when others are
+/// bad; each bad row is reported with its line number (the header is line 1). Re-importing the same file changes
+/// nothing. People who left, bounced, complained or were erased are not added back: only they can do that.</summary>
+public sealed class SubscriberImport(
+    DispatcherDb db,
+    SuppressionList suppressions,
+    Confirmations confirmations,
+    TimeProvider clock)
+{
+    public const int BatchSize = 1000;
+    public const int MaxRejectedListed = 1000;
+
+    private sealed record Row(int Line, string Email, string? Name, Cadence? Cadence, bool? Alerts);
+
+    public sealed class MissingEmailColumnException() : Exception("The first line must be a header naming an 'email' column (and optionally name, cadence, alerts).");
+
+    public async Task<ImportResult> ImportAsync(MailingList list, Stream csv, bool confirmed, Caller caller, CancellationToken cancellationToken)
+    {
+        var result = new Counts();
+        Dispatch? confirmation = null;
+
+        using var reader = new StreamReader(csv, Encoding.UTF8, detectEncodingFromByteOrderMarks: true);
+        string? badData = null;
+        var configuration = new CsvConfiguration(CultureInfo.InvariantCulture)
+        {
+            HasHeaderRecord = true,
+            DetectDelimiter = true, // "," or ";" (spreadsheets in many locales) or tab
+            PrepareHeaderForMatch = args => args.Header.Trim().ToLowerInvariant(),
+            MissingFieldFound = null,
+            HeaderValidated = null,
+            IgnoreBlankLines = true,
+            TrimOptions = TrimOptions.Trim,
+            BadDataFound = args => badData = args.Field,
+        };
+        using var parser = new CsvReader(reader, configuration);
+
+        if (!await parser.ReadAsync() || !parser.ReadHeader() || !parser.HeaderRecord!.Any(h => h.Trim().Equals("email", StringComparison.OrdinalIgnoreCase)))
+            throw new MissingEmailColumnException();
+
+        var batch = new List<Row>(BatchSize);
+        try
+        {
+            while (await parser.ReadAsync())
+            {
+                var line = LineOf(parser);
+                var row = Parse(parser, line, badData, result);
+                badData = null;
+                if (row is not null) batch.Add(row);
+                if (batch.Count < BatchSize) continue;
+                confirmation = await SaveBatchAsync(list, batch, confirmed, confirmation, result, cancellationToken);
+                batch.Clear();
+            }
+        }
+        catch (CsvHelperException e) when (e is not FieldValidationException)
+        {
+            // The rest of the file cannot be read: keep what was good so far and say where it stopped.
+            result.Reject(new RejectedRow(e.Context?.Parser?.RawRow ?? 0, null, $"the file cannot be read from here on: {e.Message.Split('\n')[0]}"));
+        }
+        if (batch.Count > 0) confirmation = await SaveBatchAsync(list, batch, confirmed, confirmation, result, cancellationToken);
+
+        db.Audit.Add(AuditLog.Entry(clock, caller, "subscribers.imported", $"list:{list.Slug}",
+            $"imported {result.Imported}, updated {result.Updated}, unchanged {result.Unchanged}, rejected {result.RejectedCount}" +
+            (confirmed ? "" : ", asked to confirm")));
+        await db.SaveChangesAsync(cancellationToken);
+        await confirmations.PublishAsync(confirmation, cancellationToken);
+        return result.ToResult();
+    }
+
+    /// <summary>The line the record starts on: the parser counts the lines it read, including any inside quotes.</summary>
+    private static int LineOf(CsvReader parser)
+    {
+        var raw = parser.Parser.RawRecord;
+        var embedded = raw.Count(c => c == '\n') - (raw.EndsWith('\n') ? 1 : 0);
+        return parser.Parser.RawRow - embedded;
+    }
+
+    private static Row? Parse(CsvReader parser, int line, string? badData, Counts result)
+    {
+        parser.TryGetField<string>("email", out var rawEmail);
+        if (badData is not null)
+        {
+            result.Reject(new RejectedRow(line, rawEmail, "malformed CSV: a quote in an unquoted field"));
+            return null;
+        }
+        if (string.IsNullOrWhiteSpace(rawEmail))
+        {
+            result.Reject(new RejectedRow(line, null, "email is empty"));
+            return null;
+        }
+        if (!EmailAddress.TryNormalise(rawEmail, out var email, out var emailError))
+        {
+            result.Reject(new RejectedRow(line, rawEmail, emailError));
+            return null;
+        }
+
+        parser.TryGetField<string>("name", out var name);
+        if (name is { Length: > 200 })
+        {
+            result.Reject(new RejectedRow(line, email, "name has more than 200 characters"));
+            return null;
+        }
+
+        Cadence? cadence = null;
+        if (parser.TryGetField<string>("cadence", out var cadenceText) && !string.IsNullOrWhiteSpace(cadenceText))
+        {
+            if (!CadenceNames.TryParse(cadenceText, out var parsed))
+            {
+                result.Reject(new RejectedRow(line, email, $"unknown cadence '{cadenceText}' (immediate, daily or weekly)"));
+                return null;
+            }
+            cadence = parsed;
+        }
+
+        bool? alerts = null;
+        if (parser.TryGetField<string>("alerts", out var alertsText) && !string.IsNullOrWhiteSpace(alertsText))
+        {
+            alerts = alertsText.Trim().ToLowerInvariant() switch
+            {
+                "true" or "yes" or "y" or "1" or "on" => true,
+                "false" or "no" or "n" or "0" or "off" => false,
+                _ => null,
+            };
+            if (alerts is null)
+            {
+                result.Reject(new RejectedRow(line, email, $"alerts must be true or false, not '{alertsText}'"));
+                return null;
+            }
+        }
+        return new Row(line, email, string.IsNullOrWhiteSpace(name) ? null : name.Trim(), cadence, alerts);
+    }
+
+    /// <summary>One transaction per batch: a crash keeps whole batches only, and importing again finishes the job.</summary>
+    private async Task<Dispatch?> SaveBatchAsync(MailingList list, List<Row> batch, bool confirmed, Dispatch? confirmation, Counts result,
+        CancellationToken cancellationToken)
+    {
+        var now = clock.GetUtcNow().UtcDateTime;
+        var emails = batch.Select(r => r.Email).Distinct().ToList();
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        var people = await db.Subscribers.Include(s => s.Subscriptions.Where(x => x.ListId == list.Id))
+            .Where(s => emails.Contains(s.Email)).ToDictionaryAsync(s => s.Email, StringComparer.Ordinal, cancellationToken);
+        var suppressed = await suppressions.FindAsync(emails, cancellationToken);
+        var toConfirm = new List<Subscription>();
+
+        foreach (var row in batch)
+        {
+            if (suppressed.Contains(row.Email))
+            {
+                result.Reject(new RejectedRow(row.Line, row.Email, "suppressed"));
+                continue;
+            }
+            if (!people.TryGetValue(row.Email, out var person))
+            {
+                person = new Subscriber { Email = row.Email, Name = row.Name, CreatedAt = now };
+                db.Subscribers.Add(person);
+                people[row.Email] = person;
+            }
+            var subscription = person.Subscriptions.SingleOrDefault(s => s.ListId == list.Id);
+            if (subscription is null)
+            {
+                subscription = new Subscription
+                {
+                    ListId = list.Id,
+                    Status = confirmed ? SubscriptionStatus.Confirmed : SubscriptionStatus.Unconfirmed,
+                    Cadence = row.Cadence ?? Cadence.Immediate,
+                    Alerts = row.Alerts ?? true,
+                    CreatedAt = now,
+                    UpdatedAt = now,
+                    ConfirmedAt = confirmed ? now : null,
+                };
+                person.Subscriptions.Add(subscription);
+                if (row.Name is not null) person.Name = row.Name;
+                if (!confirmed) toConfirm.Add(subscription);
+                result.Imported++;
+                continue;
+            }
+            if (subscription.Status is SubscriptionStatus.Unsubscribed or SubscriptionStatus.Bounced or SubscriptionStatus.Complained)
+            {
+                result.Reject(new RejectedRow(row.Line, row.Email,
+                    $"{SubscriptionService.StatusName(subscription.Status)}: only the person can join again"));
+                continue;
+            }
+
+            var changed = false;
+            if (row.Name is not null && row.Name != person.Name) { person.Name = row.Name; changed = true; }
+            if (row.Cadence is { } cadence && cadence != subscription.Cadence) { subscription.Cadence = cadence; changed = true; }
+            if (row.Alerts is { } alerts && alerts != subscription.Alerts) { subscription.Alerts = alerts; changed = true; }
+            if (confirmed && subscription.Status == SubscriptionStatus.Unconfirmed)
+            {
+                subscription.Status = SubscriptionStatus.Confirmed;
+                subscription.ConfirmedAt = now;
+                changed = true;
+            }
+            if (changed)
+            {
+                subscription.UpdatedAt = now;
+                result.Updated++;
+            }
+            else result.Unchanged++;
+        }
+
+        await db.SaveChangesAsync(cancellationToken);
+        if (toConfirm.Count > 0)
+        {
+            foreach (var subscription in toConfirm) subscription.ConfirmationSentAt = now;
+            var asked = toConfirm.Select(s => (s.SubscriberId, s.ListId)).ToList();
+            if (confirmation is null) confirmation = await confirmations.AddAsync(asked, cancellationToken);
+            else await confirmations.AppendAsync(confirmation, asked, cancellationToken);
+        }
+        await transaction.CommitAsync(cancellationToken);
+        db.ChangeTracker.Clear();
+        return confirmation;
+    }
+
+    private sealed class Counts
+    {
+        private readonly List<RejectedRow> _rejected = [];
+        public int Imported;
+        public int Updated;
+        public int Unchanged;
+        public int RejectedCount;
+
+        public void Reject(RejectedRow row)
+        {
+            RejectedCount++;
+            if (_rejected.Count < MaxRejectedListed) _rejected.Add(row);
+        }
+
+        public ImportResult ToResult() => new(Imported, Updated, Unchanged, _rejected, RejectedCount);
+    }
+}
