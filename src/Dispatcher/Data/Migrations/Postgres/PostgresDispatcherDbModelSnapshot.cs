@@ -120,6 +120,54 @@ namespace Dispatcher.Data.Migrations.Postgres
                     b.ToTable("audit", (string)null);
                 });
 
+            modelBuilder.Entity("Dispatcher.Bounces.Bounce", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasColumnName("id");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<long?>("DeliveryId")
+                        .HasColumnType("bigint")
+                        .HasColumnName("delivery_id");
+
+                    b.Property<int>("Kind")
+                        .HasColumnType("integer")
+                        .HasColumnName("kind");
+
+                    b.Property<string>("Reason")
+                        .HasMaxLength(1000)
+                        .HasColumnType("character varying(1000)")
+                        .HasColumnName("reason");
+
+                    b.Property<string>("Source")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("character varying(20)")
+                        .HasColumnName("source");
+
+                    b.Property<long?>("SubscriberId")
+                        .HasColumnType("bigint")
+                        .HasColumnName("subscriber_id");
+
+                    b.HasKey("Id")
+                        .HasName("pk_bounces");
+
+                    b.HasIndex("CreatedAt")
+                        .HasDatabaseName("ix_bounces_created_at");
+
+                    b.HasIndex("SubscriberId")
+                        .HasDatabaseName("ix_bounces_subscriber_id");
+
+                    b.ToTable("bounces", (string)null);
+                });
+
             modelBuilder.Entity("Dispatcher.Data.Setting", b =>
                 {
                     b.Property<string>("Key")
@@ -459,6 +507,10 @@ namespace Dispatcher.Data.Migrations.Postgres
                         .HasColumnType("integer")
                         .HasColumnName("cadence");
 
+                    b.Property<DateTime?>("ConfirmationSentAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("confirmation_sent_at");
+
                     b.Property<DateTime?>("ConfirmedAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("confirmed_at");
@@ -486,6 +538,38 @@ namespace Dispatcher.Data.Migrations.Postgres
                         .HasDatabaseName("ix_subscriptions_list_id_status_cadence");
 
                     b.ToTable("subscriptions", (string)null);
+                });
+
+            modelBuilder.Entity("Dispatcher.Subscribers.Suppression", b =>
+                {
+                    b.Property<string>("AddressHash")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("address_hash");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<string>("Reason")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)")
+                        .HasColumnName("reason");
+
+                    b.HasKey("AddressHash")
+                        .HasName("pk_suppressions");
+
+                    b.ToTable("suppressions", (string)null);
+                });
+
+            modelBuilder.Entity("Dispatcher.Bounces.Bounce", b =>
+                {
+                    b.HasOne("Dispatcher.Subscribers.Subscriber", null)
+                        .WithMany()
+                        .HasForeignKey("SubscriberId")
+                        .OnDelete(DeleteBehavior.SetNull)
+                        .HasConstraintName("fk_bounces_subscribers_subscriber_id");
                 });
 
             modelBuilder.Entity("Dispatcher.Dispatching.Delivery", b =>

@@ -110,6 +110,52 @@ namespace Dispatcher.Data.Migrations.Sqlite
                     b.ToTable("audit", (string)null);
                 });
 
+            modelBuilder.Entity("Dispatcher.Bounces.Bounce", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("id");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("created_at");
+
+                    b.Property<long?>("DeliveryId")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("delivery_id");
+
+                    b.Property<int>("Kind")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("kind");
+
+                    b.Property<string>("Reason")
+                        .HasMaxLength(1000)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("reason");
+
+                    b.Property<string>("Source")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("source");
+
+                    b.Property<long?>("SubscriberId")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("subscriber_id");
+
+                    b.HasKey("Id")
+                        .HasName("pk_bounces");
+
+                    b.HasIndex("CreatedAt")
+                        .HasDatabaseName("ix_bounces_created_at");
+
+                    b.HasIndex("SubscriberId")
+                        .HasDatabaseName("ix_bounces_subscriber_id");
+
+                    b.ToTable("bounces", (string)null);
+                });
+
             modelBuilder.Entity("Dispatcher.Data.Setting", b =>
                 {
                     b.Property<string>("Key")
@@ -439,6 +485,10 @@ namespace Dispatcher.Data.Migrations.Sqlite
                         .HasColumnType("INTEGER")
                         .HasColumnName("cadence");
 
+                    b.Property<DateTime?>("ConfirmationSentAt")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("confirmation_sent_at");
+
                     b.Property<DateTime?>("ConfirmedAt")
                         .HasColumnType("TEXT")
                         .HasColumnName("confirmed_at");
@@ -466,6 +516,38 @@ namespace Dispatcher.Data.Migrations.Sqlite
                         .HasDatabaseName("ix_subscriptions_list_id_status_cadence");
 
                     b.ToTable("subscriptions", (string)null);
+                });
+
+            modelBuilder.Entity("Dispatcher.Subscribers.Suppression", b =>
+                {
+                    b.Property<string>("AddressHash")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("address_hash");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("created_at");
+
+                    b.Property<string>("Reason")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("reason");
+
+                    b.HasKey("AddressHash")
+                        .HasName("pk_suppressions");
+
+                    b.ToTable("suppressions", (string)null);
+                });
+
+            modelBuilder.Entity("Dispatcher.Bounces.Bounce", b =>
+                {
+                    b.HasOne("Dispatcher.Subscribers.Subscriber", null)
+                        .WithMany()
+                        .HasForeignKey("SubscriberId")
+                        .OnDelete(DeleteBehavior.SetNull)
+                        .HasConstraintName("fk_bounces_subscribers_subscriber_id");
                 });
 
             modelBuilder.Entity("Dispatcher.Dispatching.Delivery", b =>

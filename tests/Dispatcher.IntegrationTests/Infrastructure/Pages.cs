@@ -1,0 +1,45 @@
+using System.Net;
+using System.Text.RegularExpressions;
+using AngleSharp.Html.Parser;
+using MimeKit;
+
+namespace Dispatcher.IntegrationTests.Infrastructure;
+
+/// <summary>Drives the server-rendered pages over HTTP the way a browser without JavaScript would: read the form
+/// (with its antiforgery token), post it back with the same cookies.</summary>
+public static class Pages
+{
+    public static async Task<(HttpStatusCode Status, string Html)> GetPageAsync(this HttpClient client, string path)
+    {
+        using var response = await client.GetAsync(path);
+        return (response.StatusCode, await response.Content.ReadAsStringAsync());
+    }
+
+    /// <summary>Posts the page's form (the n-th one), with the given fields over its own values.</summary>
+    public static async Task<HttpResponseMessage> SubmitFormAsync(this HttpClient client, string path, IDictionary<string, string> fields, int form = 0)
+    {
+        var (_, html) = await client.GetPageAsync(path);
+        var document = new HtmlParser().ParseDocument(html);
+        var element = document.QuerySelectorAll("form")[form];
+        var values = new List<KeyValuePair<string, string>>();
+        foreach (var input in element.QuerySelectorAll("input"))
+        {
+            var name = input.GetAttribute("name");
+            if (name is null || fields.ContainsKey(name)) continue;
+            var type = input.GetAttribute("type") ?? "text";
+            if (type is "checkbox" or "radio" && !input.HasAttribute("checked")) continue;
+            values.Add(new(name, input.GetAttribute("value") ?? (type == "checkbox" ? "on" : "")));
+        }
+        values.AddRange(fields);
+        var action = element.GetAttribute("action") is { Length: > 0 } a ? a : path;
+        return await client.PostAsync(action, new FormUrlEncodedContent(values));
+    }
+
+    /// <summary>The path of the first link in an email whose path starts with <paramref name="prefix"/> ("/confirm/").</summary>
+    public static string LinkIn(MimeMessage message, string prefix)
+    {
+        var match = Regex.Match(message.HtmlBody ?? "", $"href=\"https?://[^/\"]+({Regex.Escape(prefix)}[^\"]+)\"");
+        Assert.True(match.Success, $"No {prefix} link in: {message.Subject}");
+        return WebUtility.HtmlDecode(match.Groups[1].Value);
+    }
+}

@@ -1,0 +1,222 @@
+using System.Net;
+using Dispatcher.IntegrationTests.Infrastructure;
+using Dispatcher.Subscribers;
+using Microsoft.Extensions.DependencyInjection;
+using MimeKit;
+
+namespace Dispatcher.IntegrationTests.Subscribers;
+
+/// <summary>The public sign-up form and double opt-in, over HTTP as a browser without JavaScript would use them.</summary>
+public sealed class SignUpTests : IAsyncLifetime
+{
+    private TestSmtpServer _smtp = null!;
+    private DispatcherApp _app = null!;
+
+    public async Task InitializeAsync()
+    {
+        _smtp = await TestSmtpServer.StartAsync();
+        _app = await DispatcherApp.StartAsync(Stack.InMemorySqlite, _smtp, new Dictionary<string, string?> { ["Subscribers:SignUpsPerMinutePerClient"] = "100" });
+        await _app.Api.PostOkAsync("/api/lists", new { name = "Statements", slug = "statements", description = "Statements of the network, as they are published." }, HttpStatusCode.Created);
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _app.DisposeAsync();
+        await _smtp.DisposeAsync();
+    }
+
+    private async Task<HttpResponseMessage> SignUpAsync(HttpClient browser, string email, string cadence = "immediate", string? website = null)
+    {
+        var fields = new Dictionary<string, string> { ["Email"] = email, ["Name"] = "Ana Souza", ["Cadence"] = cadence };
+        if (website is not null) fields["Website"] = website;
+        return await browser.SubmitFormAsync("/subscribe/statements", fields);
+    }
+
+    private Task<ReceivedMail> MailToAsync(string email, string subjectStart, int count = 1) =>
+        Eventually.UntilAsync(() => Task.FromResult(_smtp.To(email).Where(m => m.Subject.StartsWith(subjectStart)).ToList()),
+            m => m.Count >= count, TimeSpan.FromSeconds(30), $"'{subjectStart}' to {email}").ContinueWith(t => t.Result.Last());
+
+    [Fact]
+    public async Task A_sign_up_is_confirmed_by_email_and_gets_nothing_else_before()
+    {
+        using var browser = _app.ClientWithKey(null);
+        using var posted = await SignUpAsync(browser, "Ana@Example.ORG");
+        Assert.Equal(HttpStatusCode.Redirect, posted.StatusCode);
+        var (status, thanks) = await browser.GetPageAsync(posted.Headers.Location!.OriginalString);
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Contains("Check your inbox", thanks);
+
+        var confirmation = await MailToAsync("Ana@example.org", "Confirm your subscription to Statements");
+        Assert.Null(confirmation.Message.Headers[HeaderId.ListUnsubscribe]); // not bulk mail
+        Assert.Null(confirmation.Message.Headers[HeaderId.Precedence]);
+        Assert.Equal("Ana Souza", confirmation.Message.To.Mailboxes.Single().Name);
+        Assert.Contains("Statements of the network", confirmation.Message.TextBody);
+
+        // Until confirmed, nothing else.
+        var (_, before) = await _app.Api.PublishAsync(new { title = "Stop the repression of South Korean trade unionists", lists = new[] { "statements" } });
+        Assert.Null(before);
+
+        var (confirmed, page) = await browser.GetPageAsync(Pages.LinkIn(confirmation.Message, "/confirm/"));
+        Assert.Equal(HttpStatusCode.OK, confirmed);
+        Assert.Contains("You are subscribed to Statements", page);
+
+        var (_, after) = await _app.Api.PublishAsync(new { title = "Ankara bomb attacks: Blood on Erdoğan’s hands", lists = new[] { "statements" } });
+        await _app.Api.WaitForDispatchAsync(after!.Value);
+        Assert.Single(_smtp.To("Ana@example.org"), m => m.Subject.StartsWith("Ankara"));
+        var audit = await _app.Api.GetJsonAsync("/api/audit?action=subscription");
+        Assert.Contains(audit["items"]!.AsArray(), a => a!["action"]!.GetValue<string>() == "subscription.confirmed");
+    }
+
+    [Fact]
+    public async Task Signing_up_again_shows_the_same_page_and_the_email_says_they_are_subscribed()
+    {
+        await _app.Api.SubscribeAsync("statements", "known@example.org", name: "Known", cadence: "weekly");
+        using var browser = _app.ClientWithKey(null);
+
+        using var known = await SignUpAsync(browser, "known@example.org", cadence: "immediate");
+        using var stranger = await SignUpAsync(browser, "new.person@example.org");
+        var (_, knownPage) = await browser.GetPageAsync(known.Headers.Location!.OriginalString);
+        var (_, strangerPage) = await browser.GetPageAsync(stranger.Headers.Location!.OriginalString);
+
+        Assert.Equal(strangerPage, knownPage); // the page never tells whether an address was known
+        var notice = await MailToAsync("known@example.org", "You are already subscribed to Statements");
+        Assert.Contains("/preferences/", notice.Message.HtmlBody);
+        var person = await _app.Api.GetJsonAsync("/api/subscribers/known@example.org");
+        Assert.Equal("weekly", person["subscriptions"]![0]!["cadence"]!.GetValue<string>()); // a stranger's form changed nothing
+    }
+
+    [Fact]
+    public async Task Repeated_sign_ups_within_minutes_send_one_email()
+    {
+        using var browser = _app.ClientWithKey(null);
+        for (var i = 0; i < 3; i++) (await SignUpAsync(browser, "eager@example.org")).Dispose();
+
+        await MailToAsync("eager@example.org", "Confirm your subscription");
+        var dispatches = await _app.Api.GetJsonAsync("/api/dispatches?kind=confirmation&status=completed");
+        Assert.Single(_smtp.To("eager@example.org"));
+        Assert.NotEmpty(dispatches["items"]!.AsArray());
+    }
+
+    [Fact]
+    public async Task A_bot_filling_the_honeypot_gets_the_same_page_and_no_subscription()
+    {
+        using var browser = _app.ClientWithKey(null);
+        using var posted = await SignUpAsync(browser, "bot@example.org", website: "http://spam.example");
+
+        Assert.Equal(HttpStatusCode.Redirect, posted.StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await _app.Api.GetAsync("/api/subscribers/bot@example.org")).StatusCode);
+    }
+
+    [Fact]
+    public async Task A_post_without_the_antiforgery_token_is_refused()
+    {
+        using var browser = _app.ClientWithKey(null);
+        using var response = await browser.PostAsync("/subscribe/statements",
+            new FormUrlEncodedContent([new("Email", "csrf@example.org"), new("Cadence", "immediate")]));
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await _app.Api.GetAsync("/api/subscribers/csrf@example.org")).StatusCode);
+    }
+
+    [Fact]
+    public async Task A_bad_address_is_explained_on_the_form()
+    {
+        using var browser = _app.ClientWithKey(null);
+        using var response = await SignUpAsync(browser, "not an address");
+        var html = await response.Content.ReadAsStringAsync();
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains("Please check the form", html);
+        Assert.Contains("aria-invalid=\"true\"", html);
+    }
+
+    [Fact]
+    public async Task A_private_or_unknown_list_has_no_sign_up_page()
+    {
+        await _app.Api.PostOkAsync("/api/lists", new { name = "Organisers", slug = "organisers", @public = false }, HttpStatusCode.Created);
+        using var browser = _app.ClientWithKey(null);
+
+        Assert.Equal(HttpStatusCode.NotFound, (await browser.GetPageAsync("/subscribe/organisers")).Status);
+        Assert.Equal(HttpStatusCode.NotFound, (await browser.GetPageAsync("/subscribe/nope")).Status);
+    }
+
+    [Fact]
+    public async Task Expired_and_tampered_links_get_a_400_page_that_names_nobody()
+    {
+        await _app.Api.SubscribeAsync("statements", "late@example.org", confirmed: false);
+        var confirmation = await MailToAsync("late@example.org", "Confirm your subscription");
+        var valid = Pages.LinkIn(confirmation.Message, "/confirm/");
+        var tokens = _app.Services.GetRequiredService<SubscriberTokens>();
+        var token = tokens.TryRead(valid["/confirm/".Length..], TokenPurpose.Confirm, out var read) ? read!.Value : throw new InvalidOperationException();
+        var expired = tokens.Create(TokenPurpose.Confirm, token.SubscriberId, token.ListId, DateTimeOffset.UtcNow.AddMinutes(-1));
+        var tampered = valid[..^2] + (valid[^2] == 'A' ? "B" : "A") + valid[^1];
+        using var browser = _app.ClientWithKey(null);
+
+        foreach (var path in new[] { $"/confirm/{expired}", tampered, "/preferences/garbage", "/unsubscribe/" + new string('A', 44) })
+        {
+            var (status, html) = await browser.GetPageAsync(path);
+            Assert.Equal(HttpStatusCode.BadRequest, status);
+            Assert.Contains("This link does not work", html);
+            Assert.DoesNotContain("@", html);
+            Assert.DoesNotContain("Statements", html);
+        }
+        var person = await _app.Api.GetJsonAsync("/api/subscribers/late@example.org");
+        Assert.Equal("unconfirmed", person["subscriptions"]![0]!["status"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task One_click_unsubscribe_works_exactly_as_gmail_sends_it()
+    {
+        await _app.Api.SubscribeAsync("statements", "leaver@example.org");
+        var (_, dispatchId) = await _app.Api.PublishAsync(new { title = "Syria, Iraq and the movement of refugees", lists = new[] { "statements" } });
+        await _app.Api.WaitForDispatchAsync(dispatchId!.Value);
+        var link = Statements.StatementFlowTests.UnsubscribeUrlOf(_smtp.To("leaver@example.org").Single());
+
+        // RFC 8058: POST, application/x-www-form-urlencoded, body "List-Unsubscribe=One-Click", no cookies, no token.
+        using var provider = _app.ClientWithKey(null);
+        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(link).PathAndQuery)
+        {
+            Content = new StringContent("List-Unsubscribe=One-Click", System.Text.Encoding.ASCII, "application/x-www-form-urlencoded"),
+        };
+        using var response = await provider.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var person = await _app.Api.GetJsonAsync("/api/subscribers/leaver@example.org");
+        Assert.Equal("unsubscribed", person["subscriptions"]![0]!["status"]!.GetValue<string>());
+        // Twice is harmless.
+        using var again = await provider.PostAsync(new Uri(link).PathAndQuery, new StringContent("List-Unsubscribe=One-Click", System.Text.Encoding.ASCII, "application/x-www-form-urlencoded"));
+        Assert.Equal(HttpStatusCode.OK, again.StatusCode);
+    }
+
+    [Fact]
+    public async Task The_preferences_page_changes_cadence_and_leaves_a_list()
+    {
+        await _app.Api.PostOkAsync("/api/lists", new { name = "Korea solidarity", slug = "korea" }, HttpStatusCode.Created);
+        await _app.Api.SubscribeAsync("statements", "prefs@example.org");
+        await _app.Api.SubscribeAsync("korea", "prefs@example.org");
+        var (_, dispatchId) = await _app.Api.PublishAsync(new { title = "Stop the repression", lists = new[] { "statements" } });
+        await _app.Api.WaitForDispatchAsync(dispatchId!.Value);
+        var preferences = Pages.LinkIn(_smtp.To("prefs@example.org").Single().Message, "/preferences/");
+        using var browser = _app.ClientWithKey(null);
+
+        var (_, page) = await browser.GetPageAsync(preferences);
+        Assert.Contains("Korea solidarity", page);
+        // Lists are shown by name: Korea solidarity (0), Statements (1).
+        using var saved = await browser.SubmitFormAsync(preferences, new Dictionary<string, string>
+        {
+            ["Choices[1].Cadence"] = "weekly",
+            ["Choices[0].Subscribed"] = "false",
+        });
+
+        Assert.Equal(HttpStatusCode.Redirect, saved.StatusCode);
+        var person = await _app.Api.GetJsonAsync("/api/subscribers/prefs@example.org");
+        var subscriptions = person["subscriptions"]!.AsArray().ToDictionary(s => s!["list"]!.GetValue<string>());
+        Assert.Equal("weekly", subscriptions["statements"]!["cadence"]!.GetValue<string>());
+        Assert.Equal("confirmed", subscriptions["statements"]!["status"]!.GetValue<string>());
+        Assert.Equal("unsubscribed", subscriptions["korea"]!["status"]!.GetValue<string>());
+
+        using var left = await browser.SubmitFormAsync(preferences, new Dictionary<string, string>(), form: 1);
+        person = await _app.Api.GetJsonAsync("/api/subscribers/prefs@example.org");
+        Assert.All(person["subscriptions"]!.AsArray(), s => Assert.Equal("unsubscribed", s!["status"]!.GetValue<string>()));
+    }
+}
