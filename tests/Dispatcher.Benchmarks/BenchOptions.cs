@@ -1,17 +1,19 @@
 namespace Dispatcher.Benchmarks;
 
-public sealed record BenchOptions(IReadOnlyList<string> Scenarios, int Subscribers, IReadOnlyList<string> Stacks, string AppDll)
+public sealed record BenchOptions(IReadOnlyList<string> Scenarios, int Subscribers, int Rows, IReadOnlyList<string> Stacks, string AppDll)
 {
     public static BenchOptions Parse(string[] args)
     {
         var scenarios = new List<string>();
         var subscribers = 10_000;
+        var rows = 100_000;
         var stacks = new List<string> { "inmemory", "rabbitmq" };
         for (var i = 0; i < args.Length; i++)
         {
             switch (args[i])
             {
                 case "--subscribers": subscribers = int.Parse(args[++i]); break;
+                case "--rows": rows = int.Parse(args[++i]); break;
                 case "--stacks": stacks = [.. args[++i].Split(',', StringSplitOptions.RemoveEmptyEntries)]; break;
                 default: scenarios.Add(args[i]); break;
             }
@@ -19,7 +21,7 @@ public sealed record BenchOptions(IReadOnlyList<string> Scenarios, int Subscribe
         if (scenarios.Count == 0) scenarios.Add("fanout");
         var dll = Environment.GetEnvironmentVariable("DISPATCHER_APP_DLL")
                   ?? throw new InvalidOperationException("DISPATCHER_APP_DLL is not set: run the benchmarks through tests/bench.sh.");
-        return new BenchOptions(scenarios, subscribers, stacks, dll);
+        return new BenchOptions(scenarios, subscribers, rows, stacks, dll);
     }
 }
 

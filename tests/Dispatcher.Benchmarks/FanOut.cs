@@ -34,32 +34,7 @@ public static class FanOut
         var (sink, sinkPort) = await SmtpSink.StartAsync();
         await using var _ = sink;
 
-        var settings = new Dictionary<string, string>
-        {
-            ["Smtp__Host"] = "127.0.0.1",
-            ["Smtp__Port"] = sinkPort.ToString(),
-            ["Smtp__Security"] = "None",
-            ["Dispatcher__PublicBaseUrl"] = "https://dispatch.example.org",
-            ["Mail__FromAddress"] = "news@example.org",
-        };
-        string database, connectionString;
-        if (stack == "rabbitmq")
-        {
-            database = "Postgres";
-            connectionString = await Seeder.CreatePostgresDatabaseAsync();
-            var rabbit = Environment.GetEnvironmentVariable("DISPATCHER_TEST_RABBITMQ")!.Split(':');
-            settings["Dispatcher__Bus"] = "RabbitMq";
-            settings["RabbitMq__Host"] = rabbit[0];
-            settings["RabbitMq__Port"] = rabbit[1];
-            settings["RabbitMq__VirtualHost"] = await Seeder.CreateRabbitMqVirtualHostAsync();
-        }
-        else
-        {
-            database = "Sqlite";
-            connectionString = $"Data Source={Path.Combine(folder, "dispatcher.db")}";
-        }
-        settings["Dispatcher__Database"] = database;
-        settings["ConnectionStrings__Dispatcher"] = connectionString;
+        var (settings, database, connectionString) = await Stacks.SettingsAsync(stack, sinkPort);
 
         await using var app = await AppProcess.StartAsync(options.AppDll, settings, Path.Combine(folder, "app.log"));
         await app.PostAsync("/api/lists", new { name = "Warm-up", slug = "warmup" });
@@ -77,7 +52,7 @@ public static class FanOut
         var sent = dispatch["sent"]!.GetValue<int>();
         if (sent != options.Subscribers) throw new InvalidOperationException($"Sent {sent} of {options.Subscribers}: {dispatch}");
 
-        return new BenchResult("fan-out", stack == "rabbitmq" ? "RabbitMQ + PostgreSQL, 1 process" : "in-memory + SQLite, 1 process",
+        return new BenchResult("fan-out", Stacks.Describe(stack),
             sent, seconds, limit, app.Process.PeakRssMb(), $"{size / 1024.0:0.0} KB, {BulkConnections} conn");
     }
 

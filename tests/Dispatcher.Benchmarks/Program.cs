@@ -2,13 +2,15 @@ using Dispatcher.Benchmarks;
 
 // tests/bench.sh starts PostgreSQL and RabbitMQ, builds the app in Release and runs this with:
 //   fanout [--subscribers N] [--stacks inmemory,rabbitmq]   statement fan-out into postfix's smtp-sink, vs smtp-source → smtp-sink
+//   import [--rows N]                                         CSV import through the API: seconds and peak memory
 var options = BenchOptions.Parse(args);
 var results = new List<BenchResult>();
 foreach (var scenario in options.Scenarios)
     results.AddRange(scenario switch
     {
         "fanout" => await FanOut.RunAsync(options),
-        _ => throw new ArgumentException($"Unknown scenario '{scenario}'. Known: fanout."),
+        "import" => await Import.RunAsync(options),
+        _ => throw new ArgumentException($"Unknown scenario '{scenario}'. Known: fanout, import."),
     });
 
 Console.WriteLine();

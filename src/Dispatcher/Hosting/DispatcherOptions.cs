@@ -19,8 +19,11 @@ public sealed class DispatcherOptions
     public HostRole Role { get; set; } = HostRole.All;
 
     /// <summary>Absolute base for links in emails; defaults to the listening URL.</summary>
-    [Url]
     public string? PublicBaseUrl { get; set; }
+
+    public bool HasValidPublicBaseUrl =>
+        string.IsNullOrWhiteSpace(PublicBaseUrl)
+        || (Uri.TryCreate(PublicBaseUrl, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps));
 
     /// <summary>HMAC key for subscriber tokens; generated once and kept in the database when not set.</summary>
     public string? SigningKey { get; set; }

@@ -149,18 +149,25 @@ public sealed class SubscriberImport(
         return new Row(line, email, string.IsNullOrWhiteSpace(name) ? null : name.Trim(), cadence, alerts);
     }
 
-    /// <summary>One transaction per batch: a crash keeps whole batches only, and importing again finishes the job.</summary>
+    /// <summary>One transaction per batch: a crash keeps whole batches only, and importing again finishes the job.
+    /// New people and subscriptions go in with multi-row INSERTs; the (rarer) changes through the change tracker.</summary>
     private async Task<Dispatch?> SaveBatchAsync(MailingList list, List<Row> batch, bool confirmed, Dispatch? confirmation, Counts result,
         CancellationToken cancellationToken)
     {
         var now = clock.GetUtcNow().UtcDateTime;
         var emails = batch.Select(r => r.Email).Distinct().ToList();
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        var people = await db.Subscribers.Include(s => s.Subscriptions.Where(x => x.ListId == list.Id))
-            .Where(s => emails.Contains(s.Email)).ToDictionaryAsync(s => s.Email, StringComparer.Ordinal, cancellationToken);
+        var known = await db.Subscribers.Where(s => emails.Contains(s.Email))
+            .Select(s => new { s.Id, s.Email, s.Name })
+            .ToDictionaryAsync(s => s.Email, StringComparer.Ordinal, cancellationToken);
+        var knownIds = known.Values.Select(k => k.Id).ToList();
+        var subscriptions = await db.Subscriptions.Where(s => s.ListId == list.Id && knownIds.Contains(s.SubscriberId))
+            .ToDictionaryAsync(s => s.SubscriberId, cancellationToken);
         var suppressed = await suppressions.FindAsync(emails, cancellationToken);
-        var toConfirm = new List<Subscription>();
 
+        // People and subscriptions this batch adds, by address (a later line for the same address updates them).
+        var added = new Dictionary<string, (string? Name, Subscription Subscription)>(StringComparer.Ordinal);
+        var renamed = new Dictionary<long, string>();
         foreach (var row in batch)
         {
             if (suppressed.Contains(row.Email))
@@ -168,40 +175,42 @@ public sealed class SubscriberImport(
                 result.Reject(new RejectedRow(row.Line, row.Email, "suppressed"));
                 continue;
             }
-            if (!people.TryGetValue(row.Email, out var person))
+            Subscription? subscription = null;
+            string? name = null;
+            if (added.TryGetValue(row.Email, out var pending)) (name, subscription) = pending;
+            else if (known.TryGetValue(row.Email, out var person))
             {
-                person = new Subscriber { Email = row.Email, Name = row.Name, CreatedAt = now };
-                db.Subscribers.Add(person);
-                people[row.Email] = person;
-            }
-            var subscription = person.Subscriptions.SingleOrDefault(s => s.ListId == list.Id);
-            if (subscription is null)
-            {
-                subscription = new Subscription
+                name = renamed.GetValueOrDefault(person.Id, person.Name!);
+                subscription = subscriptions.GetValueOrDefault(person.Id);
+                if (subscription is null)
                 {
-                    ListId = list.Id,
-                    Status = confirmed ? SubscriptionStatus.Confirmed : SubscriptionStatus.Unconfirmed,
-                    Cadence = row.Cadence ?? Cadence.Immediate,
-                    Alerts = row.Alerts ?? true,
-                    CreatedAt = now,
-                    UpdatedAt = now,
-                    ConfirmedAt = confirmed ? now : null,
-                };
-                person.Subscriptions.Add(subscription);
-                if (row.Name is not null) person.Name = row.Name;
-                if (!confirmed) toConfirm.Add(subscription);
+                    // Known person, new to this list.
+                    subscription = NewSubscription(list, row, person.Id, confirmed, now);
+                    added[row.Email] = (name, subscription);
+                    if (row.Name is not null && row.Name != person.Name) renamed[person.Id] = row.Name;
+                    result.Imported++;
+                    continue;
+                }
+            }
+            else
+            {
+                added[row.Email] = (row.Name, NewSubscription(list, row, 0, confirmed, now));
                 result.Imported++;
                 continue;
             }
+
             if (subscription.Status is SubscriptionStatus.Unsubscribed or SubscriptionStatus.Bounced or SubscriptionStatus.Complained)
             {
-                result.Reject(new RejectedRow(row.Line, row.Email,
-                    $"{SubscriptionService.StatusName(subscription.Status)}: only the person can join again"));
+                result.Reject(new RejectedRow(row.Line, row.Email, $"{SubscriptionService.StatusName(subscription.Status)}: only the person can join again"));
                 continue;
             }
-
             var changed = false;
-            if (row.Name is not null && row.Name != person.Name) { person.Name = row.Name; changed = true; }
+            if (row.Name is not null && row.Name != name)
+            {
+                if (added.ContainsKey(row.Email) && subscription.SubscriberId == 0) added[row.Email] = (row.Name, subscription);
+                else renamed[known[row.Email].Id] = row.Name;
+                changed = true;
+            }
             if (row.Cadence is { } cadence && cadence != subscription.Cadence) { subscription.Cadence = cadence; changed = true; }
             if (row.Alerts is { } alerts && alerts != subscription.Alerts) { subscription.Alerts = alerts; changed = true; }
             if (confirmed && subscription.Status == SubscriptionStatus.Unconfirmed)
@@ -210,26 +219,44 @@ public sealed class SubscriberImport(
                 subscription.ConfirmedAt = now;
                 changed = true;
             }
-            if (changed)
-            {
-                subscription.UpdatedAt = now;
-                result.Updated++;
-            }
+            if (changed) { subscription.UpdatedAt = now; result.Updated++; }
             else result.Unchanged++;
         }
 
-        await db.SaveChangesAsync(cancellationToken);
+        // New people first (for their ids), then every new subscription, then the changes.
+        var newPeople = added.Where(a => a.Value.Subscription.SubscriberId == 0).Select(a => (a.Key, a.Value.Name)).ToList();
+        var ids = await BulkInsert.SubscribersAsync(db, newPeople, now, cancellationToken);
+        foreach (var (email, (_, subscription)) in added)
+            if (subscription.SubscriberId == 0) subscription.SubscriberId = ids[email];
+        var newSubscriptions = added.Values.Select(a => a.Subscription).ToList();
+        await BulkInsert.SubscriptionsAsync(db, newSubscriptions, cancellationToken);
+        foreach (var (subscriberId, name) in renamed)
+            await db.Subscribers.Where(s => s.Id == subscriberId).ExecuteUpdateAsync(s => s.SetProperty(x => x.Name, name), cancellationToken);
+        await db.SaveChangesAsync(cancellationToken); // changed subscriptions (tracked)
+
+        var toConfirm = newSubscriptions.Where(s => s.Status == SubscriptionStatus.Unconfirmed).Select(s => (s.SubscriberId, s.ListId)).ToList();
         if (toConfirm.Count > 0)
         {
-            foreach (var subscription in toConfirm) subscription.ConfirmationSentAt = now;
-            var asked = toConfirm.Select(s => (s.SubscriberId, s.ListId)).ToList();
-            if (confirmation is null) confirmation = await confirmations.AddAsync(asked, cancellationToken);
-            else await confirmations.AppendAsync(confirmation, asked, cancellationToken);
+            if (confirmation is null) confirmation = await confirmations.AddAsync(toConfirm, cancellationToken);
+            else await confirmations.AppendAsync(confirmation, toConfirm, cancellationToken);
         }
         await transaction.CommitAsync(cancellationToken);
         db.ChangeTracker.Clear();
         return confirmation;
     }
+
+    private static Subscription NewSubscription(MailingList list, Row row, long subscriberId, bool confirmed, DateTime now) => new()
+    {
+        SubscriberId = subscriberId,
+        ListId = list.Id,
+        Status = confirmed ? SubscriptionStatus.Confirmed : SubscriptionStatus.Unconfirmed,
+        Cadence = row.Cadence ?? Cadence.Immediate,
+        Alerts = row.Alerts ?? true,
+        CreatedAt = now,
+        UpdatedAt = now,
+        ConfirmedAt = confirmed ? now : null,
+        ConfirmationSentAt = confirmed ? null : now,
+    };
 
     private sealed class Counts
     {

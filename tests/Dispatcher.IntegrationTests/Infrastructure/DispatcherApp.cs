@@ -1,6 +1,9 @@
 using System.Net.Http.Headers;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Dispatcher.IntegrationTests.Infrastructure;
 
@@ -33,8 +36,12 @@ public sealed class DispatcherApp : WebApplicationFactory<Program>
 
     public Stack Stack { get; private init; }
 
+    /// <summary>The address of the real HTTP server when started with <c>kestrel: true</c> (for a browser).</summary>
+    public Uri? ServerAddress { get; private set; }
+
     /// <param name="smtp">The relay; null uses the built-in capture mailbox.</param>
-    public static async Task<DispatcherApp> StartAsync(Stack stack, TestSmtpServer? smtp, IDictionary<string, string?>? overrides = null)
+    /// <param name="kestrel">Serve on a real loopback port (for Chromium) instead of the in-memory test server.</param>
+    public static async Task<DispatcherApp> StartAsync(Stack stack, TestSmtpServer? smtp, IDictionary<string, string?>? overrides = null, bool kestrel = false)
     {
         var settings = new Dictionary<string, string?>
         {
@@ -71,8 +78,21 @@ public sealed class DispatcherApp : WebApplicationFactory<Program>
         }
         foreach (var (key, value) in overrides ?? new Dictionary<string, string?>()) settings[key] = value;
 
+        if (kestrel)
+        {
+            settings["urls"] = "http://127.0.0.1:0";
+            settings["Dispatcher:PublicBaseUrl"] = null; // links in emails point at the real server
+        }
         var app = new DispatcherApp(settings, sqliteFile) { Stack = stack };
-        app.Api = app.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
+        if (kestrel)
+        {
+            app.UseKestrel(0);
+            app.StartServer();
+            var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses;
+            app.ServerAddress = new Uri(addresses.First());
+            app.ClientOptions.BaseAddress = app.ServerAddress;
+        }
+        app.Api = app.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false, BaseAddress = app.ServerAddress ?? new Uri("http://localhost") });
         app.Api.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", AdminKey);
         return app;
     }
@@ -91,7 +111,7 @@ public sealed class DispatcherApp : WebApplicationFactory<Program>
     /// <summary>A client with another key (or none).</summary>
     public HttpClient ClientWithKey(string? key)
     {
-        var client = CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
+        var client = CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false, BaseAddress = ServerAddress ?? new Uri("http://localhost") });
         if (key is not null) client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);
         return client;
     }

@@ -1,0 +1,55 @@
+using Dispatcher.IntegrationTests.Infrastructure;
+using Microsoft.Playwright;
+
+namespace Dispatcher.IntegrationTests.Subscribers;
+
+/// <summary>A person signs up, confirms and manages their preferences in a real browser (Debian's Chromium),
+/// reading their email from a real SMTP server.</summary>
+public sealed class SubscriberBrowserTests(Chromium chromium) : IClassFixture<Chromium>
+{
+    [Fact]
+    public async Task Sign_up_confirm_then_switch_to_weekly_and_leave_one_list()
+    {
+        await using var smtp = await TestSmtpServer.StartAsync();
+        await using var app = await DispatcherApp.StartAsync(Stack.InMemorySqlite, smtp, kestrel: true);
+        await app.Api.PostOkAsync("/api/lists", new { name = "Statements", slug = "statements", description = "Statements of the network." }, System.Net.HttpStatusCode.Created);
+        await app.Api.PostOkAsync("/api/lists", new { name = "Korea solidarity", slug = "korea" }, System.Net.HttpStatusCode.Created);
+        var page = await chromium.NewPageAsync(app.ServerAddress!);
+
+        await page.GotoAsync("/subscribe/statements");
+        await Chromium.ScreenshotAsync(page, "subscribe-form");
+        await page.GetByLabel("Email address").FillAsync("ana.souza@example.org");
+        await page.GetByLabel("Name").FillAsync("Ana Souza");
+        await page.GetByLabel("Each one as it is published").CheckAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = "Subscribe" }).ClickAsync();
+        await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Check your inbox" })).ToBeVisibleAsync();
+
+        var confirmation = await Eventually.UntilAsync(() => Task.FromResult(smtp.To("ana.souza@example.org").FirstOrDefault()),
+            m => m is not null, TimeSpan.FromSeconds(30), "the confirmation email");
+        await page.GotoAsync(Pages.LinkIn(confirmation!.Message, "/confirm/"));
+        await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "You are subscribed to Statements" })).ToBeVisibleAsync();
+        await Chromium.ScreenshotAsync(page, "confirmed");
+
+        // On a second list too (added by an admin), then a statement arrives with a preferences link.
+        await app.Api.SubscribeAsync("korea", "ana.souza@example.org");
+        var (_, dispatchId) = await app.Api.PublishAsync(new { title = "Stop the repression of South Korean trade unionists", lists = new[] { "statements", "korea" } });
+        await app.Api.WaitForDispatchAsync(dispatchId!.Value);
+        var statement = smtp.To("ana.souza@example.org").Single(m => m.Subject.StartsWith("Stop the repression"));
+
+        await page.GotoAsync(Pages.LinkIn(statement.Message, "/preferences/"));
+        await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Your email preferences" })).ToBeVisibleAsync();
+        var statements = page.Locator("fieldset", new() { Has = page.GetByText("Statements", new() { Exact = true }) });
+        await statements.GetByLabel("Weekly digest").CheckAsync();
+        var korea = page.Locator("fieldset", new() { Has = page.GetByText("Korea solidarity", new() { Exact = true }) });
+        await korea.GetByLabel("Subscribed").UncheckAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = "Save my choices" }).ClickAsync();
+        await Assertions.Expect(page.GetByText("Your choices are saved.")).ToBeVisibleAsync();
+        await Chromium.ScreenshotAsync(page, "preferences");
+
+        var person = await app.Api.GetJsonAsync("/api/subscribers/ana.souza@example.org");
+        var subscriptions = person["subscriptions"]!.AsArray().ToDictionary(s => s!["list"]!.GetValue<string>());
+        Assert.Equal("weekly", subscriptions["statements"]!["cadence"]!.GetValue<string>());
+        Assert.Equal("confirmed", subscriptions["statements"]!["status"]!.GetValue<string>());
+        Assert.Equal("unsubscribed", subscriptions["korea"]!["status"]!.GetValue<string>());
+    }
+}
