@@ -219,4 +219,22 @@ public sealed class SignUpTests : IAsyncLifetime
         person = await _app.Api.GetJsonAsync("/api/subscribers/prefs@example.org");
         Assert.All(person["subscriptions"]!.AsArray(), s => Assert.Equal("unsubscribed", s!["status"]!.GetValue<string>()));
     }
+
+    [Fact]
+    public async Task Too_many_sign_ups_from_one_address_are_slowed_down()
+    {
+        await using var app = await DispatcherApp.StartAsync(Stack.InMemorySqlite, _smtp, new Dictionary<string, string?> { ["Subscribers:SignUpsPerMinutePerClient"] = "2" });
+        await app.Api.CreateListAsync("statements");
+        using var bot = app.ClientWithKey(null);
+
+        var statuses = new List<HttpStatusCode>();
+        for (var i = 0; i < 3; i++)
+        {
+            using var response = await bot.SubmitFormAsync("/subscribe/statements", new Dictionary<string, string> { ["Email"] = $"flood{i}@example.org" });
+            statuses.Add(response.StatusCode);
+        }
+
+        Assert.Equal([HttpStatusCode.Redirect, HttpStatusCode.Redirect, HttpStatusCode.TooManyRequests], statuses);
+        Assert.Equal(HttpStatusCode.OK, (await bot.GetPageAsync("/subscribe/statements")).Status); // reading the form is not limited
+    }
 }
