@@ -1,4 +1,5 @@
 using Dispatcher.Access;
+using Dispatcher.Alerts;
 using Dispatcher.Bounces;
 using Dispatcher.Data;
 using Dispatcher.Dispatching;
@@ -17,6 +18,7 @@ builder.AddDispatcherOptions()
     .AddMail()          // before the bus: the capture mailbox must listen before anything sends
     .AddDispatching()
     .AddStatements()
+    .AddAlerts()
     .AddSubscribers()
     .AddBounces()
     .AddPublicPages()

@@ -1,4 +1,5 @@
 using Dispatcher.Access;
+using Dispatcher.Alerts;
 using Dispatcher.Audit;
 using Dispatcher.Bounces;
 using Dispatcher.Dispatching;
@@ -25,6 +26,8 @@ public abstract class DispatcherDb(DbContextOptions options) : DbContext(options
     public DbSet<Setting> Settings => Set<Setting>();
     public DbSet<Suppression> Suppressions => Set<Suppression>();
     public DbSet<Bounce> Bounces => Set<Bounce>();
+    public DbSet<Alert> Alerts => Set<Alert>();
+    public DbSet<AlertList> AlertLists => Set<AlertList>();
 
     /// <summary>True on PostgreSQL, where claims can use FOR UPDATE SKIP LOCKED.</summary>
     public abstract bool IsPostgres { get; }
@@ -78,7 +81,9 @@ public abstract class DispatcherDb(DbContextOptions options) : DbContext(options
         {
             e.HasIndex(d => new { d.Status, d.Kind });
             e.HasIndex(d => d.StatementId);
+            e.HasIndex(d => d.AlertId);
             e.HasOne<Statement>().WithMany().HasForeignKey(d => d.StatementId).OnDelete(DeleteBehavior.SetNull);
+            e.HasOne<Alert>().WithMany().HasForeignKey(d => d.AlertId).OnDelete(DeleteBehavior.SetNull);
         });
 
         model.Entity<Delivery>(e =>
@@ -117,6 +122,25 @@ public abstract class DispatcherDb(DbContextOptions options) : DbContext(options
             e.HasKey(s => s.AddressHash);
             e.Property(s => s.AddressHash).HasMaxLength(64);
             e.Property(s => s.Reason).HasMaxLength(100);
+        });
+
+        model.Entity<Alert>(e =>
+        {
+            e.Property(a => a.Subject).HasMaxLength(300);
+            e.Property(a => a.ActionUrl).HasMaxLength(2000);
+            e.Property(a => a.ActionLabel).HasMaxLength(100);
+            e.Property(a => a.CreatedBy).HasMaxLength(100);
+            e.Property(a => a.RequestedBy).HasMaxLength(100);
+            e.Property(a => a.ApprovedBy).HasMaxLength(100);
+            e.HasIndex(a => a.Status);
+            e.HasMany(a => a.Lists).WithOne().HasForeignKey(l => l.AlertId).OnDelete(DeleteBehavior.Cascade);
+        });
+
+        model.Entity<AlertList>(e =>
+        {
+            e.HasKey(a => new { a.AlertId, a.ListId });
+            e.HasIndex(a => a.ListId);
+            e.HasOne<MailingList>().WithMany().HasForeignKey(a => a.ListId).OnDelete(DeleteBehavior.Cascade);
         });
 
         model.Entity<Bounce>(e =>

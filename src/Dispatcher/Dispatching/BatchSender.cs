@@ -14,8 +14,12 @@ public sealed class BatchSender(
     DispatchContentCache contents,
     SmtpConnectionPool pool,
     MessageFactory messages,
+    LaneGate gate,
     ILogger<BatchSender> logger)
 {
+    /// <summary>How often a batch looks at its dispatch's status: a pause or cancel takes effect within this time.</summary>
+    private static readonly TimeSpan StatusCheckInterval = TimeSpan.FromMilliseconds(250);
+
     public async Task SendAsync(ISendBatch batch, Lane lane, CancellationToken cancellationToken)
     {
         var dispatch = await db.Dispatches.AsNoTracking().SingleOrDefaultAsync(d => d.Id == batch.DispatchId, cancellationToken);
@@ -24,6 +28,7 @@ public sealed class BatchSender(
         await ledger.TouchAsync(dispatch.Id, cancellationToken);
         var claim = await ledger.ClaimAsync(batch, cancellationToken);
         if (claim.Rows.Count == 0) return;
+        using var urgent = lane == Lane.Urgent ? gate.EnterUrgent() : null;
 
         var outcomes = new List<DeliveryOutcome>(claim.Rows.Count);
         try
@@ -48,11 +53,19 @@ public sealed class BatchSender(
     {
         SmtpConnection? connection = null;
         SendOutcome? relayDown = null;
+        var sinceCheck = System.Diagnostics.Stopwatch.StartNew();
         try
         {
             foreach (var row in claim.Rows)
             {
                 cancellationToken.ThrowIfCancellationRequested();
+                if (lane == Lane.Bulk) await gate.WaitForUrgentAsync(cancellationToken);
+                if (sinceCheck.Elapsed > StatusCheckInterval)
+                {
+                    // Paused or cancelled meanwhile: stop here; the rest is given back (or skipped, when cancelled).
+                    if (await StatusAsync(dispatch.Id, cancellationToken) != DispatchStatus.Sending) return;
+                    sinceCheck.Restart();
+                }
                 if (row.Email is null || !content.StillWanted(row))
                 {
                     outcomes.Add(new DeliveryOutcome(row.DeliveryId, row.SubscriberId, DeliveryStatus.Skipped,
@@ -85,6 +98,9 @@ public sealed class BatchSender(
             return await connection.SendAsync(message, messages.EnvelopeSender, new MailboxAddress(string.Empty, row.Email!), cancellationToken);
         }
     }
+
+    private Task<DispatchStatus> StatusAsync(long dispatchId, CancellationToken cancellationToken) =>
+        db.Dispatches.AsNoTracking().Where(d => d.Id == dispatchId).Select(d => d.Status).SingleAsync(cancellationToken);
 
     private DeliveryOutcome ToOutcome(DeliveryRecipient row, SendOutcome sent, Dispatch dispatch) => sent.Result switch
     {

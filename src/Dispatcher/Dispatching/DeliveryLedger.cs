@@ -31,7 +31,9 @@ public sealed class DeliveryLedger(DispatcherDb db, TimeProvider clock, IOptions
         var leaseUntil = now + options.Value.LeaseDuration;
         var claimed = await db.Deliveries
             .Where(d => d.DispatchId == batch.DispatchId && d.Id >= batch.FirstDeliveryId && d.Id <= batch.LastDeliveryId
-                        && d.Status == DeliveryStatus.Pending && (d.RetryAt == null || d.RetryAt <= now))
+                        && d.Status == DeliveryStatus.Pending && (d.RetryAt == null || d.RetryAt <= now)
+                        // In the same statement as the claim, so nothing is claimed once a pause or cancel has committed.
+                        && db.Dispatches.Any(x => x.Id == d.DispatchId && x.Status == DispatchStatus.Sending))
             .ExecuteUpdateAsync(s => s
                 .SetProperty(d => d.Status, DeliveryStatus.Sending)
                 .SetProperty(d => d.ClaimId, claimId)
@@ -105,18 +107,25 @@ public sealed class DeliveryLedger(DispatcherDb db, TimeProvider clock, IOptions
         }
     }
 
-    /// <summary>Gives back claimed rows that were not tried (shutdown, pause): they go out later without counting an attempt.</summary>
+    /// <summary>Gives back claimed rows that were not tried (shutdown, pause): they go out later without counting an
+    /// attempt — or, if the dispatch was cancelled meanwhile, they are skipped.</summary>
     public Task ReleaseAsync(Claim claim, IEnumerable<long> deliveryIds, CancellationToken cancellationToken)
     {
         var ids = deliveryIds.ToList();
         if (ids.Count == 0) return Task.CompletedTask;
-        return db.Deliveries.Where(d => ids.Contains(d.Id) && d.ClaimId == claim.Id)
-            .ExecuteUpdateAsync(s => s
-                .SetProperty(d => d.Status, DeliveryStatus.Pending)
-                .SetProperty(d => d.ClaimId, (Guid?)null)
-                .SetProperty(d => d.LeaseUntil, (DateTime?)null)
-                .SetProperty(d => d.Attempts, d => d.Attempts - 1), cancellationToken);
+        return Release(db.Deliveries.Where(d => ids.Contains(d.Id) && d.ClaimId == claim.Id), countAttempt: false, cancellationToken);
     }
+
+    /// <summary>Back to pending (or skipped, in a cancelled dispatch), unleased. Used for untried rows and for expired leases.</summary>
+    public Task<int> Release(IQueryable<Delivery> rows, bool countAttempt, CancellationToken cancellationToken) =>
+        rows.ExecuteUpdateAsync(s => s
+            .SetProperty(d => d.Status, d => db.Dispatches.Any(x => x.Id == d.DispatchId && x.Status == DispatchStatus.Cancelled)
+                ? DeliveryStatus.Skipped : DeliveryStatus.Pending)
+            .SetProperty(d => d.RelayResponse, d => db.Dispatches.Any(x => x.Id == d.DispatchId && x.Status == DispatchStatus.Cancelled)
+                ? "cancelled" : d.RelayResponse)
+            .SetProperty(d => d.ClaimId, (Guid?)null)
+            .SetProperty(d => d.LeaseUntil, (DateTime?)null)
+            .SetProperty(d => d.Attempts, d => countAttempt ? d.Attempts : d.Attempts - 1), cancellationToken);
 
     /// <summary>A relay that says the mailbox does not exist: never mail that address again, on any list.</summary>
     private Task MarkBouncedAsync(List<long> subscriberIds, CancellationToken cancellationToken) =>

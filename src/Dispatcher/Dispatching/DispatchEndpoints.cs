@@ -1,18 +1,12 @@
+using System.Net.ServerSentEvents;
+using System.Runtime.CompilerServices;
 using Dispatcher.Access;
 using Dispatcher.Data;
 using Dispatcher.Hosting;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
 
 namespace Dispatcher.Dispatching;
-
-/// <summary>A dispatch and its progress. The counters are disjoint and come from the Delivery rows themselves:
-/// sent + failed + bounced + skipped + pending = total.</summary>
-public sealed record DispatchResponse(
-    long Id, string Kind, string Status, long? StatementId, long? AlertId,
-    int Total, int Sent, int Failed, int Bounced, int Skipped, int Pending,
-    DateTime CreatedAt, DateTime? StartedAt, DateTime? FinishedAt);
 
 public static class DispatchEndpoints
 {
@@ -20,20 +14,40 @@ public static class DispatchEndpoints
     {
         var group = api.MapGroup("/dispatches").WithTags("Dispatches").RequireAuthorization(Policies.Publisher);
         group.MapGet("/{id:long}", Get);
+        group.MapGet("/{id:long}/events", Events);
         group.MapGet("/", List);
+        group.MapPost("/{id:long}/pause", (long id, DispatchControl control, HttpContext http, CancellationToken ct) =>
+            Answer(control.PauseAsync(id, Caller.From(http.User), ct), id, http)).RequireAuthorization(Policies.Organiser);
+        group.MapPost("/{id:long}/resume", (long id, DispatchControl control, HttpContext http, CancellationToken ct) =>
+            Answer(control.ResumeAsync(id, Caller.From(http.User), ct), id, http)).RequireAuthorization(Policies.Organiser);
+        group.MapPost("/{id:long}/cancel", (long id, DispatchControl control, HttpContext http, CancellationToken ct) =>
+            Answer(control.CancelAsync(id, Caller.From(http.User), ct), id, http)).RequireAuthorization(Policies.Organiser);
         return api;
     }
 
-    private static async Task<Results<Ok<DispatchResponse>, ProblemHttpResult>> Get(long id, DispatcherDb db, CancellationToken cancellationToken)
+    private static async Task<Results<Ok<DispatchResponse>, ProblemHttpResult>> Get(long id, DispatchProgress progress, CancellationToken cancellationToken) =>
+        await progress.GetAsync(id, cancellationToken) is { } dispatch ? TypedResults.Ok(dispatch) : ApiProblem.NotFound($"There is no dispatch {id}.");
+
+    /// <summary>Live progress as server-sent events: the dispatch once a second, until it is completed or cancelled.</summary>
+    private static async Task<Results<ServerSentEventsResult<DispatchResponse>, ProblemHttpResult>> Events(long id, DispatchProgress progress, CancellationToken cancellationToken)
     {
-        var dispatch = await db.Dispatches.AsNoTracking().SingleOrDefaultAsync(d => d.Id == id, cancellationToken);
-        if (dispatch is null) return ApiProblem.NotFound($"There is no dispatch {id}.");
-        var counts = await CountsAsync(db, [id], cancellationToken);
-        return TypedResults.Ok(ToResponse(dispatch, counts));
+        if (await progress.GetAsync(id, cancellationToken) is null) return ApiProblem.NotFound($"There is no dispatch {id}.");
+        return TypedResults.ServerSentEvents(Stream(id, progress, cancellationToken), eventType: "progress");
+    }
+
+    private static async IAsyncEnumerable<DispatchResponse> Stream(long id, DispatchProgress progress, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        while (!cancellationToken.IsCancellationRequested && await progress.GetAsync(id, cancellationToken) is { } dispatch)
+        {
+            yield return dispatch;
+            if (dispatch.IsFinal) yield break;
+            try { await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken); }
+            catch (OperationCanceledException) { yield break; }
+        }
     }
 
     private static async Task<Results<Ok<Page<DispatchResponse>>, ValidationProblem>> List(
-        DispatcherDb db, string? kind, string? status, string? after, int? limit, CancellationToken cancellationToken)
+        DispatcherDb db, DispatchProgress progress, string? kind, string? status, string? after, int? limit, CancellationToken cancellationToken)
     {
         var errors = new ValidationErrors();
         var page = PageRequest.Parse(after, limit, errors);
@@ -56,27 +70,21 @@ public static class DispatchEndpoints
         if (statusFilter is { } sf) query = query.Where(d => d.Status == sf);
         if (page.After is { } afterId) query = query.Where(d => d.Id < afterId);
         var rows = await query.OrderByDescending(d => d.Id).Take(page.Limit + 1).ToListAsync(cancellationToken);
-        var counts = await CountsAsync(db, rows.Select(d => d.Id).ToList(), cancellationToken);
-        return TypedResults.Ok(page.ToPage(rows, d => d.Id, d => ToResponse(d, counts)));
+        var described = await progress.DescribeAsync(rows, cancellationToken);
+        return TypedResults.Ok(page.ToPage(described, d => d.Id, d => d));
     }
 
-    private static async Task<ILookup<long, (DeliveryStatus Status, int Count)>> CountsAsync(DispatcherDb db, List<long> ids, CancellationToken cancellationToken)
+    /// <summary>202 with the dispatch as it is now; 404, 403 or 409 problem otherwise.</summary>
+    private static async Task<IResult> Answer(Task<(ControlOutcome Outcome, string? Detail)> operation, long id, HttpContext http)
     {
-        var rows = await db.Deliveries.AsNoTracking()
-            .Where(d => ids.Contains(d.DispatchId))
-            .GroupBy(d => new { d.DispatchId, d.Status })
-            .Select(g => new { g.Key.DispatchId, g.Key.Status, Count = g.Count() })
-            .ToListAsync(cancellationToken);
-        return rows.ToLookup(r => r.DispatchId, r => (r.Status, r.Count));
-    }
-
-    private static DispatchResponse ToResponse(Dispatch d, ILookup<long, (DeliveryStatus Status, int Count)> counts)
-    {
-        int Count(DeliveryStatus status) => counts[d.Id].Where(c => c.Status == status).Sum(c => c.Count);
-        var pending = Count(DeliveryStatus.Pending) + Count(DeliveryStatus.Sending);
-        return new DispatchResponse(d.Id, d.Kind.ToString().ToLowerInvariant(), d.Status.ToString().ToLowerInvariant(),
-            d.StatementId, d.AlertId, d.Total,
-            Count(DeliveryStatus.Sent), Count(DeliveryStatus.Failed), Count(DeliveryStatus.Bounced), Count(DeliveryStatus.Skipped), pending,
-            d.CreatedAt, d.StartedAt, d.FinishedAt);
+        var (outcome, detail) = await operation;
+        return outcome switch
+        {
+            ControlOutcome.Done => TypedResults.Accepted($"/api/dispatches/{id}",
+                await http.RequestServices.GetRequiredService<DispatchProgress>().GetAsync(id, http.RequestAborted)),
+            ControlOutcome.NotFound => ApiProblem.NotFound(detail!),
+            ControlOutcome.Forbidden => ApiProblem.Forbidden(detail!),
+            _ => ApiProblem.Conflict(detail!),
+        };
     }
 }

@@ -50,11 +50,8 @@ public sealed class DispatchSweep(
         if (expired.Count == 0) return;
 
         foreach (var chunk in expired.Select(e => e.Id).Chunk(500))
-            await db.Deliveries.Where(d => chunk.Contains(d.Id) && d.Status == DeliveryStatus.Sending && d.LeaseUntil < now)
-                .ExecuteUpdateAsync(s => s
-                    .SetProperty(d => d.Status, DeliveryStatus.Pending)
-                    .SetProperty(d => d.ClaimId, (Guid?)null)
-                    .SetProperty(d => d.LeaseUntil, (DateTime?)null), cancellationToken);
+            await ledger.Release(db.Deliveries.Where(d => chunk.Contains(d.Id) && d.Status == DeliveryStatus.Sending && d.LeaseUntil < now),
+                countAttempt: true, cancellationToken);
         logger.LogWarning("Released {Count} deliveries whose lease expired", expired.Count);
         await PublishAsync(expired.Select(e => (e.DispatchId, e.Id)), cancellationToken);
     }

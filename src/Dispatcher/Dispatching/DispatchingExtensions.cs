@@ -22,6 +22,9 @@ public static class DispatchingExtensions
         services.AddScoped<BatchSender>();
         services.AddScoped<DispatchContentCache>();
         services.AddScoped<DispatchSweep>();
+        services.AddScoped<DispatchProgress>();
+        services.AddScoped<DispatchControl>();
+        services.AddSingleton<LaneGate>();
         if (runsWorker) services.AddHostedService<DispatchSweeper>();
 
         services.AddMassTransit(x =>

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Dispatcher.Access;
+using Dispatcher.Alerts;
 using Dispatcher.Audit;
 using Dispatcher.Bounces;
 using Dispatcher.Dispatching;
@@ -36,6 +37,7 @@ public static class ApiExtensions
         api.MapLists();
         api.MapSubscribers();
         api.MapStatements();
+        api.MapAlerts();
         api.MapDispatches();
         api.MapMailbox();
         api.MapBounces();

@@ -11,7 +11,7 @@ using SmtpServer.Storage;
 namespace Dispatcher.IntegrationTests.Infrastructure;
 
 /// <summary>A message as the SMTP server received it: the envelope and the parsed message.</summary>
-public sealed record ReceivedMail(string EnvelopeFrom, IReadOnlyList<string> EnvelopeTo, MimeMessage Message, byte[] Raw)
+public sealed record ReceivedMail(string EnvelopeFrom, IReadOnlyList<string> EnvelopeTo, MimeMessage Message, byte[] Raw, long Sequence)
 {
     public string To => EnvelopeTo.Single();
 
@@ -35,6 +35,11 @@ public sealed class TestSmtpServer : IAsyncDisposable
     public int Port { get; }
 
     public IReadOnlyCollection<ReceivedMail> Received => _received.ToArray();
+
+    /// <summary>How long each message takes to accept: a slow relay.</summary>
+    public TimeSpan Delay { get; set; }
+
+    private long _sequence;
 
     /// <summary>Answer to RCPT TO for an address; null accepts.</summary>
     public Func<string, SmtpResponse?> RecipientReply { get; set; } = _ => null;
@@ -76,13 +81,16 @@ public sealed class TestSmtpServer : IAsyncDisposable
 
     private sealed class Store(Func<TestSmtpServer> server) : MessageStore
     {
-        public override Task<SmtpResponse> SaveAsync(ISessionContext context, IMessageTransaction transaction, ReadOnlySequence<byte> buffer, CancellationToken cancellationToken)
+        public override async Task<SmtpResponse> SaveAsync(ISessionContext context, IMessageTransaction transaction, ReadOnlySequence<byte> buffer, CancellationToken cancellationToken)
         {
+            var relay = server();
+            if (relay.Delay > TimeSpan.Zero) await Task.Delay(relay.Delay, cancellationToken);
             var raw = buffer.ToArray();
             using var stream = new MemoryStream(raw);
             var message = MimeMessage.Load(stream, cancellationToken);
-            server()._received.Enqueue(new ReceivedMail(transaction.From.AsAddress(), transaction.To.Select(t => t.AsAddress()).ToList(), message, raw));
-            return Task.FromResult(SmtpResponse.Ok);
+            relay._received.Enqueue(new ReceivedMail(transaction.From.AsAddress(), transaction.To.Select(t => t.AsAddress()).ToList(), message, raw,
+                Interlocked.Increment(ref relay._sequence)));
+            return SmtpResponse.Ok;
         }
     }
 

@@ -79,6 +79,109 @@ namespace Dispatcher.Data.Migrations.Postgres
                     b.ToTable("api_keys", (string)null);
                 });
 
+            modelBuilder.Entity("Dispatcher.Alerts.Alert", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasColumnName("id");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<string>("ActionLabel")
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)")
+                        .HasColumnName("action_label");
+
+                    b.Property<string>("ActionUrl")
+                        .HasMaxLength(2000)
+                        .HasColumnType("character varying(2000)")
+                        .HasColumnName("action_url");
+
+                    b.Property<DateTime?>("ApprovedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("approved_at");
+
+                    b.Property<string>("ApprovedBy")
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)")
+                        .HasColumnName("approved_by");
+
+                    b.Property<string>("BodyHtml")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("body_html");
+
+                    b.Property<string>("BodyMarkdown")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("body_markdown");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<string>("CreatedBy")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)")
+                        .HasColumnName("created_by");
+
+                    b.Property<long?>("DispatchId")
+                        .HasColumnType("bigint")
+                        .HasColumnName("dispatch_id");
+
+                    b.Property<DateTime?>("RequestedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("requested_at");
+
+                    b.Property<string>("RequestedBy")
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)")
+                        .HasColumnName("requested_by");
+
+                    b.Property<int>("Status")
+                        .HasColumnType("integer")
+                        .HasColumnName("status");
+
+                    b.Property<string>("Subject")
+                        .IsRequired()
+                        .HasMaxLength(300)
+                        .HasColumnType("character varying(300)")
+                        .HasColumnName("subject");
+
+                    b.Property<DateTime>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("updated_at");
+
+                    b.HasKey("Id")
+                        .HasName("pk_alerts");
+
+                    b.HasIndex("Status")
+                        .HasDatabaseName("ix_alerts_status");
+
+                    b.ToTable("alerts", (string)null);
+                });
+
+            modelBuilder.Entity("Dispatcher.Alerts.AlertList", b =>
+                {
+                    b.Property<long>("AlertId")
+                        .HasColumnType("bigint")
+                        .HasColumnName("alert_id");
+
+                    b.Property<int>("ListId")
+                        .HasColumnType("integer")
+                        .HasColumnName("list_id");
+
+                    b.HasKey("AlertId", "ListId")
+                        .HasName("pk_alert_lists");
+
+                    b.HasIndex("ListId")
+                        .HasDatabaseName("ix_alert_lists_list_id");
+
+                    b.ToTable("alert_lists", (string)null);
+                });
+
             modelBuilder.Entity("Dispatcher.Audit.AuditEntry", b =>
                 {
                     b.Property<long>("Id")
@@ -315,6 +418,9 @@ namespace Dispatcher.Data.Migrations.Postgres
 
                     b.HasKey("Id")
                         .HasName("pk_dispatches");
+
+                    b.HasIndex("AlertId")
+                        .HasDatabaseName("ix_dispatches_alert_id");
 
                     b.HasIndex("StatementId")
                         .HasDatabaseName("ix_dispatches_statement_id");
@@ -563,6 +669,23 @@ namespace Dispatcher.Data.Migrations.Postgres
                     b.ToTable("suppressions", (string)null);
                 });
 
+            modelBuilder.Entity("Dispatcher.Alerts.AlertList", b =>
+                {
+                    b.HasOne("Dispatcher.Alerts.Alert", null)
+                        .WithMany("Lists")
+                        .HasForeignKey("AlertId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_alert_lists_alerts_alert_id");
+
+                    b.HasOne("Dispatcher.Lists.MailingList", null)
+                        .WithMany()
+                        .HasForeignKey("ListId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_alert_lists_lists_list_id");
+                });
+
             modelBuilder.Entity("Dispatcher.Bounces.Bounce", b =>
                 {
                     b.HasOne("Dispatcher.Subscribers.Subscriber", null)
@@ -590,6 +713,12 @@ namespace Dispatcher.Data.Migrations.Postgres
 
             modelBuilder.Entity("Dispatcher.Dispatching.Dispatch", b =>
                 {
+                    b.HasOne("Dispatcher.Alerts.Alert", null)
+                        .WithMany()
+                        .HasForeignKey("AlertId")
+                        .OnDelete(DeleteBehavior.SetNull)
+                        .HasConstraintName("fk_dispatches_alerts_alert_id");
+
                     b.HasOne("Dispatcher.Statements.Statement", null)
                         .WithMany()
                         .HasForeignKey("StatementId")
@@ -633,6 +762,11 @@ namespace Dispatcher.Data.Migrations.Postgres
                     b.Navigation("List");
 
                     b.Navigation("Subscriber");
+                });
+
+            modelBuilder.Entity("Dispatcher.Alerts.Alert", b =>
+                {
+                    b.Navigation("Lists");
                 });
 
             modelBuilder.Entity("Dispatcher.Statements.Statement", b =>

@@ -71,6 +71,107 @@ namespace Dispatcher.Data.Migrations.Sqlite
                     b.ToTable("api_keys", (string)null);
                 });
 
+            modelBuilder.Entity("Dispatcher.Alerts.Alert", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("id");
+
+                    b.Property<string>("ActionLabel")
+                        .HasMaxLength(100)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("action_label");
+
+                    b.Property<string>("ActionUrl")
+                        .HasMaxLength(2000)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("action_url");
+
+                    b.Property<DateTime?>("ApprovedAt")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("approved_at");
+
+                    b.Property<string>("ApprovedBy")
+                        .HasMaxLength(100)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("approved_by");
+
+                    b.Property<string>("BodyHtml")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("body_html");
+
+                    b.Property<string>("BodyMarkdown")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("body_markdown");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("created_at");
+
+                    b.Property<string>("CreatedBy")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("created_by");
+
+                    b.Property<long?>("DispatchId")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("dispatch_id");
+
+                    b.Property<DateTime?>("RequestedAt")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("requested_at");
+
+                    b.Property<string>("RequestedBy")
+                        .HasMaxLength(100)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("requested_by");
+
+                    b.Property<int>("Status")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("status");
+
+                    b.Property<string>("Subject")
+                        .IsRequired()
+                        .HasMaxLength(300)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("subject");
+
+                    b.Property<DateTime>("UpdatedAt")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("updated_at");
+
+                    b.HasKey("Id")
+                        .HasName("pk_alerts");
+
+                    b.HasIndex("Status")
+                        .HasDatabaseName("ix_alerts_status");
+
+                    b.ToTable("alerts", (string)null);
+                });
+
+            modelBuilder.Entity("Dispatcher.Alerts.AlertList", b =>
+                {
+                    b.Property<long>("AlertId")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("alert_id");
+
+                    b.Property<int>("ListId")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("list_id");
+
+                    b.HasKey("AlertId", "ListId")
+                        .HasName("pk_alert_lists");
+
+                    b.HasIndex("ListId")
+                        .HasDatabaseName("ix_alert_lists_list_id");
+
+                    b.ToTable("alert_lists", (string)null);
+                });
+
             modelBuilder.Entity("Dispatcher.Audit.AuditEntry", b =>
                 {
                     b.Property<long>("Id")
@@ -299,6 +400,9 @@ namespace Dispatcher.Data.Migrations.Sqlite
 
                     b.HasKey("Id")
                         .HasName("pk_dispatches");
+
+                    b.HasIndex("AlertId")
+                        .HasDatabaseName("ix_dispatches_alert_id");
 
                     b.HasIndex("StatementId")
                         .HasDatabaseName("ix_dispatches_statement_id");
@@ -541,6 +645,23 @@ namespace Dispatcher.Data.Migrations.Sqlite
                     b.ToTable("suppressions", (string)null);
                 });
 
+            modelBuilder.Entity("Dispatcher.Alerts.AlertList", b =>
+                {
+                    b.HasOne("Dispatcher.Alerts.Alert", null)
+                        .WithMany("Lists")
+                        .HasForeignKey("AlertId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_alert_lists_alerts_alert_id");
+
+                    b.HasOne("Dispatcher.Lists.MailingList", null)
+                        .WithMany()
+                        .HasForeignKey("ListId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_alert_lists_lists_list_id");
+                });
+
             modelBuilder.Entity("Dispatcher.Bounces.Bounce", b =>
                 {
                     b.HasOne("Dispatcher.Subscribers.Subscriber", null)
@@ -568,6 +689,12 @@ namespace Dispatcher.Data.Migrations.Sqlite
 
             modelBuilder.Entity("Dispatcher.Dispatching.Dispatch", b =>
                 {
+                    b.HasOne("Dispatcher.Alerts.Alert", null)
+                        .WithMany()
+                        .HasForeignKey("AlertId")
+                        .OnDelete(DeleteBehavior.SetNull)
+                        .HasConstraintName("fk_dispatches_alerts_alert_id");
+
                     b.HasOne("Dispatcher.Statements.Statement", null)
                         .WithMany()
                         .HasForeignKey("StatementId")
@@ -611,6 +738,11 @@ namespace Dispatcher.Data.Migrations.Sqlite
                     b.Navigation("List");
 
                     b.Navigation("Subscriber");
+                });
+
+            modelBuilder.Entity("Dispatcher.Alerts.Alert", b =>
+                {
+                    b.Navigation("Lists");
                 });
 
             modelBuilder.Entity("Dispatcher.Statements.Statement", b =>

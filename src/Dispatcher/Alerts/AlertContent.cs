@@ -1,0 +1,63 @@
+using Dispatcher.Data;
+using Dispatcher.Dispatching;
+using Dispatcher.Mail;
+using Dispatcher.Subscribers;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace Dispatcher.Alerts;
+
+/// <summary>The alert email: templates/Alert.cshtml, compiled once per dispatch and list. Also what the preview and the
+/// test send show, so the approver sees exactly what goes out.</summary>
+public sealed class AlertContent(DispatcherDb db, EmailRenderer renderer, RecipientLinks links, IOptions<MailOptions> mail, PublicUrls urls) : IDispatchContent
+{
+    public DispatchKind Kind => DispatchKind.Alert;
+
+    public async Task<IPreparedContent> PrepareAsync(Dispatch dispatch, CancellationToken cancellationToken)
+    {
+        var alert = await db.Alerts.AsNoTracking().Include(a => a.Lists).SingleAsync(a => a.Id == dispatch.AlertId, cancellationToken);
+        var perList = new Dictionary<int, (CompiledEmail Email, ListIdentity List)>();
+        foreach (var list in await ListsOfAsync(alert, cancellationToken))
+            perList[list.Id] = (await CompileAsync(alert, list.Name), new ListIdentity(list.Slug, list.Name));
+        return new Prepared(dispatch.Id, perList, links);
+    }
+
+    public Task<CompiledEmail> CompileAsync(Alert alert, string listName) =>
+        renderer.CompileAsync("Alert", alert.Subject, recipient => new AlertEmail
+        {
+            Recipient = recipient,
+            OrganisationName = mail.Value.FromName,
+            PublicBaseUrl = urls.Base,
+            ListName = listName,
+            Preheader = PlainStart(alert.BodyMarkdown),
+            Subject = alert.Subject,
+            BodyHtml = alert.BodyHtml,
+            ActionUrl = alert.ActionUrl,
+            ActionLabel = alert.ActionLabel,
+        });
+
+    public async Task<List<Lists.MailingList>> ListsOfAsync(Alert alert, CancellationToken cancellationToken)
+    {
+        var ids = alert.Lists.Select(l => l.ListId).ToList();
+        return await db.Lists.AsNoTracking().Where(l => ids.Contains(l.Id)).OrderBy(l => l.Name).ToListAsync(cancellationToken);
+    }
+
+    /// <summary>The first words of the alert, for the preview text mail clients show after the subject.</summary>
+    private static string PlainStart(string markdown)
+    {
+        var text = string.Join(' ', markdown.Split(['\r', '\n', '#', '*', '_', '>', '`', '[', ']'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+        return text.Length <= 140 ? text : text[..140] + "…";
+    }
+
+    private sealed class Prepared(long dispatchId, Dictionary<int, (CompiledEmail Email, ListIdentity List)> perList, RecipientLinks links) : IPreparedContent
+    {
+        public bool StillWanted(DeliveryRecipient recipient) =>
+            recipient.Status == SubscriptionStatus.Confirmed && recipient.Alerts == true && perList.ContainsKey(recipient.ListId);
+
+        public OutgoingMessage MessageFor(DeliveryRecipient recipient)
+        {
+            var (email, list) = perList[recipient.ListId];
+            return links.Message(dispatchId, recipient, email, list);
+        }
+    }
+}

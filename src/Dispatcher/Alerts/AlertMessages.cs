@@ -1,0 +1,36 @@
+using Dispatcher.Dispatching;
+using MassTransit;
+
+namespace Dispatcher.Alerts;
+
+/// <summary>An alert was sent (or approved): plan its dispatch on the urgent lane.</summary>
+public sealed record AlertApproved(long AlertId, long DispatchId);
+
+/// <summary>Send one copy of an alert to an address, marked as a test.</summary>
+public sealed record SendTestAlert(long AlertId, string Email);
+
+public sealed class AlertApprovedConsumer(DispatchPlanner planner) : IConsumer<AlertApproved>
+{
+    public Task Consume(ConsumeContext<AlertApproved> context) => planner.PlanAsync(context.Message.DispatchId, context.CancellationToken);
+}
+
+public sealed class AlertApprovedConsumerDefinition : ConsumerDefinition<AlertApprovedConsumer>
+{
+    public AlertApprovedConsumerDefinition() => EndpointName = "plan-alerts";
+
+    protected override void ConfigureConsumer(IReceiveEndpointConfigurator endpoint, IConsumerConfigurator<AlertApprovedConsumer> consumer, IRegistrationContext context) =>
+        endpoint.UseMessageRetry(r => r.Intervals(100, 500, 2000));
+}
+
+public sealed class SendTestAlertConsumer(AlertTestSender sender) : IConsumer<SendTestAlert>
+{
+    public Task Consume(ConsumeContext<SendTestAlert> context) => sender.SendAsync(context.Message, context.CancellationToken);
+}
+
+public sealed class SendTestAlertConsumerDefinition : ConsumerDefinition<SendTestAlertConsumer>
+{
+    public SendTestAlertConsumerDefinition() => EndpointName = "send-tests";
+
+    protected override void ConfigureConsumer(IReceiveEndpointConfigurator endpoint, IConsumerConfigurator<SendTestAlertConsumer> consumer, IRegistrationContext context) =>
+        endpoint.UseMessageRetry(r => r.Intervals(500, 2000, 5000));
+}

@@ -1,0 +1,33 @@
+using Dispatcher.Hosting;
+
+namespace Dispatcher.Alerts;
+
+public sealed record AlertRequest(string? Subject, string? BodyMarkdown, string? ActionUrl, string? ActionLabel, List<string>? Lists)
+{
+    public const int MaxBodyLength = 100_000;
+
+    public ValidationErrors Validate()
+    {
+        var errors = new ValidationErrors();
+        errors.Text("subject", Subject, 300, required: true);
+        errors.Text("bodyMarkdown", BodyMarkdown, MaxBodyLength, required: true);
+        errors.Url("actionUrl", ActionUrl);
+        errors.Text("actionLabel", ActionLabel, 100);
+        if (!string.IsNullOrWhiteSpace(ActionLabel) && string.IsNullOrWhiteSpace(ActionUrl))
+            errors.Add("actionLabel", "'actionLabel' needs an 'actionUrl' to point to.");
+        if (Lists is null || Lists.Count == 0) errors.Add("lists", "'lists' must name at least one list.");
+        return errors;
+    }
+}
+
+public sealed record TestSendRequest(string? Email);
+
+public sealed record AlertResponse(
+    long Id, string Subject, string BodyMarkdown, string? ActionUrl, string? ActionLabel, IReadOnlyList<string> Lists,
+    string Status, int Recipients, string CreatedBy, DateTime CreatedAt, string? RequestedBy, DateTime? RequestedAt,
+    string? ApprovedBy, DateTime? ApprovedAt, long? DispatchId, bool RequiresApproval);
+
+/// <summary>What send and approve answer: {dispatchId, status: "sent"} or {dispatchId: null, status: "pendingApproval"}.</summary>
+public sealed record AlertSendResponse(long? DispatchId, string Status);
+
+public sealed record AlertPreview(string Subject, string Html, string Text);

@@ -1,0 +1,234 @@
+using Dispatcher.Access;
+using Dispatcher.Audit;
+using Dispatcher.Content;
+using Dispatcher.Data;
+using Dispatcher.Dispatching;
+using Dispatcher.Hosting;
+using Dispatcher.Lists;
+using Dispatcher.Subscribers;
+using MassTransit;
+using Microsoft.EntityFrameworkCore;
+
+namespace Dispatcher.Alerts;
+
+/// <summary>What an alert operation came to.</summary>
+public abstract record AlertResult
+{
+    public sealed record Ok<T>(T Value) : AlertResult;
+    public sealed record Invalid(ValidationErrors Errors) : AlertResult;
+    public sealed record NotFound : AlertResult;
+    public sealed record Forbidden(string Detail) : AlertResult;
+    public sealed record Conflict(string Detail) : AlertResult;
+}
+
+/// <summary>Drafts, sending and the two-person rule. Every status change is a conditional UPDATE (draft → sent,
+/// pendingApproval → sent), so a double click, two tabs or two approvers can never send an alert twice.</summary>
+public sealed class AlertService(
+    DispatcherDb db,
+    AlertContent content,
+    IPublishEndpoint bus,
+    TimeProvider clock,
+    ILogger<AlertService> logger)
+{
+    private DateTime Now => clock.GetUtcNow().UtcDateTime;
+
+    public async Task<AlertResult> CreateAsync(AlertRequest request, Caller caller, CancellationToken cancellationToken)
+    {
+        var (errors, lists) = await CheckAsync(request, cancellationToken);
+        if (errors.Any) return new AlertResult.Invalid(errors);
+        if (NotGranted(caller, lists) is { } refused) return refused;
+
+        var alert = new Alert
+        {
+            Subject = request.Subject!.Trim(),
+            BodyMarkdown = request.BodyMarkdown!,
+            BodyHtml = SafeHtml.FromMarkdown(request.BodyMarkdown!),
+            ActionUrl = Blank(request.ActionUrl),
+            ActionLabel = Blank(request.ActionLabel),
+            Lists = lists.Select(l => new AlertList { ListId = l.Id }).ToList(),
+            CreatedBy = caller.Id,
+            CreatedAt = Now,
+            UpdatedAt = Now,
+        };
+        db.Alerts.Add(alert);
+        await db.SaveChangesAsync(cancellationToken);
+        db.Audit.Add(AuditLog.Entry(clock, caller, "alert.created", $"alert:{alert.Id}", $"\"{alert.Subject}\" to {string.Join(", ", lists.Select(l => l.Slug))}"));
+        await db.SaveChangesAsync(cancellationToken);
+        return new AlertResult.Ok<Alert>(alert);
+    }
+
+    /// <summary>Drafts can be changed until someone asks to send them.</summary>
+    public async Task<AlertResult> UpdateAsync(long id, AlertRequest request, Caller caller, CancellationToken cancellationToken)
+    {
+        var alert = await FindAsync(id, caller, cancellationToken);
+        if (alert is not AlertResult.Ok<Alert> { Value: var found }) return alert;
+        if (found.Status != AlertStatus.Draft) return new AlertResult.Conflict("Only a draft can be changed.");
+        var (errors, lists) = await CheckAsync(request, cancellationToken);
+        if (errors.Any) return new AlertResult.Invalid(errors);
+        if (NotGranted(caller, lists) is { } refused) return refused;
+
+        found.Subject = request.Subject!.Trim();
+        found.BodyMarkdown = request.BodyMarkdown!;
+        found.BodyHtml = SafeHtml.FromMarkdown(request.BodyMarkdown!);
+        found.ActionUrl = Blank(request.ActionUrl);
+        found.ActionLabel = Blank(request.ActionLabel);
+        found.Lists.Clear();
+        found.Lists.AddRange(lists.Select(l => new AlertList { AlertId = found.Id, ListId = l.Id }));
+        found.UpdatedAt = Now;
+        db.Audit.Add(AuditLog.Entry(clock, caller, "alert.updated", $"alert:{found.Id}", found.Subject));
+        await db.SaveChangesAsync(cancellationToken);
+        return new AlertResult.Ok<Alert>(found);
+    }
+
+    public async Task<AlertResult> DeleteAsync(long id, Caller caller, CancellationToken cancellationToken)
+    {
+        var alert = await FindAsync(id, caller, cancellationToken);
+        if (alert is not AlertResult.Ok<Alert> { Value: var found }) return alert;
+        if (found.Status != AlertStatus.Draft) return new AlertResult.Conflict("Only a draft can be deleted.");
+        db.Alerts.Remove(found);
+        db.Audit.Add(AuditLog.Entry(clock, caller, "alert.deleted", $"alert:{found.Id}", found.Subject));
+        await db.SaveChangesAsync(cancellationToken);
+        return new AlertResult.Ok<bool>(true);
+    }
+
+    /// <summary>The alert as a subscriber will get it, filled in for a sample subscriber.</summary>
+    public async Task<AlertResult> PreviewAsync(long id, Caller caller, CancellationToken cancellationToken)
+    {
+        var found = await FindAsync(id, caller, cancellationToken);
+        if (found is not AlertResult.Ok<Alert> { Value: var alert }) return found;
+        var list = (await content.ListsOfAsync(alert, cancellationToken)).FirstOrDefault();
+        var email = await content.CompileAsync(alert, list?.Name ?? "our mailing list");
+        var body = email.For(AlertPreviews.SamplePerson("subscriber@example.org"));
+        return new AlertResult.Ok<AlertPreview>(new AlertPreview(email.Subject, body.Html, body.Text));
+    }
+
+    public async Task<AlertResult> TestAsync(long id, string? email, Caller caller, CancellationToken cancellationToken)
+    {
+        var errors = new ValidationErrors();
+        if (!EmailAddress.TryNormalise(email, out var address, out var error)) errors.Add("email", error);
+        if (errors.Any) return new AlertResult.Invalid(errors);
+        var found = await FindAsync(id, caller, cancellationToken);
+        if (found is not AlertResult.Ok<Alert> { Value: var alert }) return found;
+
+        await bus.Publish(new SendTestAlert(alert.Id, address!), cancellationToken);
+        db.Audit.Add(AuditLog.Entry(clock, caller, "alert.tested", $"alert:{alert.Id}", address));
+        await db.SaveChangesAsync(cancellationToken);
+        return new AlertResult.Ok<bool>(true);
+    }
+
+    /// <summary>Sends now, or asks for a second person's approval when a target list requires it.</summary>
+    public async Task<AlertResult> SendAsync(long id, Caller caller, CancellationToken cancellationToken)
+    {
+        var found = await FindAsync(id, caller, cancellationToken);
+        if (found is not AlertResult.Ok<Alert> { Value: var alert }) return found;
+        var lists = await content.ListsOfAsync(alert, cancellationToken);
+        if (alert.Status != AlertStatus.Draft) return AlreadyGone(alert.Status);
+
+        if (lists.Any(l => l.RequireApproval))
+        {
+            var asked = await db.Alerts.Where(a => a.Id == id && a.Status == AlertStatus.Draft)
+                .ExecuteUpdateAsync(s => s.SetProperty(a => a.Status, AlertStatus.PendingApproval)
+                    .SetProperty(a => a.RequestedBy, caller.Id).SetProperty(a => a.RequestedAt, Now), cancellationToken);
+            if (asked == 0) return AlreadyGone(AlertStatus.Sent);
+            db.Audit.Add(AuditLog.Entry(clock, caller, "alert.send-requested", $"alert:{id}", $"\"{alert.Subject}\" waits for approval"));
+            await db.SaveChangesAsync(cancellationToken);
+            return new AlertResult.Ok<AlertSendResponse>(new AlertSendResponse(null, "pendingApproval"));
+        }
+        return await DispatchAsync(alert, AlertStatus.Draft, caller, "alert.sent", cancellationToken);
+    }
+
+    /// <summary>A second organiser or an admin approves: not the one who asked.</summary>
+    public async Task<AlertResult> ApproveAsync(long id, Caller caller, CancellationToken cancellationToken)
+    {
+        var found = await FindAsync(id, caller, cancellationToken);
+        if (found is not AlertResult.Ok<Alert> { Value: var alert }) return found;
+        if (alert.Status == AlertStatus.Draft) return new AlertResult.Conflict("Nobody has asked to send this alert yet.");
+        if (alert.Status == AlertStatus.Sent) return AlreadyGone(alert.Status);
+        if (alert.RequestedBy == caller.Id)
+            return new AlertResult.Forbidden("You asked to send this alert: someone else must approve it.");
+        return await DispatchAsync(alert, AlertStatus.PendingApproval, caller, "alert.approved", cancellationToken);
+    }
+
+    private async Task<AlertResult> DispatchAsync(Alert alert, AlertStatus from, Caller caller, string action, CancellationToken cancellationToken)
+    {
+        var now = Now;
+        Dispatch dispatch;
+        await using (var transaction = await db.Database.BeginTransactionAsync(cancellationToken))
+        {
+            var won = from == AlertStatus.Draft
+                ? await db.Alerts.Where(a => a.Id == alert.Id && a.Status == from)
+                    .ExecuteUpdateAsync(s => s.SetProperty(a => a.Status, AlertStatus.Sent)
+                        .SetProperty(a => a.RequestedBy, caller.Id).SetProperty(a => a.RequestedAt, now), cancellationToken)
+                : await db.Alerts.Where(a => a.Id == alert.Id && a.Status == from)
+                    .ExecuteUpdateAsync(s => s.SetProperty(a => a.Status, AlertStatus.Sent)
+                        .SetProperty(a => a.ApprovedBy, caller.Id).SetProperty(a => a.ApprovedAt, now), cancellationToken);
+            if (won == 0) return AlreadyGone(AlertStatus.Sent); // someone else sent or approved it a moment ago
+
+            dispatch = new Dispatch
+            {
+                Kind = DispatchKind.Alert,
+                Lane = Dispatch.LaneFor(DispatchKind.Alert),
+                Status = DispatchStatus.Queued,
+                AlertId = alert.Id,
+                CreatedAt = now,
+            };
+            db.Dispatches.Add(dispatch);
+            await db.SaveChangesAsync(cancellationToken);
+            await db.Alerts.Where(a => a.Id == alert.Id).ExecuteUpdateAsync(s => s.SetProperty(a => a.DispatchId, dispatch.Id), cancellationToken);
+            db.Audit.Add(AuditLog.Entry(clock, caller, action, $"alert:{alert.Id}", $"\"{alert.Subject}\"; dispatch {dispatch.Id}"));
+            await db.SaveChangesAsync(cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+        }
+
+        try
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+            await bus.Publish(new AlertApproved(alert.Id, dispatch.Id), timeout.Token);
+        }
+        catch (Exception e)
+        {
+            // The queued dispatch is in the database: the sweeper plans it.
+            logger.LogWarning(e, "Could not publish AlertApproved for alert {AlertId}; the sweeper will plan dispatch {DispatchId}", alert.Id, dispatch.Id);
+        }
+        return new AlertResult.Ok<AlertSendResponse>(new AlertSendResponse(dispatch.Id, "sent"));
+    }
+
+    /// <summary>The alert, if it exists and the caller may act on it (organisers: only alerts to lists they are granted).</summary>
+    public async Task<AlertResult> FindAsync(long id, Caller caller, CancellationToken cancellationToken)
+    {
+        var alert = await db.Alerts.Include(a => a.Lists).SingleOrDefaultAsync(a => a.Id == id, cancellationToken);
+        if (alert is null) return new AlertResult.NotFound();
+        if (!caller.IsAdmin && NotGranted(caller, await content.ListsOfAsync(alert, cancellationToken)) is { } refused) return refused;
+        return new AlertResult.Ok<Alert>(alert);
+    }
+
+    /// <summary>How many people the alert would reach now: confirmed, alerts on, each person once.</summary>
+    public Task<int> RecipientsAsync(Alert alert, CancellationToken cancellationToken)
+    {
+        var ids = alert.Lists.Select(l => l.ListId).ToList();
+        return db.Subscriptions.Where(s => ids.Contains(s.ListId) && s.Status == SubscriptionStatus.Confirmed && s.Alerts)
+            .Select(s => s.SubscriberId).Distinct().CountAsync(cancellationToken);
+    }
+
+    private async Task<(ValidationErrors Errors, List<MailingList> Lists)> CheckAsync(AlertRequest request, CancellationToken cancellationToken)
+    {
+        var errors = request.Validate();
+        var slugs = (request.Lists ?? []).Where(s => !string.IsNullOrWhiteSpace(s)).Select(s => s.Trim()).Distinct().ToList();
+        var lists = await db.Lists.AsNoTracking().Where(l => slugs.Contains(l.Slug)).ToListAsync(cancellationToken);
+        for (var i = 0; i < (request.Lists?.Count ?? 0); i++)
+            if (lists.All(l => l.Slug != request.Lists![i]?.Trim()))
+                errors.Add($"lists[{i}]", $"There is no list '{request.Lists![i]}'.");
+        return (errors, lists);
+    }
+
+    private static AlertResult.Forbidden? NotGranted(Caller caller, IEnumerable<MailingList> lists) =>
+        lists.FirstOrDefault(l => !caller.MayUseList(l.Slug)) is { } list
+            ? new AlertResult.Forbidden($"This key is not granted the list '{list.Slug}'.")
+            : null;
+
+    private static AlertResult.Conflict AlreadyGone(AlertStatus status) => new(status == AlertStatus.Sent
+        ? "This alert has been sent already: an alert goes out once."
+        : "This alert is waiting for approval already.");
+
+    private static string? Blank(string? text) => string.IsNullOrWhiteSpace(text) ? null : text.Trim();
+}

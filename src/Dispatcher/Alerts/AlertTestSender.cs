@@ -1,0 +1,39 @@
+using Dispatcher.Data;
+using Dispatcher.Dispatching;
+using Dispatcher.Mail;
+using Microsoft.EntityFrameworkCore;
+using MimeKit;
+
+namespace Dispatcher.Alerts;
+
+/// <summary>Sends one copy of an alert, as a subscriber would see it, to the address an organiser asked for, on the
+/// urgent lane. Marked "[Test]" and without list headers: the address need not be a subscriber.</summary>
+public sealed class AlertTestSender(DispatcherDb db, AlertContent content, SmtpConnectionPool pool, MessageFactory messages, ILogger<AlertTestSender> logger)
+{
+    public async Task SendAsync(SendTestAlert test, CancellationToken cancellationToken)
+    {
+        var alert = await db.Alerts.AsNoTracking().Include(a => a.Lists).SingleOrDefaultAsync(a => a.Id == test.AlertId, cancellationToken);
+        if (alert is null) return;
+        var list = (await content.ListsOfAsync(alert, cancellationToken)).FirstOrDefault();
+        var email = await content.CompileAsync(alert, list?.Name ?? "our mailing list");
+        var message = messages.Create(new OutgoingMessage
+        {
+            Subject = $"[Test] {email.Subject}",
+            Body = email.For(AlertPreviews.SamplePerson(test.Email)),
+            ToAddress = test.Email,
+            MessageId = $"test.{Guid.NewGuid():N}@{messages.From.Domain}",
+            Bulk = false,
+        });
+        await using var connection = await pool.RentAsync(Lane.Urgent, cancellationToken);
+        var outcome = await connection.SendAsync(message, messages.EnvelopeSender, new MailboxAddress("", test.Email), cancellationToken);
+        if (outcome.Result == SendResult.Retry) throw new RelayUnavailableException($"Test send of alert {alert.Id} deferred: {outcome.Response}");
+        logger.LogInformation("Test copy of alert {AlertId} to {Email}: {Response}", alert.Id, test.Email, outcome.Response);
+    }
+}
+
+public static class AlertPreviews
+{
+    /// <summary>A made-up subscriber whose links show where a real one's would go.</summary>
+    public static Personalisation SamplePerson(string email) =>
+        new("Sample Subscriber", email, "https://example.org/unsubscribe/sample", "https://example.org/preferences/sample");
+}

@@ -1,0 +1,17 @@
+using Dispatcher.Dispatching;
+
+namespace Dispatcher.Alerts;
+
+public static class AlertsExtensions
+{
+    /// <summary>Urgent solidarity alerts: drafts, the two-person rule, who gets them, and their email.</summary>
+    public static WebApplicationBuilder AddAlerts(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddScoped<AlertService>();
+        builder.Services.AddScoped<AlertContent>();
+        builder.Services.AddScoped<AlertTestSender>();
+        builder.Services.AddScoped<IDeliveryPlan, AlertDeliveryPlan>();
+        builder.Services.AddScoped<IDispatchContent>(sp => sp.GetRequiredService<AlertContent>());
+        return builder;
+    }
+}

@@ -1,0 +1,107 @@
+﻿using System;
+using Microsoft.EntityFrameworkCore.Migrations;
+using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
+
+#nullable disable
+
+namespace Dispatcher.Data.Migrations.Postgres
+{
+    /// <inheritdoc />
+    public partial class Alerts : Migration
+    {
+        /// <inheritdoc />
+        protected override void Up(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.CreateTable(
+                name: "alerts",
+                columns: table => new
+                {
+                    id = table.Column<long>(type: "bigint", nullable: false)
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
+                    subject = table.Column<string>(type: "character varying(300)", maxLength: 300, nullable: false),
+                    body_markdown = table.Column<string>(type: "text", nullable: false),
+                    body_html = table.Column<string>(type: "text", nullable: false),
+                    action_url = table.Column<string>(type: "character varying(2000)", maxLength: 2000, nullable: true),
+                    action_label = table.Column<string>(type: "character varying(100)", maxLength: 100, nullable: true),
+                    status = table.Column<int>(type: "integer", nullable: false),
+                    created_by = table.Column<string>(type: "character varying(100)", maxLength: 100, nullable: false),
+                    created_at = table.Column<DateTime>(type: "timestamp with time zone", nullable: false),
+                    updated_at = table.Column<DateTime>(type: "timestamp with time zone", nullable: false),
+                    requested_by = table.Column<string>(type: "character varying(100)", maxLength: 100, nullable: true),
+                    requested_at = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),
+                    approved_by = table.Column<string>(type: "character varying(100)", maxLength: 100, nullable: true),
+                    approved_at = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),
+                    dispatch_id = table.Column<long>(type: "bigint", nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("pk_alerts", x => x.id);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "alert_lists",
+                columns: table => new
+                {
+                    alert_id = table.Column<long>(type: "bigint", nullable: false),
+                    list_id = table.Column<int>(type: "integer", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("pk_alert_lists", x => new { x.alert_id, x.list_id });
+                    table.ForeignKey(
+                        name: "fk_alert_lists_alerts_alert_id",
+                        column: x => x.alert_id,
+                        principalTable: "alerts",
+                        principalColumn: "id",
+                        onDelete: ReferentialAction.Cascade);
+                    table.ForeignKey(
+                        name: "fk_alert_lists_lists_list_id",
+                        column: x => x.list_id,
+                        principalTable: "lists",
+                        principalColumn: "id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateIndex(
+                name: "ix_dispatches_alert_id",
+                table: "dispatches",
+                column: "alert_id");
+
+            migrationBuilder.CreateIndex(
+                name: "ix_alert_lists_list_id",
+                table: "alert_lists",
+                column: "list_id");
+
+            migrationBuilder.CreateIndex(
+                name: "ix_alerts_status",
+                table: "alerts",
+                column: "status");
+
+            migrationBuilder.AddForeignKey(
+                name: "fk_dispatches_alerts_alert_id",
+                table: "dispatches",
+                column: "alert_id",
+                principalTable: "alerts",
+                principalColumn: "id",
+                onDelete: ReferentialAction.SetNull);
+        }
+
+        /// <inheritdoc />
+        protected override void Down(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.DropForeignKey(
+                name: "fk_dispatches_alerts_alert_id",
+                table: "dispatches");
+
+            migrationBuilder.DropTable(
+                name: "alert_lists");
+
+            migrationBuilder.DropTable(
+                name: "alerts");
+
+            migrationBuilder.DropIndex(
+                name: "ix_dispatches_alert_id",
+                table: "dispatches");
+        }
+    }
+}

@@ -1,0 +1,51 @@
+using Dispatcher.Data;
+using Microsoft.EntityFrameworkCore;
+
+namespace Dispatcher.Dispatching;
+
+/// <summary>A dispatch and its progress. The counters are disjoint and come from the Delivery rows themselves:
+/// sent + failed + bounced + skipped + pending = total; inFlight (claimed by a worker right now) is part of pending.
+/// Rate (messages/s since it started) and ETA are derived.</summary>
+public sealed record DispatchResponse(
+    long Id, string Kind, string Status, long? StatementId, long? AlertId,
+    int Total, int Sent, int Failed, int Bounced, int Skipped, int Pending, int InFlight,
+    DateTime CreatedAt, DateTime? StartedAt, DateTime? FinishedAt, double? RatePerSecond, double? EtaSeconds)
+{
+    public bool IsFinal => Status is "completed" or "cancelled";
+}
+
+/// <summary>Reads dispatches with their counts (one GROUP BY over the dispatch's Delivery rows, by index).</summary>
+public sealed class DispatchProgress(DispatcherDb db, TimeProvider clock)
+{
+    public async Task<DispatchResponse?> GetAsync(long id, CancellationToken cancellationToken)
+    {
+        var dispatch = await db.Dispatches.AsNoTracking().SingleOrDefaultAsync(d => d.Id == id, cancellationToken);
+        return dispatch is null ? null : (await DescribeAsync([dispatch], cancellationToken))[0];
+    }
+
+    public async Task<List<DispatchResponse>> DescribeAsync(IReadOnlyList<Dispatch> dispatches, CancellationToken cancellationToken)
+    {
+        var ids = dispatches.Select(d => d.Id).ToList();
+        var rows = await db.Deliveries.AsNoTracking()
+            .Where(d => ids.Contains(d.DispatchId))
+            .GroupBy(d => new { d.DispatchId, d.Status })
+            .Select(g => new { g.Key.DispatchId, g.Key.Status, Count = g.Count() })
+            .ToListAsync(cancellationToken);
+        var counts = rows.ToLookup(r => r.DispatchId, r => (r.Status, r.Count));
+        var now = clock.GetUtcNow().UtcDateTime;
+        return dispatches.Select(d =>
+        {
+            int Count(DeliveryStatus status) => counts[d.Id].Where(c => c.Status == status).Sum(c => c.Count);
+            var done = Count(DeliveryStatus.Sent) + Count(DeliveryStatus.Failed) + Count(DeliveryStatus.Bounced) + Count(DeliveryStatus.Skipped);
+            var pending = Count(DeliveryStatus.Pending) + Count(DeliveryStatus.Sending);
+            var elapsed = ((d.FinishedAt ?? now) - (d.StartedAt ?? now)).TotalSeconds;
+            double? rate = d.StartedAt is null || elapsed < 0.5 ? null : Math.Round(done / elapsed, 1);
+            double? eta = rate is > 0 && d.Status == DispatchStatus.Sending ? Math.Round(pending / rate.Value) : null;
+            return new DispatchResponse(d.Id, d.Kind.ToString().ToLowerInvariant(), d.Status.ToString().ToLowerInvariant(),
+                d.StatementId, d.AlertId, d.Total,
+                Count(DeliveryStatus.Sent), Count(DeliveryStatus.Failed), Count(DeliveryStatus.Bounced), Count(DeliveryStatus.Skipped), pending,
+                Count(DeliveryStatus.Sending),
+                d.CreatedAt, d.StartedAt, d.FinishedAt, rate, eta);
+        }).ToList();
+    }
+}
