@@ -1,12 +1,13 @@
 namespace Dispatcher.Benchmarks;
 
-public sealed record BenchOptions(IReadOnlyList<string> Scenarios, int Subscribers, int Rows, IReadOnlyList<string> Stacks, string AppDll)
+public sealed record BenchOptions(IReadOnlyList<string> Scenarios, int Subscribers, int BulkSubscribers, int Rows, IReadOnlyList<string> Stacks, string AppDll)
 {
     public static BenchOptions Parse(string[] args)
     {
         var scenarios = new List<string>();
         var subscribers = 10_000;
         var rows = 100_000;
+        var bulk = 100_000;
         var stacks = new List<string> { "inmemory", "rabbitmq" };
         for (var i = 0; i < args.Length; i++)
         {
@@ -14,6 +15,7 @@ public sealed record BenchOptions(IReadOnlyList<string> Scenarios, int Subscribe
             {
                 case "--subscribers": subscribers = int.Parse(args[++i]); break;
                 case "--rows": rows = int.Parse(args[++i]); break;
+                case "--bulk": bulk = int.Parse(args[++i]); break;
                 case "--stacks": stacks = [.. args[++i].Split(',', StringSplitOptions.RemoveEmptyEntries)]; break;
                 default: scenarios.Add(args[i]); break;
             }
@@ -21,7 +23,7 @@ public sealed record BenchOptions(IReadOnlyList<string> Scenarios, int Subscribe
         if (scenarios.Count == 0) scenarios.Add("fanout");
         var dll = Environment.GetEnvironmentVariable("DISPATCHER_APP_DLL")
                   ?? throw new InvalidOperationException("DISPATCHER_APP_DLL is not set: run the benchmarks through tests/bench.sh.");
-        return new BenchOptions(scenarios, subscribers, rows, stacks, dll);
+        return new BenchOptions(scenarios, subscribers, bulk, rows, stacks, dll);
     }
 }
 

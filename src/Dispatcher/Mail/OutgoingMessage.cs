@@ -32,7 +32,11 @@ public sealed record ListIdentity(string Slug, string Name);
 /// require of bulk senders, and headers that no field can inject into (CR, LF and other controls become spaces).</summary>
 public sealed class MessageFactory(MailOptions mail, TimeProvider clock)
 {
-    public MailboxAddress From { get; } = new(Clean(mail.FromName), mail.FromAddress);
+    private readonly string _fromName = Clean(mail.FromName);
+
+    /// <summary>A new instance each time: an address added to a message's From list holds on to that message (MimeKit
+    /// subscribes to its Changed event), so one shared instance would keep every message ever built alive.</summary>
+    public MailboxAddress From => new(_fromName, mail.FromAddress);
 
     public MailboxAddress EnvelopeSender { get; } = new("", mail.EnvelopeSender);
 
