@@ -24,8 +24,9 @@ public static class AlertLatency
             await Seeder.SeedAsync(database, connectionString, "alerts", options.Subscribers, "activist-");
             await Seeder.SeedAsync(database, connectionString, "statements", options.BulkSubscribers, "reader-");
 
-            // Warm up (JIT, templates, connections) with a first alert, then measure.
+            // Warm up (JIT tiers, templates, connections) with two alerts, then measure.
             await SendAlertAsync(app, database, connectionString, "Warm-up");
+            await SendAlertAsync(app, database, connectionString, "Warm-up again");
             var alone = await SendAlertAsync(app, database, connectionString, "Protest tonight");
             results.Add(Result(stack, "alert, alone", options.Subscribers, alone));
 

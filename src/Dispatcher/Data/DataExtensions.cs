@@ -27,7 +27,8 @@ public static class DataExtensions
             var sqlite = ResolveSqlite(connectionString ?? DefaultSqlite);
             builder.Services.AddDbContext<DispatcherDb, SqliteDispatcherDb>(o => o
                 .UseSqlite(sqlite)
-                .UseSnakeCaseNamingConvention());
+                .UseSnakeCaseNamingConvention()
+                .AddInterceptors(SqlitePragmas.Instance));
         }
 
         builder.Services.AddScoped<InstallationSecrets>();

@@ -59,7 +59,13 @@ public sealed class BatchSender(
             foreach (var row in claim.Rows)
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                if (lane == Lane.Bulk) await gate.WaitForUrgentAsync(cancellationToken);
+                if (lane == Lane.Bulk && gate.UrgentActive)
+                {
+                    // Step aside for an alert: give the connection back so the urgent lane can use it too.
+                    if (connection is not null) await connection.DisposeAsync();
+                    connection = null;
+                    await gate.WaitForUrgentAsync(cancellationToken);
+                }
                 if (sinceCheck.Elapsed > StatusCheckInterval)
                 {
                     // Paused or cancelled meanwhile: stop here; the rest is given back (or skipped, when cancelled).

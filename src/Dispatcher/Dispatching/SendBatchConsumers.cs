@@ -38,7 +38,8 @@ public sealed class UrgentBatchConsumerDefinition : ConsumerDefinition<UrgentBat
     public UrgentBatchConsumerDefinition(IOptions<SmtpOptions> smtp)
     {
         EndpointName = "send-urgent";
-        ConcurrentMessageLimit = smtp.Value.AlertConnections;
+        // Its reserved connections, plus the bulk lane's, which it borrows while bulk senders step aside.
+        ConcurrentMessageLimit = smtp.Value.MaxConnections;
     }
 
     protected override void ConfigureConsumer(IReceiveEndpointConfigurator endpoint, IConsumerConfigurator<UrgentBatchConsumer> consumer, IRegistrationContext context)

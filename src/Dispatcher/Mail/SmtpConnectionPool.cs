@@ -56,14 +56,19 @@ public sealed class SmtpConnectionPool : IAsyncDisposable
             });
     }
 
-    /// <summary>How many connections a lane may hold; its consumers' concurrency matches.</summary>
-    public int SizeOf(Lane lane) => _lanes[(int)lane].Size;
 
     /// <summary>Waits for a free connection of the lane, opening one if none is idle.</summary>
     public async Task<SmtpConnection> RentAsync(Lane lane, CancellationToken cancellationToken)
     {
         var pool = _lanes[(int)lane];
-        await pool.Slots.WaitAsync(cancellationToken);
+        if (!pool.Slots.Wait(0))
+        {
+            // The urgent lane may also borrow a free bulk connection (bulk senders give theirs back while an alert
+            // is going out); the bulk lane never takes the urgent lane's reserve.
+            var bulk = _lanes[(int)Lane.Bulk];
+            if (lane == Lane.Urgent && bulk.Slots.Wait(0)) pool = bulk;
+            else await pool.Slots.WaitAsync(cancellationToken);
+        }
         try
         {
             while (pool.Idle.TryTake(out var idle))
