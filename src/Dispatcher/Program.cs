@@ -2,6 +2,8 @@ using Dispatcher.Access;
 using Dispatcher.Alerts;
 using Dispatcher.Bounces;
 using Dispatcher.Data;
+using Dispatcher.Digests;
+using Dispatcher.Feeds;
 using Dispatcher.Dispatching;
 using Dispatcher.Health;
 using Dispatcher.Hosting;
@@ -19,6 +21,8 @@ builder.AddDispatcherOptions()
     .AddDispatching()
     .AddStatements()
     .AddAlerts()
+    .AddDigests()
+    .AddFeeds()
     .AddSubscribers()
     .AddBounces()
     .AddPublicPages()
@@ -33,9 +37,12 @@ app.UseAppStaticFiles();
 app.UseAuthentication();
 app.UseAuthorization();
 app.UseRateLimiter();
-app.MapApi();
-app.MapRazorPages();
-app.MapHealth();
+if (app.RunsWeb())
+{
+    app.MapApi();
+    app.MapRazorPages();
+}
+app.MapHealth();            // every role, Worker included
 
 await app.InitialiseAsync();
 await app.RunAsync();

@@ -49,12 +49,12 @@ public sealed class AlertContent(DispatcherDb db, EmailRenderer renderer, Recipi
         return text.Length <= 140 ? text : text[..140] + "…";
     }
 
-    private sealed class Prepared(long dispatchId, Dictionary<int, (CompiledEmail Email, ListIdentity List)> perList, RecipientLinks links) : IPreparedContent
+    private sealed class Prepared(long dispatchId, Dictionary<int, (CompiledEmail Email, ListIdentity List)> perList, RecipientLinks links) : PerListContent
     {
-        public bool StillWanted(DeliveryRecipient recipient) =>
+        public override bool StillWanted(DeliveryRecipient recipient) =>
             recipient.Status == SubscriptionStatus.Confirmed && recipient.Alerts == true && perList.ContainsKey(recipient.ListId);
 
-        public OutgoingMessage MessageFor(DeliveryRecipient recipient)
+        protected override OutgoingMessage MessageFor(DeliveryRecipient recipient)
         {
             var (email, list) = perList[recipient.ListId];
             return links.Message(dispatchId, recipient, email, list);

@@ -26,9 +26,9 @@ public static class BulkInsert
 
     public static Task SubscriptionsAsync(DispatcherDb db, IReadOnlyList<Subscription> subscriptions, CancellationToken cancellationToken) =>
         InsertAsync(db, "subscriptions",
-            ["subscriber_id", "list_id", "status", "cadence", "alerts", "created_at", "updated_at", "confirmed_at", "confirmation_sent_at"],
+            ["subscriber_id", "list_id", "status", "cadence", "alerts", "created_at", "updated_at", "confirmed_at", "confirmation_sent_at", "digest_cursor"],
             subscriptions,
-            s => [s.SubscriberId, s.ListId, (int)s.Status, (int)s.Cadence, s.Alerts, s.CreatedAt, s.UpdatedAt, s.ConfirmedAt, s.ConfirmationSentAt],
+            s => [s.SubscriberId, s.ListId, (int)s.Status, (int)s.Cadence, s.Alerts, s.CreatedAt, s.UpdatedAt, s.ConfirmedAt, s.ConfirmationSentAt, s.DigestCursor],
             returning: null, read: null, cancellationToken);
 
     private static async Task InsertAsync<T>(DispatcherDb db, string table, string[] columns, IReadOnlyList<T> rows, Func<T, object?[]> values,

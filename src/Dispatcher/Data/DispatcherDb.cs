@@ -2,6 +2,8 @@ using Dispatcher.Access;
 using Dispatcher.Alerts;
 using Dispatcher.Audit;
 using Dispatcher.Bounces;
+using Dispatcher.Digests;
+using Dispatcher.Feeds;
 using Dispatcher.Dispatching;
 using Dispatcher.Lists;
 using Dispatcher.Statements;
@@ -28,6 +30,9 @@ public abstract class DispatcherDb(DbContextOptions options) : DbContext(options
     public DbSet<Bounce> Bounces => Set<Bounce>();
     public DbSet<Alert> Alerts => Set<Alert>();
     public DbSet<AlertList> AlertLists => Set<AlertList>();
+    public DbSet<DigestRun> DigestRuns => Set<DigestRun>();
+    public DbSet<Feed> Feeds => Set<Feed>();
+    public DbSet<FeedList> FeedLists => Set<FeedList>();
 
     /// <summary>True on PostgreSQL, where claims can use FOR UPDATE SKIP LOCKED.</summary>
     public abstract bool IsPostgres { get; }
@@ -73,7 +78,8 @@ public abstract class DispatcherDb(DbContextOptions options) : DbContext(options
         model.Entity<StatementList>(e =>
         {
             e.HasKey(s => new { s.StatementId, s.ListId });
-            e.HasIndex(s => s.ListId);
+            // Digests read a list's statements after a cursor.
+            e.HasIndex(s => new { s.ListId, s.StatementId });
             e.HasOne<MailingList>().WithMany().HasForeignKey(s => s.ListId).OnDelete(DeleteBehavior.Cascade);
         });
 
@@ -141,6 +147,24 @@ public abstract class DispatcherDb(DbContextOptions options) : DbContext(options
             e.HasKey(a => new { a.AlertId, a.ListId });
             e.HasIndex(a => a.ListId);
             e.HasOne<MailingList>().WithMany().HasForeignKey(a => a.ListId).OnDelete(DeleteBehavior.Cascade);
+        });
+
+        model.Entity<DigestRun>(e => e.HasIndex(r => new { r.Cadence, r.Period }).IsUnique());
+
+        model.Entity<Feed>(e =>
+        {
+            e.Property(f => f.Url).HasMaxLength(2000);
+            e.Property(f => f.ETag).HasMaxLength(500);
+            e.Property(f => f.LastModified).HasMaxLength(100);
+            e.Property(f => f.LastError).HasMaxLength(1000);
+            e.HasIndex(f => f.NextPollAt);
+            e.HasMany(f => f.Lists).WithOne().HasForeignKey(l => l.FeedId).OnDelete(DeleteBehavior.Cascade);
+        });
+
+        model.Entity<FeedList>(e =>
+        {
+            e.HasKey(f => new { f.FeedId, f.ListId });
+            e.HasOne<MailingList>().WithMany().HasForeignKey(f => f.ListId).OnDelete(DeleteBehavior.Cascade);
         });
 
         model.Entity<Bounce>(e =>

@@ -31,9 +31,11 @@ public sealed class BatchSender(
         using var urgent = lane == Lane.Urgent ? gate.EnterUrgent() : null;
 
         var outcomes = new List<DeliveryOutcome>(claim.Rows.Count);
+        IPreparedContent? sentTo = null;
         try
         {
-            var content = await contents.GetAsync(dispatch, cancellationToken);
+            var prepared = sentTo = await contents.GetAsync(dispatch, cancellationToken);
+            var content = await prepared.ForBatchAsync(db, claim.Rows, cancellationToken);
             await SendClaimedAsync(dispatch, claim, content, lane, outcomes, cancellationToken);
         }
         finally
@@ -44,11 +46,13 @@ public sealed class BatchSender(
             await ledger.ReleaseAsync(claim, claim.Rows.Select(r => r.DeliveryId).Where(id => !done.Contains(id)), CancellationToken.None);
         }
 
+        var accepted = outcomes.Where(o => o.Status == DeliveryStatus.Sent && o.SubscriberId is not null).Select(o => o.SubscriberId!.Value).ToList();
+        if (sentTo is not null && accepted.Count > 0) await sentTo.AfterSentAsync(db, accepted, CancellationToken.None);
         if (await ledger.CompleteIfDoneAsync(dispatch.Id, cancellationToken))
             logger.LogInformation("Dispatch {DispatchId} ({Kind}) completed", dispatch.Id, dispatch.Kind);
     }
 
-    private async Task SendClaimedAsync(Dispatch dispatch, Claim claim, IPreparedContent content, Lane lane,
+    private async Task SendClaimedAsync(Dispatch dispatch, Claim claim, IBatchContent content, Lane lane,
         List<DeliveryOutcome> outcomes, CancellationToken cancellationToken)
     {
         SmtpConnection? connection = null;
@@ -100,7 +104,7 @@ public sealed class BatchSender(
             {
                 return SendOutcome.Unavailable(e.Message);
             }
-            var message = messages.Create(content.MessageFor(row));
+            var message = messages.Create(await content.MessageForAsync(row));
             return await connection.SendAsync(message, messages.EnvelopeSender, new MailboxAddress(string.Empty, row.Email!), cancellationToken);
         }
     }

@@ -35,6 +35,11 @@ public sealed class Dispatch
     public long? StatementId { get; set; }
     public long? AlertId { get; set; }
 
+    /// <summary>Digests: which cadence, and the newest statement id they may hold (fixed when the run starts).</summary>
+    public Subscribers.Cadence? Cadence { get; set; }
+
+    public long? DigestUpTo { get; set; }
+
     /// <summary>Number of Delivery rows, set when the dispatch is planned.</summary>
     public int Total { get; set; }
 

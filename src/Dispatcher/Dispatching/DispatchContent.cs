@@ -1,3 +1,4 @@
+using Dispatcher.Data;
 using Dispatcher.Mail;
 using Microsoft.Extensions.Caching.Memory;
 
@@ -11,13 +12,37 @@ public interface IDispatchContent
     Task<IPreparedContent> PrepareAsync(Dispatch dispatch, CancellationToken cancellationToken);
 }
 
-/// <summary>A dispatch's content, ready to be filled in per person.</summary>
+/// <summary>A dispatch's content, ready to be filled in per person; shared by all the batches of the dispatch (so it
+/// holds no database context: one is passed in where needed).</summary>
 public interface IPreparedContent
+{
+    /// <summary>What a batch needs beyond the claimed rows (a digest loads each person's lists and cursors here).</summary>
+    Task<IBatchContent> ForBatchAsync(DispatcherDb db, IReadOnlyList<DeliveryRecipient> rows, CancellationToken cancellationToken);
+
+    /// <summary>Called once the batch's outcomes are recorded, with the people the relay accepted a message for.</summary>
+    Task AfterSentAsync(DispatcherDb db, IReadOnlyCollection<long> subscriberIds, CancellationToken cancellationToken) => Task.CompletedTask;
+}
+
+/// <summary>The content for one batch of people.</summary>
+public interface IBatchContent
 {
     /// <summary>Whether the person still wants this, checked just before sending: people who left since are skipped.</summary>
     bool StillWanted(DeliveryRecipient recipient);
 
-    OutgoingMessage MessageFor(DeliveryRecipient recipient);
+    ValueTask<OutgoingMessage> MessageForAsync(DeliveryRecipient recipient);
+}
+
+/// <summary>Content that is the same for every batch: one compiled email per list, filled in per person.</summary>
+public abstract class PerListContent : IPreparedContent, IBatchContent
+{
+    public Task<IBatchContent> ForBatchAsync(DispatcherDb db, IReadOnlyList<DeliveryRecipient> rows, CancellationToken cancellationToken) =>
+        Task.FromResult<IBatchContent>(this);
+
+    public abstract bool StillWanted(DeliveryRecipient recipient);
+
+    public ValueTask<OutgoingMessage> MessageForAsync(DeliveryRecipient recipient) => ValueTask.FromResult(MessageFor(recipient));
+
+    protected abstract OutgoingMessage MessageFor(DeliveryRecipient recipient);
 }
 
 /// <summary>Keeps each dispatch's prepared content (its compiled template) in the process-wide cache for a while, so

@@ -4,6 +4,8 @@ using Dispatcher.Access;
 using Dispatcher.Alerts;
 using Dispatcher.Audit;
 using Dispatcher.Bounces;
+using Dispatcher.Digests;
+using Dispatcher.Feeds;
 using Dispatcher.Dispatching;
 using Dispatcher.Lists;
 using Dispatcher.Mail.Capture;
@@ -38,6 +40,8 @@ public static class ApiExtensions
         api.MapSubscribers();
         api.MapStatements();
         api.MapAlerts();
+        api.MapDigests();
+        api.MapFeeds();
         api.MapDispatches();
         api.MapMailbox();
         api.MapBounces();

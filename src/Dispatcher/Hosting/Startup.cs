@@ -33,6 +33,10 @@ public static class Startup
         return builder;
     }
 
+    /// <summary>Whether this process serves the API and pages (roles All and Web).</summary>
+    public static bool RunsWeb(this WebApplication app) =>
+        app.Services.GetRequiredService<IOptions<DispatcherOptions>>().Value.RunsWeb;
+
     /// <summary>Static files (the pages' CSS) come from the application's folder, wherever the working directory is.</summary>
     public static WebApplication UseAppStaticFiles(this WebApplication app)
     {

@@ -8,10 +8,11 @@ namespace Dispatcher.Mail;
 /// footer and the List-Unsubscribe header), their name, and the Message-ID that is the same whenever they are sent this dispatch.</summary>
 public sealed class RecipientLinks(SubscriberTokens tokens, PublicUrls urls, MessageFactory messages, IOptions<MailOptions> mail)
 {
-    public OutgoingMessage Message(long dispatchId, DeliveryRecipient recipient, CompiledEmail email, ListIdentity list)
+    /// <param name="unsubscribeScope">What the unsubscribe link leaves: the delivery's list unless given (a digest's cadence).</param>
+    public OutgoingMessage Message(long dispatchId, DeliveryRecipient recipient, CompiledEmail email, ListIdentity list, int? unsubscribeScope = null)
     {
         var subscriberId = recipient.SubscriberId ?? throw new InvalidOperationException("An erased person has no links.");
-        var unsubscribeToken = tokens.Create(TokenPurpose.Unsubscribe, subscriberId, recipient.ListId);
+        var unsubscribeToken = tokens.Create(TokenPurpose.Unsubscribe, subscriberId, unsubscribeScope ?? recipient.ListId);
         var unsubscribeUrl = urls.Unsubscribe(unsubscribeToken);
         var preferencesUrl = urls.Preferences(tokens.Create(TokenPurpose.Preferences, subscriberId));
 

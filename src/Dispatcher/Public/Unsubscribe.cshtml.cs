@@ -7,7 +7,8 @@ namespace Dispatcher.Public;
 
 /// <summary>GET shows a button (mail scanners follow links, so a GET never unsubscribes); POST unsubscribes. The POST is
 /// also the RFC 8058 one-click target: mailbox providers send "List-Unsubscribe=One-Click" with no cookie and no
-/// antiforgery token — the signed token in the URL is the credential — and expect 200.</summary>
+/// antiforgery token — the signed token in the URL is the credential — and expect 200. A digest's link leaves every
+/// list the digest is made of.</summary>
 [IgnoreAntiforgeryToken]
 public sealed class UnsubscribeModel(SubscriptionService subscriptions, SubscriberTokens tokens, PublicUrls urls) : PageModel
 {
@@ -19,32 +20,44 @@ public sealed class UnsubscribeModel(SubscriptionService subscriptions, Subscrib
 
     public async Task<IActionResult> OnGetAsync(string token, CancellationToken cancellationToken)
     {
-        var subscription = await FindAsync(token, cancellationToken);
-        if (subscription is null) return BadLink();
-        Done = subscription.Status == SubscriptionStatus.Unsubscribed;
+        var found = await FindAsync(token, cancellationToken);
+        if (found is null) return BadLink();
+        Done = found.All(s => s.Status is not (SubscriptionStatus.Confirmed or SubscriptionStatus.Unconfirmed));
         return Page();
     }
 
     public async Task<IActionResult> OnPostAsync(string token, CancellationToken cancellationToken)
     {
-        var subscription = await FindAsync(token, cancellationToken);
-        if (subscription is null) return BadLink();
+        var found = await FindAsync(token, cancellationToken);
+        if (found is null) return BadLink();
 
         var oneClick = Request.HasFormContentType && Request.Form["List-Unsubscribe"] == "One-Click";
-        await subscriptions.UnsubscribeAsync(subscription, oneClick ? "one-click" : "unsubscribe page", cancellationToken);
+        foreach (var subscription in found)
+            await subscriptions.UnsubscribeAsync(subscription, oneClick ? "one-click" : "unsubscribe page", cancellationToken);
         Done = true;
         return Page();
     }
 
-    private async Task<Subscription?> FindAsync(string token, CancellationToken cancellationToken)
+    /// <summary>The subscription the link is for — or, for a digest, every subscription of that cadence.</summary>
+    private async Task<List<Subscription>?> FindAsync(string token, CancellationToken cancellationToken)
     {
         if (!tokens.TryRead(token, TokenPurpose.Unsubscribe, out var read)) return null;
-        var subscription = await subscriptions.FindAsync(read.Value.SubscriberId, read.Value.ListId, cancellationToken);
-        if (subscription is null) return null; // erased, or the list was deleted: say nothing about it
-        ListName = subscription.List!.Name;
-        MaskedEmail = Mask(subscription.Subscriber!.Email);
-        PreferencesUrl = urls.Preferences(tokens.Create(TokenPurpose.Preferences, subscription.SubscriberId));
-        return subscription;
+        List<Subscription> found;
+        if (read.Value.DigestCadence is { } cadence)
+        {
+            found = await subscriptions.OfCadenceAsync(read.Value.SubscriberId, cadence, cancellationToken);
+            ListName = $"the {CadenceNames.Of(cadence)} digest" + (found.Count > 0 ? $" ({string.Join(", ", found.Select(s => s.List!.Name))})" : "");
+        }
+        else
+        {
+            var subscription = await subscriptions.FindAsync(read.Value.SubscriberId, read.Value.ListId, cancellationToken);
+            found = subscription is null ? [] : [subscription];
+            ListName = subscription?.List!.Name ?? "";
+        }
+        if (found.Count == 0) return null; // erased, or the list was deleted: say nothing about it
+        MaskedEmail = Mask(found[0].Subscriber!.Email);
+        PreferencesUrl = urls.Preferences(tokens.Create(TokenPurpose.Preferences, read.Value.SubscriberId));
+        return found;
     }
 
     private PageResult BadLink()

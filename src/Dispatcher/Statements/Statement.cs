@@ -1,5 +1,14 @@
 namespace Dispatcher.Statements;
 
+/// <summary>Who hears of a statement: everyone (at once or in their digest), only digest readers, or nobody (the
+/// items a feed already had when it was added: kept, never mailed).</summary>
+public enum Distribution
+{
+    Immediately = 0,
+    DigestOnly = 1,
+    Archive = 2,
+}
+
 /// <summary>What the organisation publishes: a title, author, date, summary, body and a link to the full statement.</summary>
 public sealed class Statement
 {
@@ -17,6 +26,7 @@ public sealed class Statement
     public string? BodyHtml { get; set; }
 
     public string? Url { get; set; }
+    public Distribution Distribution { get; set; }
     public DateTime CreatedAt { get; set; }
     public List<StatementList> Lists { get; set; } = [];
 }

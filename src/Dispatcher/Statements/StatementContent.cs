@@ -46,11 +46,11 @@ public sealed class StatementContent(
         return new Prepared(dispatch.Id, perList, links);
     }
 
-    private sealed class Prepared(long dispatchId, Dictionary<int, (CompiledEmail Email, ListIdentity List)> perList, RecipientLinks links) : IPreparedContent
+    private sealed class Prepared(long dispatchId, Dictionary<int, (CompiledEmail Email, ListIdentity List)> perList, RecipientLinks links) : PerListContent
     {
-        public bool StillWanted(DeliveryRecipient recipient) => recipient.Status == SubscriptionStatus.Confirmed;
+        public override bool StillWanted(DeliveryRecipient recipient) => recipient.Status == SubscriptionStatus.Confirmed;
 
-        public OutgoingMessage MessageFor(DeliveryRecipient recipient)
+        protected override OutgoingMessage MessageFor(DeliveryRecipient recipient)
         {
             var (email, list) = perList[recipient.ListId];
             return links.Message(dispatchId, recipient, email, list);

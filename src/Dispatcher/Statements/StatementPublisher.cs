@@ -28,7 +28,8 @@ public abstract record PublishResult
 /// StatementPublished event cannot be published, the sweeper plans it from the database, so an accepted statement is never lost.</summary>
 public sealed class StatementPublisher(DispatcherDb db, IPublishEndpoint bus, TimeProvider clock, ILogger<StatementPublisher> logger)
 {
-    public async Task<PublishResult> PublishAsync(PublishStatementRequest request, Caller caller, CancellationToken cancellationToken)
+    public async Task<PublishResult> PublishAsync(PublishStatementRequest request, Caller caller, CancellationToken cancellationToken,
+        Distribution distribution = Distribution.Immediately)
     {
         var errors = request.Validate();
         var slugs = (request.Lists ?? []).Where(s => !string.IsNullOrWhiteSpace(s)).Select(s => s.Trim()).Distinct().ToList();
@@ -54,6 +55,7 @@ public sealed class StatementPublisher(DispatcherDb db, IPublishEndpoint bus, Ti
             Summary = request.Summary?.Trim() is { Length: > 0 } summary ? summary : null,
             BodyHtml = BodyOf(request),
             Url = request.Url?.Trim() is { Length: > 0 } url ? url : null,
+            Distribution = distribution,
             CreatedAt = now,
             Lists = lists.Select(l => new StatementList { ListId = l.Id }).ToList(),
         };
@@ -65,7 +67,9 @@ public sealed class StatementPublisher(DispatcherDb db, IPublishEndpoint bus, Ti
             db.Statements.Add(statement);
             await db.SaveChangesAsync(cancellationToken);
 
-            dispatch = await QueueImmediateDispatchAsync(statement, lists.Select(l => l.Id).ToList(), now, cancellationToken);
+            dispatch = distribution == Distribution.Immediately
+                ? await QueueImmediateDispatchAsync(statement, lists.Select(l => l.Id).ToList(), now, cancellationToken)
+                : null;
             db.Audit.Add(AuditLog.Entry(clock, caller, "statement.published", $"statement:{statement.Id}",
                 $"\"{statement.Title}\" to {string.Join(", ", slugs)}" + (dispatch is null ? "" : $"; dispatch {dispatch.Id}")));
             await db.SaveChangesAsync(cancellationToken);

@@ -46,12 +46,12 @@ public sealed class ConfirmationContent(
     }
 
     private sealed class Prepared(long dispatchId, Dictionary<int, (CompiledEmail Confirm, CompiledEmail Known)> perList,
-        RecipientLinks links, Func<DateTimeOffset> expiry) : IPreparedContent
+        RecipientLinks links, Func<DateTimeOffset> expiry) : PerListContent
     {
-        public bool StillWanted(DeliveryRecipient recipient) =>
+        public override bool StillWanted(DeliveryRecipient recipient) =>
             recipient.Status is SubscriptionStatus.Unconfirmed or SubscriptionStatus.Confirmed && perList.ContainsKey(recipient.ListId);
 
-        public OutgoingMessage MessageFor(DeliveryRecipient recipient)
+        protected override OutgoingMessage MessageFor(DeliveryRecipient recipient)
         {
             var (confirm, known) = perList[recipient.ListId];
             return links.Confirmation(dispatchId, recipient, recipient.Status == SubscriptionStatus.Confirmed ? known : confirm, expiry());

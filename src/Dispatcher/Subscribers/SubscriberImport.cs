@@ -164,6 +164,7 @@ public sealed class SubscriberImport(
         var subscriptions = await db.Subscriptions.Where(s => s.ListId == list.Id && knownIds.Contains(s.SubscriberId))
             .ToDictionaryAsync(s => s.SubscriberId, cancellationToken);
         var suppressed = await suppressions.FindAsync(emails, cancellationToken);
+        var newestStatement = await db.Statements.MaxAsync(s => (long?)s.Id, cancellationToken) ?? 0;
 
         // People and subscriptions this batch adds, by address (a later line for the same address updates them).
         var added = new Dictionary<string, (string? Name, Subscription Subscription)>(StringComparer.Ordinal);
@@ -185,7 +186,7 @@ public sealed class SubscriberImport(
                 if (subscription is null)
                 {
                     // Known person, new to this list.
-                    subscription = NewSubscription(list, row, person.Id, confirmed, now);
+                    subscription = NewSubscription(list, row, person.Id, confirmed, now, newestStatement);
                     added[row.Email] = (name, subscription);
                     if (row.Name is not null && row.Name != person.Name) renamed[person.Id] = row.Name;
                     result.Imported++;
@@ -194,7 +195,7 @@ public sealed class SubscriberImport(
             }
             else
             {
-                added[row.Email] = (row.Name, NewSubscription(list, row, 0, confirmed, now));
+                added[row.Email] = (row.Name, NewSubscription(list, row, 0, confirmed, now, newestStatement));
                 result.Imported++;
                 continue;
             }
@@ -211,7 +212,12 @@ public sealed class SubscriberImport(
                 else renamed[known[row.Email].Id] = row.Name;
                 changed = true;
             }
-            if (row.Cadence is { } cadence && cadence != subscription.Cadence) { subscription.Cadence = cadence; changed = true; }
+            if (row.Cadence is { } cadence && cadence != subscription.Cadence)
+            {
+                if (subscription.Cadence == Cadence.Immediate) subscription.DigestCursor = newestStatement;
+                subscription.Cadence = cadence;
+                changed = true;
+            }
             if (row.Alerts is { } alerts && alerts != subscription.Alerts) { subscription.Alerts = alerts; changed = true; }
             if (confirmed && subscription.Status == SubscriptionStatus.Unconfirmed)
             {
@@ -245,8 +251,9 @@ public sealed class SubscriberImport(
         return confirmation;
     }
 
-    private static Subscription NewSubscription(MailingList list, Row row, long subscriberId, bool confirmed, DateTime now) => new()
+    private static Subscription NewSubscription(MailingList list, Row row, long subscriberId, bool confirmed, DateTime now, long newestStatement) => new()
     {
+        DigestCursor = newestStatement,
         SubscriberId = subscriberId,
         ListId = list.Id,
         Status = confirmed ? SubscriptionStatus.Confirmed : SubscriptionStatus.Unconfirmed,

@@ -12,8 +12,12 @@ public enum TokenPurpose : byte
     Confirm = 3,
 }
 
-/// <summary>What a valid token vouches for. ListId is 0 for a token about the person rather than one list.</summary>
-public readonly record struct SubscriberToken(TokenPurpose Purpose, long SubscriberId, int ListId);
+/// <summary>What a valid token vouches for. ListId is 0 for a token about the person rather than one list, and
+/// negative for a digest's unsubscribe link (every list of that cadence: see <see cref="SubscriberTokens.DigestScope"/>).</summary>
+public readonly record struct SubscriberToken(TokenPurpose Purpose, long SubscriberId, int ListId)
+{
+    public Cadence? DigestCadence => ListId < 0 ? (Cadence)(-ListId) : null;
+}
 
 /// <summary>The key that signs subscriber tokens; loaded once at start (see SigningKeyStore).</summary>
 public sealed class SigningKey
@@ -33,6 +37,9 @@ public sealed class SubscriberTokens(SigningKey key, TimeProvider clock)
     private const int PayloadLength = 1 + 8 + 4 + 4;
     private const int MacLength = 16;
     private const int TokenLength = (PayloadLength + MacLength) / 3 * 4;
+
+    /// <summary>The "list" of a digest's unsubscribe link: all the person's lists of that cadence.</summary>
+    public static int DigestScope(Cadence cadence) => -(int)cadence;
 
     public string Create(TokenPurpose purpose, long subscriberId, int listId = 0, DateTimeOffset? expires = null)
     {

@@ -36,6 +36,10 @@ public sealed class Subscription
     public DateTime UpdatedAt { get; set; }
     public DateTime? ConfirmedAt { get; set; }
 
+    /// <summary>The newest statement id this subscription has had in a digest (or had no need of: set when it starts
+    /// or switches to a digest cadence). The next digest holds the list's statements after it.</summary>
+    public long DigestCursor { get; set; }
+
     /// <summary>When the last confirmation email was queued: a repeated sign-up within minutes does not mail again.</summary>
     public DateTime? ConfirmationSentAt { get; set; }
     public DateTime? UnsubscribedAt { get; set; }

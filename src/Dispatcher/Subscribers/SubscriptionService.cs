@@ -42,11 +42,12 @@ public sealed class SubscriptionService(
             return new AddResult(AddOutcome.Refused, subscriber, subscription, $"This address is marked {StatusName(subscription.Status)} and is never mailed again.");
 
         if (!string.IsNullOrWhiteSpace(name)) subscriber.Name = name.Trim();
-        if (created || subscription.Status == SubscriptionStatus.Unsubscribed)
+        var startsOver = created || subscription.Status == SubscriptionStatus.Unsubscribed;
+        if (startsOver)
             subscription.Status = confirmed || !list.DoubleOptIn ? SubscriptionStatus.Confirmed : SubscriptionStatus.Unconfirmed;
         else if (confirmed && subscription.Status == SubscriptionStatus.Unconfirmed)
             subscription.Status = SubscriptionStatus.Confirmed;
-        Apply(subscription, cadence, alerts);
+        await ApplyAsync(subscription, cadence, alerts, startsOver, cancellationToken);
 
         db.Audit.Add(AuditLog.Entry(clock, caller, created ? "subscription.created" : "subscription.updated",
             $"list:{list.Slug}", $"{email} ({StatusName(subscription.Status)})"));
@@ -72,8 +73,9 @@ public sealed class SubscriptionService(
         {
             // Only a confirmed sign-up lifts a suppression or a bounce, so those always go through double opt-in.
             var needsConfirmation = list.DoubleOptIn || suppressed || subscription.Status is SubscriptionStatus.Bounced or SubscriptionStatus.Complained;
+            var startsOver = subscription.Status != SubscriptionStatus.Unconfirmed;
             subscription.Status = needsConfirmation ? SubscriptionStatus.Unconfirmed : SubscriptionStatus.Confirmed;
-            Apply(subscription, cadence, alerts);
+            await ApplyAsync(subscription, cadence, alerts, startsOver, cancellationToken);
         }
         db.Audit.Add(AuditLog.Entry(clock, "subscriber", "subscription.signup", $"list:{list.Slug}",
             $"{email} ({(created ? "new" : StatusName(subscription.Status))})"));
@@ -96,6 +98,7 @@ public sealed class SubscriptionService(
         if (subscription is null) return null;
         if (subscription.Status != SubscriptionStatus.Confirmed)
         {
+            if (subscription.Status != SubscriptionStatus.Unconfirmed) subscription.DigestCursor = await NewestStatementAsync(cancellationToken);
             subscription.Status = SubscriptionStatus.Confirmed;
             subscription.ConfirmedAt = Now;
             subscription.UnsubscribedAt = null;
@@ -144,7 +147,10 @@ public sealed class SubscriptionService(
                 subscription.Status = SubscriptionStatus.Confirmed;
                 subscription.ConfirmedAt = Now;
                 subscription.UnsubscribedAt = null;
+                subscription.DigestCursor = await NewestStatementAsync(cancellationToken);
             }
+            if (subscription.Cadence == Cadence.Immediate && wanted.Cadence != Cadence.Immediate)
+                subscription.DigestCursor = await NewestStatementAsync(cancellationToken); // they had those at once
             subscription.Cadence = wanted.Cadence;
             subscription.Alerts = wanted.Alerts;
             if (before == (subscription.Status, subscription.Cadence, subscription.Alerts)) continue;
@@ -154,6 +160,15 @@ public sealed class SubscriptionService(
         }
         await db.SaveChangesAsync(cancellationToken);
     }
+
+    private async Task<long> NewestStatementAsync(CancellationToken cancellationToken) =>
+        await db.Statements.MaxAsync(s => (long?)s.Id, cancellationToken) ?? 0;
+
+    /// <summary>The person's subscriptions with a digest cadence (what a digest's unsubscribe link leaves).</summary>
+    public Task<List<Subscription>> OfCadenceAsync(long subscriberId, Cadence cadence, CancellationToken cancellationToken) =>
+        db.Subscriptions.Include(s => s.List).Include(s => s.Subscriber)
+            .Where(s => s.SubscriberId == subscriberId && s.Cadence == cadence)
+            .OrderBy(s => s.List!.Name).ToListAsync(cancellationToken);
 
     public Task<Subscription?> FindAsync(long subscriberId, int listId, CancellationToken cancellationToken) =>
         db.Subscriptions.Include(s => s.List).Include(s => s.Subscriber)
@@ -176,8 +191,12 @@ public sealed class SubscriptionService(
         return (subscriber, subscription, true);
     }
 
-    private void Apply(Subscription subscription, Cadence? cadence, bool? alerts)
+    /// <summary>Sets what the person chose. A subscription that starts (again), or moves from "at once" to a digest,
+    /// starts its digest cursor at the newest statement: a digest holds only what is new to the person.</summary>
+    private async Task ApplyAsync(Subscription subscription, Cadence? cadence, bool? alerts, bool startsOver, CancellationToken cancellationToken)
     {
+        var toDigest = cadence is { } wanted && wanted != Cadence.Immediate && subscription.Cadence == Cadence.Immediate;
+        if (startsOver || toDigest) subscription.DigestCursor = await NewestStatementAsync(cancellationToken);
         if (cadence is { } c) subscription.Cadence = c;
         if (alerts is { } a) subscription.Alerts = a;
         subscription.UpdatedAt = Now;

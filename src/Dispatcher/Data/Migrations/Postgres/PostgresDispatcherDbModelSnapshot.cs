@@ -288,6 +288,41 @@ namespace Dispatcher.Data.Migrations.Postgres
                     b.ToTable("settings", (string)null);
                 });
 
+            modelBuilder.Entity("Dispatcher.Digests.DigestRun", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasColumnName("id");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<int>("Cadence")
+                        .HasColumnType("integer")
+                        .HasColumnName("cadence");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<long?>("DispatchId")
+                        .HasColumnType("bigint")
+                        .HasColumnName("dispatch_id");
+
+                    b.Property<DateTime>("Period")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("period");
+
+                    b.HasKey("Id")
+                        .HasName("pk_digest_runs");
+
+                    b.HasIndex("Cadence", "Period")
+                        .IsUnique()
+                        .HasDatabaseName("ix_digest_runs_cadence_period");
+
+                    b.ToTable("digest_runs", (string)null);
+                });
+
             modelBuilder.Entity("Dispatcher.Dispatching.Delivery", b =>
                 {
                     b.Property<long>("Id")
@@ -376,9 +411,17 @@ namespace Dispatcher.Data.Migrations.Postgres
                         .HasColumnType("bigint")
                         .HasColumnName("alert_id");
 
+                    b.Property<int?>("Cadence")
+                        .HasColumnType("integer")
+                        .HasColumnName("cadence");
+
                     b.Property<DateTime>("CreatedAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("created_at");
+
+                    b.Property<long?>("DigestUpTo")
+                        .HasColumnType("bigint")
+                        .HasColumnName("digest_up_to");
 
                     b.Property<DateTime?>("FinishedAt")
                         .HasColumnType("timestamp with time zone")
@@ -429,6 +472,92 @@ namespace Dispatcher.Data.Migrations.Postgres
                         .HasDatabaseName("ix_dispatches_status_kind");
 
                     b.ToTable("dispatches", (string)null);
+                });
+
+            modelBuilder.Entity("Dispatcher.Feeds.Feed", b =>
+                {
+                    b.Property<int>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("integer")
+                        .HasColumnName("id");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<int>("Id"));
+
+                    b.Property<int>("ConsecutiveFailures")
+                        .HasColumnType("integer")
+                        .HasColumnName("consecutive_failures");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<string>("ETag")
+                        .HasMaxLength(500)
+                        .HasColumnType("character varying(500)")
+                        .HasColumnName("e_tag");
+
+                    b.Property<string>("LastError")
+                        .HasMaxLength(1000)
+                        .HasColumnType("character varying(1000)")
+                        .HasColumnName("last_error");
+
+                    b.Property<string>("LastModified")
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)")
+                        .HasColumnName("last_modified");
+
+                    b.Property<DateTime?>("LastPolledAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("last_polled_at");
+
+                    b.Property<DateTime?>("LastSuccessAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("last_success_at");
+
+                    b.Property<DateTime>("NextPollAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("next_poll_at");
+
+                    b.Property<int>("PollMinutes")
+                        .HasColumnType("integer")
+                        .HasColumnName("poll_minutes");
+
+                    b.Property<bool>("SendImmediately")
+                        .HasColumnType("boolean")
+                        .HasColumnName("send_immediately");
+
+                    b.Property<string>("Url")
+                        .IsRequired()
+                        .HasMaxLength(2000)
+                        .HasColumnType("character varying(2000)")
+                        .HasColumnName("url");
+
+                    b.HasKey("Id")
+                        .HasName("pk_feeds");
+
+                    b.HasIndex("NextPollAt")
+                        .HasDatabaseName("ix_feeds_next_poll_at");
+
+                    b.ToTable("feeds", (string)null);
+                });
+
+            modelBuilder.Entity("Dispatcher.Feeds.FeedList", b =>
+                {
+                    b.Property<int>("FeedId")
+                        .HasColumnType("integer")
+                        .HasColumnName("feed_id");
+
+                    b.Property<int>("ListId")
+                        .HasColumnType("integer")
+                        .HasColumnName("list_id");
+
+                    b.HasKey("FeedId", "ListId")
+                        .HasName("pk_feed_lists");
+
+                    b.HasIndex("ListId")
+                        .HasDatabaseName("ix_feed_lists_list_id");
+
+                    b.ToTable("feed_lists", (string)null);
                 });
 
             modelBuilder.Entity("Dispatcher.Lists.MailingList", b =>
@@ -505,6 +634,10 @@ namespace Dispatcher.Data.Migrations.Postgres
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("created_at");
 
+                    b.Property<int>("Distribution")
+                        .HasColumnType("integer")
+                        .HasColumnName("distribution");
+
                     b.Property<string>("ExternalId")
                         .HasMaxLength(500)
                         .HasColumnType("character varying(500)")
@@ -555,8 +688,8 @@ namespace Dispatcher.Data.Migrations.Postgres
                     b.HasKey("StatementId", "ListId")
                         .HasName("pk_statement_lists");
 
-                    b.HasIndex("ListId")
-                        .HasDatabaseName("ix_statement_lists_list_id");
+                    b.HasIndex("ListId", "StatementId")
+                        .HasDatabaseName("ix_statement_lists_list_id_statement_id");
 
                     b.ToTable("statement_lists", (string)null);
                 });
@@ -624,6 +757,10 @@ namespace Dispatcher.Data.Migrations.Postgres
                     b.Property<DateTime>("CreatedAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("created_at");
+
+                    b.Property<long>("DigestCursor")
+                        .HasColumnType("bigint")
+                        .HasColumnName("digest_cursor");
 
                     b.Property<int>("Status")
                         .HasColumnType("integer")
@@ -726,6 +863,23 @@ namespace Dispatcher.Data.Migrations.Postgres
                         .HasConstraintName("fk_dispatches_statements_statement_id");
                 });
 
+            modelBuilder.Entity("Dispatcher.Feeds.FeedList", b =>
+                {
+                    b.HasOne("Dispatcher.Feeds.Feed", null)
+                        .WithMany("Lists")
+                        .HasForeignKey("FeedId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_feed_lists_feeds_feed_id");
+
+                    b.HasOne("Dispatcher.Lists.MailingList", null)
+                        .WithMany()
+                        .HasForeignKey("ListId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_feed_lists_lists_list_id");
+                });
+
             modelBuilder.Entity("Dispatcher.Statements.StatementList", b =>
                 {
                     b.HasOne("Dispatcher.Lists.MailingList", null)
@@ -765,6 +919,11 @@ namespace Dispatcher.Data.Migrations.Postgres
                 });
 
             modelBuilder.Entity("Dispatcher.Alerts.Alert", b =>
+                {
+                    b.Navigation("Lists");
+                });
+
+            modelBuilder.Entity("Dispatcher.Feeds.Feed", b =>
                 {
                     b.Navigation("Lists");
                 });

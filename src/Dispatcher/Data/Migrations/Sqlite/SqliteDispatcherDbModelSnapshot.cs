@@ -274,6 +274,39 @@ namespace Dispatcher.Data.Migrations.Sqlite
                     b.ToTable("settings", (string)null);
                 });
 
+            modelBuilder.Entity("Dispatcher.Digests.DigestRun", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("id");
+
+                    b.Property<int>("Cadence")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("cadence");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("created_at");
+
+                    b.Property<long?>("DispatchId")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("dispatch_id");
+
+                    b.Property<DateTime>("Period")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("period");
+
+                    b.HasKey("Id")
+                        .HasName("pk_digest_runs");
+
+                    b.HasIndex("Cadence", "Period")
+                        .IsUnique()
+                        .HasDatabaseName("ix_digest_runs_cadence_period");
+
+                    b.ToTable("digest_runs", (string)null);
+                });
+
             modelBuilder.Entity("Dispatcher.Dispatching.Delivery", b =>
                 {
                     b.Property<long>("Id")
@@ -358,9 +391,17 @@ namespace Dispatcher.Data.Migrations.Sqlite
                         .HasColumnType("INTEGER")
                         .HasColumnName("alert_id");
 
+                    b.Property<int?>("Cadence")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("cadence");
+
                     b.Property<DateTime>("CreatedAt")
                         .HasColumnType("TEXT")
                         .HasColumnName("created_at");
+
+                    b.Property<long?>("DigestUpTo")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("digest_up_to");
 
                     b.Property<DateTime?>("FinishedAt")
                         .HasColumnType("TEXT")
@@ -411,6 +452,90 @@ namespace Dispatcher.Data.Migrations.Sqlite
                         .HasDatabaseName("ix_dispatches_status_kind");
 
                     b.ToTable("dispatches", (string)null);
+                });
+
+            modelBuilder.Entity("Dispatcher.Feeds.Feed", b =>
+                {
+                    b.Property<int>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("id");
+
+                    b.Property<int>("ConsecutiveFailures")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("consecutive_failures");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("created_at");
+
+                    b.Property<string>("ETag")
+                        .HasMaxLength(500)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("e_tag");
+
+                    b.Property<string>("LastError")
+                        .HasMaxLength(1000)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("last_error");
+
+                    b.Property<string>("LastModified")
+                        .HasMaxLength(100)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("last_modified");
+
+                    b.Property<DateTime?>("LastPolledAt")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("last_polled_at");
+
+                    b.Property<DateTime?>("LastSuccessAt")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("last_success_at");
+
+                    b.Property<DateTime>("NextPollAt")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("next_poll_at");
+
+                    b.Property<int>("PollMinutes")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("poll_minutes");
+
+                    b.Property<bool>("SendImmediately")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("send_immediately");
+
+                    b.Property<string>("Url")
+                        .IsRequired()
+                        .HasMaxLength(2000)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("url");
+
+                    b.HasKey("Id")
+                        .HasName("pk_feeds");
+
+                    b.HasIndex("NextPollAt")
+                        .HasDatabaseName("ix_feeds_next_poll_at");
+
+                    b.ToTable("feeds", (string)null);
+                });
+
+            modelBuilder.Entity("Dispatcher.Feeds.FeedList", b =>
+                {
+                    b.Property<int>("FeedId")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("feed_id");
+
+                    b.Property<int>("ListId")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("list_id");
+
+                    b.HasKey("FeedId", "ListId")
+                        .HasName("pk_feed_lists");
+
+                    b.HasIndex("ListId")
+                        .HasDatabaseName("ix_feed_lists_list_id");
+
+                    b.ToTable("feed_lists", (string)null);
                 });
 
             modelBuilder.Entity("Dispatcher.Lists.MailingList", b =>
@@ -483,6 +608,10 @@ namespace Dispatcher.Data.Migrations.Sqlite
                         .HasColumnType("TEXT")
                         .HasColumnName("created_at");
 
+                    b.Property<int>("Distribution")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("distribution");
+
                     b.Property<string>("ExternalId")
                         .HasMaxLength(500)
                         .HasColumnType("TEXT")
@@ -533,8 +662,8 @@ namespace Dispatcher.Data.Migrations.Sqlite
                     b.HasKey("StatementId", "ListId")
                         .HasName("pk_statement_lists");
 
-                    b.HasIndex("ListId")
-                        .HasDatabaseName("ix_statement_lists_list_id");
+                    b.HasIndex("ListId", "StatementId")
+                        .HasDatabaseName("ix_statement_lists_list_id_statement_id");
 
                     b.ToTable("statement_lists", (string)null);
                 });
@@ -600,6 +729,10 @@ namespace Dispatcher.Data.Migrations.Sqlite
                     b.Property<DateTime>("CreatedAt")
                         .HasColumnType("TEXT")
                         .HasColumnName("created_at");
+
+                    b.Property<long>("DigestCursor")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("digest_cursor");
 
                     b.Property<int>("Status")
                         .HasColumnType("INTEGER")
@@ -702,6 +835,23 @@ namespace Dispatcher.Data.Migrations.Sqlite
                         .HasConstraintName("fk_dispatches_statements_statement_id");
                 });
 
+            modelBuilder.Entity("Dispatcher.Feeds.FeedList", b =>
+                {
+                    b.HasOne("Dispatcher.Feeds.Feed", null)
+                        .WithMany("Lists")
+                        .HasForeignKey("FeedId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_feed_lists_feeds_feed_id");
+
+                    b.HasOne("Dispatcher.Lists.MailingList", null)
+                        .WithMany()
+                        .HasForeignKey("ListId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_feed_lists_lists_list_id");
+                });
+
             modelBuilder.Entity("Dispatcher.Statements.StatementList", b =>
                 {
                     b.HasOne("Dispatcher.Lists.MailingList", null)
@@ -741,6 +891,11 @@ namespace Dispatcher.Data.Migrations.Sqlite
                 });
 
             modelBuilder.Entity("Dispatcher.Alerts.Alert", b =>
+                {
+                    b.Navigation("Lists");
+                });
+
+            modelBuilder.Entity("Dispatcher.Feeds.Feed", b =>
                 {
                     b.Navigation("Lists");
                 });

@@ -1,0 +1,134 @@
+using System.Collections.Concurrent;
+using Dispatcher.Data;
+using Dispatcher.Dispatching;
+using Dispatcher.Mail;
+using Dispatcher.Statements;
+using Dispatcher.Subscribers;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace Dispatcher.Digests;
+
+/// <summary>Digest emails. Each person gets the statements of their lists (of that cadence) newer than their own
+/// cursor — newest first, each once, grouped by list when there are several. People who share the same set of
+/// statements (most do) share one compiled email: it is rendered once per distinct set, then filled in per person.</summary>
+public sealed class DigestContent(
+    DispatcherDb db,
+    EmailRenderer renderer,
+    RecipientLinks links,
+    PublicUrls urls,
+    TimeProvider clock,
+    IOptions<MailOptions> mail,
+    IOptions<DigestOptions> options) : IDispatchContent
+{
+    public DispatchKind Kind => DispatchKind.Digest;
+
+    public async Task<IPreparedContent> PrepareAsync(Dispatch dispatch, CancellationToken cancellationToken)
+    {
+        var since = clock.GetUtcNow().UtcDateTime - options.Value.MaxAge;
+        var upTo = dispatch.DigestUpTo!.Value;
+        var statements = await db.Statements.AsNoTracking()
+            .Where(s => s.Id <= upTo && s.CreatedAt >= since && s.Distribution != Distribution.Archive)
+            .Select(s => new DigestItem(s.Id, s.Title, s.Author, s.PublishedAt, s.Summary, s.Url))
+            .ToDictionaryAsync(s => s.Id, cancellationToken);
+        var ids = statements.Keys.ToList();
+        var onLists = await db.StatementLists.AsNoTracking().Where(sl => ids.Contains(sl.StatementId)).ToListAsync(cancellationToken);
+        var lists = await db.Lists.AsNoTracking().ToDictionaryAsync(l => l.Id, l => new ListIdentity(l.Slug, l.Name), cancellationToken);
+        var byList = onLists.GroupBy(sl => sl.ListId).ToDictionary(
+            g => g.Key,
+            g => g.Select(sl => statements[sl.StatementId]).OrderByDescending(s => s.PublishedAt).ThenByDescending(s => s.Id).ToList());
+        return new Prepared(this, links, dispatch, byList, lists);
+    }
+
+    private Task<CompiledEmail> CompileAsync(Cadence cadence, IReadOnlyList<DigestGroup> groups, string listName)
+    {
+        var items = groups.SelectMany(g => g.Items).ToList();
+        var name = cadence == Cadence.Weekly ? "Weekly" : "Daily";
+        return renderer.CompileAsync("Digest", Subject(name, items), recipient => new DigestEmail
+        {
+            Recipient = recipient,
+            OrganisationName = mail.Value.FromName,
+            PublicBaseUrl = urls.Base,
+            ListName = listName,
+            Preheader = string.Join(" · ", items.Take(3).Select(i => i.Title)),
+            CadenceName = name,
+            Groups = groups,
+        });
+    }
+
+    /// <summary>"Weekly statements: 5 new — Stop the repression of South Korean trade unionists, …", cut at a word.</summary>
+    public static string Subject(string cadenceName, IReadOnlyList<DigestItem> items)
+    {
+        const int Max = 120;
+        var start = $"{cadenceName} statements: {items.Count} new — ";
+        var titles = string.Join(", ", items.Select(i => i.Title));
+        if (start.Length + titles.Length <= Max) return start + titles;
+        var room = Max - start.Length - 1;
+        var cut = titles.LastIndexOf(' ', Math.Max(0, Math.Min(room, titles.Length - 1)));
+        return start + titles[..(cut > room / 2 ? cut : room)].TrimEnd(',', ' ', '—', '-') + "…";
+    }
+
+    private sealed class Prepared(DigestContent content, RecipientLinks links, Dispatch dispatch, Dictionary<int, List<DigestItem>> byList, Dictionary<int, ListIdentity> lists) : IPreparedContent
+    {
+        private const int MaxCachedSets = 2000;
+        private readonly ConcurrentDictionary<string, Lazy<Task<CompiledEmail>>> _compiled = new();
+        private readonly Cadence _cadence = dispatch.Cadence!.Value;
+
+        public async Task<IBatchContent> ForBatchAsync(DispatcherDb db, IReadOnlyList<DeliveryRecipient> rows, CancellationToken cancellationToken)
+        {
+            var people = rows.Where(r => r.SubscriberId is not null).Select(r => r.SubscriberId!.Value).ToList();
+            var cursors = await db.Subscriptions.AsNoTracking()
+                .Where(s => people.Contains(s.SubscriberId) && s.Cadence == _cadence && s.Status == SubscriptionStatus.Confirmed)
+                .Select(s => new { s.SubscriberId, s.ListId, s.DigestCursor })
+                .ToListAsync(cancellationToken);
+            var groups = cursors.GroupBy(c => c.SubscriberId).ToDictionary(g => g.Key, g => GroupsFor(g.Select(c => (c.ListId, c.DigestCursor))));
+            return new Batch(this, groups);
+        }
+
+        /// <summary>Moves the cursors of the people the relay accepted a digest for, so these statements never come again.</summary>
+        public Task AfterSentAsync(DispatcherDb db, IReadOnlyCollection<long> subscriberIds, CancellationToken cancellationToken)
+        {
+            var upTo = dispatch.DigestUpTo!.Value;
+            return db.Subscriptions
+                .Where(s => subscriberIds.Contains(s.SubscriberId) && s.Cadence == _cadence && s.Status == SubscriptionStatus.Confirmed && s.DigestCursor < upTo)
+                .ExecuteUpdateAsync(s => s.SetProperty(x => x.DigestCursor, upTo), cancellationToken);
+        }
+
+        /// <summary>The person's statements: each once (under the first of their lists, by name), newest first.</summary>
+        private List<DigestGroup> GroupsFor(IEnumerable<(int ListId, long Cursor)> subscriptions)
+        {
+            var seen = new HashSet<long>();
+            var groups = new List<DigestGroup>();
+            foreach (var (listId, cursor) in subscriptions.Where(s => lists.ContainsKey(s.ListId)).OrderBy(s => lists[s.ListId].Name))
+            {
+                var items = byList.GetValueOrDefault(listId, []).Where(i => i.Id > cursor && seen.Add(i.Id)).ToList();
+                if (items.Count > 0) groups.Add(new DigestGroup(lists[listId].Name, items));
+            }
+            return groups;
+        }
+
+        private Task<CompiledEmail> CompiledFor(List<DigestGroup> groups, string listName)
+        {
+            var key = listName + "|" + string.Join(";", groups.Select(g => g.ListName + ":" + string.Join(",", g.Items.Select(i => i.Id))));
+            if (_compiled.Count > MaxCachedSets) _compiled.Clear(); // bounded: a run where everyone's set differs still works
+            return _compiled.GetOrAdd(key, _ => new Lazy<Task<CompiledEmail>>(() => content.CompileAsync(_cadence, groups, listName))).Value;
+        }
+
+        private async ValueTask<OutgoingMessage> MessageAsync(DeliveryRecipient recipient, List<DigestGroup> mine)
+        {
+            var list = lists[recipient.ListId];
+            var email = await CompiledFor(mine, list.Name);
+            // One click leaves the whole digest (every list of this cadence), not just one of its lists.
+            return links.Message(dispatch.Id, recipient, email, list, SubscriberTokens.DigestScope(_cadence));
+        }
+
+        private sealed class Batch(Prepared prepared, Dictionary<long, List<DigestGroup>> groups) : IBatchContent
+        {
+            public bool StillWanted(DeliveryRecipient recipient) =>
+                recipient.SubscriberId is { } id && groups.TryGetValue(id, out var mine) && mine.Count > 0;
+
+            public ValueTask<OutgoingMessage> MessageForAsync(DeliveryRecipient recipient) =>
+                prepared.MessageAsync(recipient, groups[recipient.SubscriberId!.Value]);
+        }
+    }
+}

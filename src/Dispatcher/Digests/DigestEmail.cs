@@ -1,0 +1,24 @@
+using Dispatcher.Mail;
+
+namespace Dispatcher.Digests;
+
+/// <summary>The model of templates/Digest.cshtml: the statements new to one person, grouped by list when there are several.</summary>
+public sealed class DigestEmail : EmailModel
+{
+    /// <summary>"Daily" or "Weekly".</summary>
+    public required string CadenceName { get; init; }
+
+    public required IReadOnlyList<DigestGroup> Groups { get; init; }
+
+    public int Count => Groups.Sum(g => g.Items.Count);
+
+    /// <summary>A table of contents helps when there is more than a screenful.</summary>
+    public bool ShowContents => Count > 4;
+}
+
+public sealed record DigestGroup(string ListName, IReadOnlyList<DigestItem> Items);
+
+public sealed record DigestItem(long Id, string Title, string? Author, DateTime PublishedAt, string? Summary, string? Url)
+{
+    public string PublishedOn => PublishedAt.ToString("dddd d MMMM yyyy", System.Globalization.CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,83 @@
+using Dispatcher.Access;
+using Dispatcher.Audit;
+using Dispatcher.Data;
+using Dispatcher.Dispatching;
+using Dispatcher.Subscribers;
+using MassTransit;
+using Microsoft.EntityFrameworkCore;
+
+namespace Dispatcher.Digests;
+
+/// <summary>A digest run is due: plan its dispatch.</summary>
+public sealed record DigestDue(long DispatchId);
+
+public sealed class DigestDueConsumer(DispatchPlanner planner) : IConsumer<DigestDue>
+{
+    public Task Consume(ConsumeContext<DigestDue> context) => planner.PlanAsync(context.Message.DispatchId, context.CancellationToken);
+}
+
+public sealed class DigestDueConsumerDefinition : ConsumerDefinition<DigestDueConsumer>
+{
+    public DigestDueConsumerDefinition() => EndpointName = "plan-digests";
+
+    protected override void ConfigureConsumer(IReceiveEndpointConfigurator endpoint, IConsumerConfigurator<DigestDueConsumer> consumer, IRegistrationContext context) =>
+        endpoint.UseMessageRetry(r => r.Intervals(500, 2000, 5000));
+}
+
+/// <summary>Starts a digest run: a dispatch of kind "digest" for one cadence, holding statements up to the newest one
+/// now. A scheduled run names its period, and the unique (cadence, period) row makes it happen once.</summary>
+public sealed class DigestRunner(DispatcherDb db, IPublishEndpoint bus, TimeProvider clock, ILogger<DigestRunner> logger)
+{
+    /// <returns>The dispatch, or null when this period's run was started already (by another worker).</returns>
+    public async Task<Dispatch?> StartAsync(Cadence cadence, DateTime? period, Caller caller, CancellationToken cancellationToken)
+    {
+        var now = clock.GetUtcNow().UtcDateTime;
+        Dispatch dispatch;
+        await using (var transaction = await db.Database.BeginTransactionAsync(cancellationToken))
+        {
+            DigestRun? run = null;
+            if (period is { } due)
+            {
+                if (await db.DigestRuns.AnyAsync(r => r.Cadence == cadence && r.Period == due, cancellationToken)) return null;
+                run = new DigestRun { Cadence = cadence, Period = due, CreatedAt = now };
+                db.DigestRuns.Add(run);
+                try
+                {
+                    await db.SaveChangesAsync(cancellationToken);
+                }
+                catch (DbUpdateException)
+                {
+                    return null; // another worker inserted the same period a moment ago
+                }
+            }
+
+            dispatch = new Dispatch
+            {
+                Kind = DispatchKind.Digest,
+                Lane = Dispatch.LaneFor(DispatchKind.Digest),
+                Status = DispatchStatus.Queued,
+                Cadence = cadence,
+                DigestUpTo = await db.Statements.MaxAsync(s => (long?)s.Id, cancellationToken) ?? 0,
+                CreatedAt = now,
+            };
+            db.Dispatches.Add(dispatch);
+            await db.SaveChangesAsync(cancellationToken);
+            if (run is not null) run.DispatchId = dispatch.Id;
+            db.Audit.Add(AuditLog.Entry(clock, caller, "digest.started", $"dispatch:{dispatch.Id}",
+                $"{CadenceNames.Of(cadence)}{(period is { } p ? $" for {p:u}" : " (run now)")}"));
+            await db.SaveChangesAsync(cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+        }
+
+        try
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+            await bus.Publish(new DigestDue(dispatch.Id), timeout.Token);
+        }
+        catch (Exception e)
+        {
+            logger.LogWarning(e, "Could not publish DigestDue; the sweeper will plan dispatch {DispatchId}", dispatch.Id);
+        }
+        return dispatch;
+    }
+}
