@@ -191,7 +191,7 @@ public sealed class AppProcess : IAsyncDisposable
 /// <summary>Puts N confirmed, personalised subscribers on a list straight into the database (the API would take minutes).</summary>
 public static class Seeder
 {
-    public static async Task SeedAsync(string database, string connectionString, string listSlug, int count, string prefix)
+    public static async Task SeedAsync(string database, string connectionString, string listSlug, int count, string prefix, int cadence = 0)
     {
         var now = DateTime.UtcNow;
         if (database == "Postgres")
@@ -211,11 +211,12 @@ public static class Seeder
             }
             await using var subscribe = new NpgsqlCommand("""
                 INSERT INTO subscriptions (subscriber_id, list_id, status, cadence, alerts, created_at, updated_at, confirmed_at)
-                SELECT s.id, l.id, 1, 0, true, @now, @now, @now FROM subscribers s, lists l WHERE l.slug = @slug AND s.email LIKE @prefix
+                SELECT s.id, l.id, 1, @cadence, true, @now, @now, @now FROM subscribers s, lists l WHERE l.slug = @slug AND s.email LIKE @prefix
                 """, connection);
             subscribe.Parameters.AddWithValue("now", now);
             subscribe.Parameters.AddWithValue("slug", listSlug);
             subscribe.Parameters.AddWithValue("prefix", prefix + "%");
+            subscribe.Parameters.AddWithValue("cadence", cadence);
             await subscribe.ExecuteNonQueryAsync();
         }
         else
@@ -237,11 +238,12 @@ public static class Seeder
             await using var subscribe = connection.CreateCommand();
             subscribe.CommandText = """
                 INSERT INTO subscriptions (subscriber_id, list_id, status, cadence, alerts, created_at, updated_at, confirmed_at)
-                SELECT s.id, l.id, 1, 0, 1, $now, $now, $now FROM subscribers s, lists l WHERE l.slug = $slug AND s.email LIKE $prefix
+                SELECT s.id, l.id, 1, $cadence, 1, $now, $now, $now FROM subscribers s, lists l WHERE l.slug = $slug AND s.email LIKE $prefix
                 """;
             subscribe.Parameters.AddWithValue("$now", now);
             subscribe.Parameters.AddWithValue("$slug", listSlug);
             subscribe.Parameters.AddWithValue("$prefix", prefix + "%");
+            subscribe.Parameters.AddWithValue("$cadence", cadence);
             await subscribe.ExecuteNonQueryAsync();
             await transaction.CommitAsync();
         }

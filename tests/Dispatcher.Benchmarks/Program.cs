@@ -3,6 +3,7 @@ using Dispatcher.Benchmarks;
 // tests/bench.sh starts PostgreSQL and RabbitMQ, builds the app in Release and runs this with:
 //   fanout [--subscribers N] [--stacks inmemory,rabbitmq]   statement fan-out into postfix's smtp-sink, vs smtp-source → smtp-sink
 //   import [--rows N]                                         CSV import through the API: seconds and peak memory
+//   digest [--subscribers N]                                  a daily digest of 10 statements to N people: msg/s and peak memory
 //   alert [--subscribers N] [--bulk M]                        send → first/last alert accepted, alone and with an M-person send in flight
 var options = BenchOptions.Parse(args);
 var results = new List<BenchResult>();
@@ -12,7 +13,8 @@ foreach (var scenario in options.Scenarios)
         "fanout" => await FanOut.RunAsync(options),
         "import" => await Import.RunAsync(options),
         "alert" => await AlertLatency.RunAsync(options),
-        _ => throw new ArgumentException($"Unknown scenario '{scenario}'. Known: fanout, import, alert."),
+        "digest" => await Digest.RunAsync(options),
+        _ => throw new ArgumentException($"Unknown scenario '{scenario}'. Known: fanout, import, alert, digest."),
     });
 
 Console.WriteLine();

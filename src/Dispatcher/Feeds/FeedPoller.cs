@@ -16,7 +16,7 @@ public sealed class FeedPoller(DispatcherDb db, FeedReader reader, StatementPubl
 {
     public async Task<PollResult> PollAsync(int feedId, CancellationToken cancellationToken)
     {
-        var feed = await db.Feeds.Include(f => f.Lists).SingleAsync(f => f.Id == feedId, cancellationToken);
+        var feed = await db.Feeds.AsNoTracking().Include(f => f.Lists).SingleAsync(f => f.Id == feedId, cancellationToken);
         var now = clock.GetUtcNow().UtcDateTime;
         feed.LastPolledAt = now;
         try
@@ -32,7 +32,7 @@ public sealed class FeedPoller(DispatcherDb db, FeedReader reader, StatementPubl
             feed.LastError = null;
             feed.ConsecutiveFailures = 0;
             feed.NextPollAt = now.AddMinutes(feed.PollMinutes);
-            await db.SaveChangesAsync(cancellationToken);
+            await SaveStateAsync(feed, cancellationToken);
             return new PollResult(added, null);
         }
         catch (FeedException e)
@@ -41,12 +41,23 @@ public sealed class FeedPoller(DispatcherDb db, FeedReader reader, StatementPubl
             feed.ConsecutiveFailures++;
             var backoff = TimeSpan.FromMinutes(feed.PollMinutes * Math.Pow(2, Math.Min(feed.ConsecutiveFailures - 1, 10)));
             feed.NextPollAt = now + (backoff < options.Value.MaxBackoff ? backoff : options.Value.MaxBackoff);
-            await db.SaveChangesAsync(cancellationToken);
+            await SaveStateAsync(feed, cancellationToken);
             logger.LogWarning("Feed {FeedId} ({Url}) failed ({Failures} in a row, next try {Next:u}): {Error}",
                 feed.Id, feed.Url, feed.ConsecutiveFailures, feed.NextPollAt, e.Message);
             return new PollResult(0, e.Message);
         }
     }
+
+    /// <summary>The feed's poll state, written in one statement (publishing items runs its own units of work).</summary>
+    private Task SaveStateAsync(Feed feed, CancellationToken cancellationToken) =>
+        db.Feeds.Where(f => f.Id == feed.Id).ExecuteUpdateAsync(s => s
+            .SetProperty(f => f.ETag, feed.ETag)
+            .SetProperty(f => f.LastModified, feed.LastModified)
+            .SetProperty(f => f.LastPolledAt, feed.LastPolledAt)
+            .SetProperty(f => f.LastSuccessAt, feed.LastSuccessAt)
+            .SetProperty(f => f.LastError, feed.LastError)
+            .SetProperty(f => f.ConsecutiveFailures, feed.ConsecutiveFailures)
+            .SetProperty(f => f.NextPollAt, feed.NextPollAt), cancellationToken);
 
     private async Task<int> AddNewAsync(Feed feed, IReadOnlyList<FeedItem> items, CancellationToken cancellationToken)
     {

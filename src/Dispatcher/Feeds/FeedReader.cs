@@ -74,8 +74,10 @@ public sealed class FeedReader(IHttpClientFactory http, IOptions<FeedOptions> op
             using var reader = XmlReader.Create(xml, settings);
             feed = SyndicationFeed.Load(reader);
         }
-        catch (Exception e) when (e is XmlException or InvalidOperationException or FormatException or ArgumentException)
+        catch (Exception e) when (e is not OperationCanceledException)
         {
+            // Whatever a broken feed makes the parser throw (XmlException, NotSupportedException for an unknown RSS
+            // version, FormatException for a bad date, …) is the feed's problem, reported as such.
             throw new FeedException($"The feed is not valid RSS or Atom: {e.Message}", e);
         }
 

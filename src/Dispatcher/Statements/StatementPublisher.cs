@@ -78,6 +78,7 @@ public sealed class StatementPublisher(DispatcherDb db, IPublishEndpoint bus, Ti
         catch (DbUpdateException) when (statement.ExternalId is not null)
         {
             // The same externalId arrived twice at once: the unique index let one in.
+            db.ChangeTracker.Clear();
             if (await FindAsync(statement.ExternalId, CancellationToken.None) is { } raced) return new PublishResult.Duplicate(raced);
             throw;
         }
@@ -122,7 +123,6 @@ public sealed class StatementPublisher(DispatcherDb db, IPublishEndpoint bus, Ti
 
     private async Task<PublishStatementResponse?> FindAsync(string externalId, CancellationToken cancellationToken)
     {
-        db.ChangeTracker.Clear();
         var id = await db.Statements.AsNoTracking().Where(s => s.ExternalId == externalId).Select(s => (long?)s.Id).SingleOrDefaultAsync(cancellationToken);
         if (id is null) return null;
         var dispatchId = await db.Dispatches.AsNoTracking()
