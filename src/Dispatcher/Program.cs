@@ -32,7 +32,7 @@ builder.AddDispatcherOptions()
 var app = builder.Build();
 
 app.UseExceptionHandler();
-app.UseStatusCodePages();
+app.UseStatusPages();
 app.UseAppStaticFiles();
 app.UseAuthentication();
 app.UseAuthorization();

@@ -6,9 +6,76 @@ using Microsoft.Extensions.Options;
 
 namespace Dispatcher.Access;
 
-/// <summary>Creates or updates the admin API key named by Dispatcher:Bootstrap:ApiKey, for deployments and scripts.</summary>
-public sealed class BootstrapAccess(DispatcherDb db, IOptions<DispatcherOptions> options, TimeProvider clock, ILogger<BootstrapAccess> logger)
+/// <summary>Creates or updates the admin API key named by Dispatcher:Bootstrap:ApiKey, for deployments and scripts,
+/// and the admin login named by Dispatcher:Bootstrap:AdminEmail/AdminPassword — or, when there is no admin at all and
+/// no such setting, an admin login with a generated password that is printed once.</summary>
+public sealed class BootstrapAccess(
+    DispatcherDb db,
+    IOptions<DispatcherOptions> options,
+    IOptions<Mail.MailOptions> mail,
+    TimeProvider clock,
+    ILogger<BootstrapAccess> logger)
 {
+    /// <returns>The email and password of an admin created with a generated password (to print once), else null.</returns>
+    public async Task<(string Email, string Password)?> EnsureAdminAsync(CancellationToken cancellationToken)
+    {
+        var bootstrap = options.Value.Bootstrap;
+        var now = clock.GetUtcNow().UtcDateTime;
+        string email;
+        string password;
+        var generated = false;
+        if (!string.IsNullOrWhiteSpace(bootstrap.AdminEmail))
+        {
+            email = bootstrap.AdminEmail.Trim().ToLowerInvariant();
+            var existing = await db.Users.SingleOrDefaultAsync(u => u.Email == email, cancellationToken);
+            if (existing is not null && string.IsNullOrEmpty(bootstrap.AdminPassword)) return null;
+            if (existing is not null)
+            {
+                if (new Microsoft.AspNetCore.Identity.PasswordHasher<User>().VerifyHashedPassword(existing, existing.PasswordHash, bootstrap.AdminPassword!)
+                    != Microsoft.AspNetCore.Identity.PasswordVerificationResult.Failed && existing.Role == Role.Admin && existing.DisabledAt is null)
+                    return null;
+                existing.PasswordHash = UserLogins.Hash(existing, bootstrap.AdminPassword!);
+                existing.Role = Role.Admin;
+                existing.DisabledAt = null;
+                existing.LockedUntil = null;
+                existing.SecurityStamp = UserLogins.NewStamp();
+                db.Audit.Add(AuditLog.Entry(clock, Caller.System, "user.bootstrapped", $"user:{existing.Id}", "from Dispatcher:Bootstrap"));
+                await SaveQuietlyAsync(cancellationToken);
+                return null;
+            }
+            password = string.IsNullOrEmpty(bootstrap.AdminPassword) ? UserLogins.NewPassword() : bootstrap.AdminPassword;
+            generated = string.IsNullOrEmpty(bootstrap.AdminPassword);
+        }
+        else
+        {
+            if (await db.Users.AnyAsync(u => u.Role == Role.Admin && u.DisabledAt == null, cancellationToken)) return null;
+            email = $"admin@{mail.Value.Domain}";
+            password = UserLogins.NewPassword();
+            generated = true;
+        }
+
+        var user = new User { Email = email, Name = "Administrator", Role = Role.Admin, PasswordHash = "", SecurityStamp = UserLogins.NewStamp(), CreatedAt = now };
+        user.PasswordHash = UserLogins.Hash(user, password);
+        db.Users.Add(user);
+        db.Audit.Add(AuditLog.Entry(clock, Caller.System, "user.bootstrapped", $"user:{email}", generated ? "with a generated password" : "from Dispatcher:Bootstrap"));
+        return await SaveQuietlyAsync(cancellationToken) && generated ? (email, password) : null;
+    }
+
+    /// <summary>Another process starting at the same moment may have written the same row: theirs stands.</summary>
+    private async Task<bool> SaveQuietlyAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await db.SaveChangesAsync(cancellationToken);
+            return true;
+        }
+        catch (DbUpdateException)
+        {
+            db.ChangeTracker.Clear();
+            return false;
+        }
+    }
+
     public async Task EnsureApiKeyAsync(CancellationToken cancellationToken)
     {
         var value = options.Value.Bootstrap.ApiKey;

@@ -8,13 +8,15 @@ using Dispatcher.Dispatching;
 using Dispatcher.Lists;
 using Dispatcher.Statements;
 using Dispatcher.Subscribers;
+using Dispatcher.Mail.Templates;
+using Microsoft.AspNetCore.DataProtection.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
 
 namespace Dispatcher.Data;
 
 /// <summary>The source of truth. One model, two providers (SQLite for the embedded default, PostgreSQL to scale out),
 /// each with its own migrations: see <see cref="SqliteDispatcherDb"/> and <see cref="PostgresDispatcherDb"/>.</summary>
-public abstract class DispatcherDb(DbContextOptions options) : DbContext(options)
+public abstract class DispatcherDb(DbContextOptions options) : DbContext(options), IDataProtectionKeyContext
 {
     public DbSet<MailingList> Lists => Set<MailingList>();
     public DbSet<Subscriber> Subscribers => Set<Subscriber>();
@@ -33,6 +35,11 @@ public abstract class DispatcherDb(DbContextOptions options) : DbContext(options
     public DbSet<DigestRun> DigestRuns => Set<DigestRun>();
     public DbSet<Feed> Feeds => Set<Feed>();
     public DbSet<FeedList> FeedLists => Set<FeedList>();
+    public DbSet<User> Users => Set<User>();
+    public DbSet<EmailTemplate> EmailTemplates => Set<EmailTemplate>();
+
+    /// <summary>The keys that protect login cookies and antiforgery tokens, shared by every Web process.</summary>
+    public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
 
     /// <summary>True on PostgreSQL, where claims can use FOR UPDATE SKIP LOCKED.</summary>
     public abstract bool IsPostgres { get; }
@@ -147,6 +154,21 @@ public abstract class DispatcherDb(DbContextOptions options) : DbContext(options
             e.HasKey(a => new { a.AlertId, a.ListId });
             e.HasIndex(a => a.ListId);
             e.HasOne<MailingList>().WithMany().HasForeignKey(a => a.ListId).OnDelete(DeleteBehavior.Cascade);
+        });
+
+        model.Entity<User>(e =>
+        {
+            e.HasIndex(u => u.Email).IsUnique();
+            e.Property(u => u.Email).HasMaxLength(320);
+            e.Property(u => u.Name).HasMaxLength(200);
+            e.Property(u => u.SecurityStamp).HasMaxLength(64);
+        });
+
+        model.Entity<EmailTemplate>(e =>
+        {
+            e.HasKey(t => t.Name);
+            e.Property(t => t.Name).HasMaxLength(100);
+            e.Property(t => t.UpdatedBy).HasMaxLength(400);
         });
 
         model.Entity<DigestRun>(e => e.HasIndex(r => new { r.Cadence, r.Period }).IsUnique());

@@ -78,6 +78,12 @@ public sealed class DeliveryLedger(DispatcherDb db, TimeProvider clock, IOptions
         }
 
         var bounced = outcomes.Where(o => o.Status == DeliveryStatus.Bounced && o.SubscriberId is not null).Select(o => o.SubscriberId!.Value).ToList();
+        foreach (var outcome in outcomes.Where(o => o.Status == DeliveryStatus.Bounced))
+            db.Bounces.Add(new Bounces.Bounce
+            {
+                SubscriberId = outcome.SubscriberId, DeliveryId = outcome.DeliveryId, Kind = Bounces.BounceKind.Hard,
+                Reason = outcome.Response, Source = "relay", CreatedAt = now,
+            });
         try
         {
             await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);

@@ -55,12 +55,14 @@ public static class Startup
         var secrets = scope.ServiceProvider.GetRequiredService<InstallationSecrets>();
         app.Services.GetRequiredService<SigningKey>().Set(await secrets.SigningKeyAsync(stopping));
         app.Services.GetRequiredService<SuppressionSalt>().Set(await secrets.SuppressionSaltAsync(stopping));
-        await scope.ServiceProvider.GetRequiredService<BootstrapAccess>().EnsureApiKeyAsync(stopping);
-        app.Lifetime.ApplicationStarted.Register(() => PrintBanner(app));
+        var bootstrap = scope.ServiceProvider.GetRequiredService<BootstrapAccess>();
+        await bootstrap.EnsureApiKeyAsync(stopping);
+        var generatedAdmin = await bootstrap.EnsureAdminAsync(stopping);
+        app.Lifetime.ApplicationStarted.Register(() => PrintBanner(app, generatedAdmin));
     }
 
     /// <summary>Where things are, printed once the server listens: what a newcomer needs to try it.</summary>
-    private static void PrintBanner(WebApplication app)
+    private static void PrintBanner(WebApplication app, (string Email, string Password)? generatedAdmin)
     {
         var options = app.Services.GetRequiredService<IOptions<DispatcherOptions>>().Value;
         var urls = app.Services.GetRequiredService<PublicUrls>();
@@ -76,6 +78,9 @@ public static class Startup
         lines.Add(mailbox is null
             ? $"  Mail goes to:     {app.Services.GetRequiredService<RelayAddress>()}"
             : $"  Capture mailbox:  SMTP on 127.0.0.1:{mailbox.Port}; read it at {urls.Base}/api/mailbox");
+        if (options.RunsWeb) lines.Add($"  Admin UI:         {urls.Base}/admin");
+        if (generatedAdmin is { } admin)
+            lines.Add($"  Admin login:      {admin.Email} / {admin.Password}   (generated now and shown only this once; change it under Users)");
         lines.Add(string.IsNullOrWhiteSpace(options.Bootstrap.ApiKey)
             ? "  API key:          none set. Start with --Dispatcher:Bootstrap:ApiKey=<a secret of 16+ characters> (or Dispatcher__Bootstrap__ApiKey) to create an admin key."
             : "  API key:          the value of Dispatcher:Bootstrap:ApiKey (admin) — send it as 'Authorization: Bearer <key>'.");

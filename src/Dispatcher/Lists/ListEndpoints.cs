@@ -70,8 +70,8 @@ public static class ListEndpoints
         }
         if (page.After is { } afterId) query = query.Where(l => l.Id < afterId);
         var rows = await query.OrderByDescending(l => l.Id).Take(page.Limit + 1).ToListAsync(cancellationToken);
-        var counts = await CountsAsync(db, rows.Select(l => l.Id).ToList(), cancellationToken);
-        return TypedResults.Ok(page.ToPage(rows, l => l.Id, l => ListResponse.From(l, counts(l.Id))));
+        var described = (await db.DescribeAsync(rows, cancellationToken)).Zip(rows, (d, l) => (Row: l, Response: d)).ToList();
+        return TypedResults.Ok(page.ToPage(described, x => x.Row.Id, x => x.Response));
     }
 
     private static async Task<Results<Ok<ListResponse>, ProblemHttpResult>> Get(
@@ -80,8 +80,7 @@ public static class ListEndpoints
         var caller = Caller.From(http.User);
         var list = await db.Lists.AsNoTracking().SingleOrDefaultAsync(l => l.Slug == slug, cancellationToken);
         if (list is null || (caller.Role == Role.Organiser && !caller.MayUseList(slug))) return ApiProblem.NotFound($"There is no list '{slug}'.");
-        var counts = await CountsAsync(db, [list.Id], cancellationToken);
-        return TypedResults.Ok(ListResponse.From(list, counts(list.Id)));
+        return TypedResults.Ok((await db.DescribeAsync([list], cancellationToken))[0]);
     }
 
     private static async Task<Results<Ok<ListResponse>, ValidationProblem, ProblemHttpResult>> Update(
@@ -100,8 +99,7 @@ public static class ListEndpoints
         db.Audit.Add(AuditLog.Entry(clock, Caller.From(http.User), "list.updated", $"list:{slug}"));
         await db.SaveChangesAsync(cancellationToken);
 
-        var counts = await CountsAsync(db, [list.Id], cancellationToken);
-        return TypedResults.Ok(ListResponse.From(list, counts(list.Id)));
+        return TypedResults.Ok((await db.DescribeAsync([list], cancellationToken))[0]);
     }
 
     private static async Task<Results<NoContent, ProblemHttpResult>> Delete(
@@ -113,19 +111,6 @@ public static class ListEndpoints
         db.Audit.Add(AuditLog.Entry(clock, Caller.From(http.User), "list.deleted", $"list:{slug}", list.Name));
         await db.SaveChangesAsync(cancellationToken);
         return TypedResults.NoContent();
-    }
-
-    private static async Task<Func<int, SubscriberCounts>> CountsAsync(DispatcherDb db, List<int> listIds, CancellationToken cancellationToken)
-    {
-        var rows = await db.Subscriptions.AsNoTracking()
-            .Where(s => listIds.Contains(s.ListId))
-            .GroupBy(s => new { s.ListId, s.Status })
-            .Select(g => new { g.Key.ListId, g.Key.Status, Count = g.Count() })
-            .ToListAsync(cancellationToken);
-        return id => new SubscriberCounts(
-            rows.Where(r => r.ListId == id && r.Status == SubscriptionStatus.Confirmed).Sum(r => r.Count),
-            rows.Where(r => r.ListId == id && r.Status == SubscriptionStatus.Unconfirmed).Sum(r => r.Count),
-            rows.Where(r => r.ListId == id && r.Status == SubscriptionStatus.Unsubscribed).Sum(r => r.Count));
     }
 
     private static ProblemHttpResult SlugTaken(string slug) =>

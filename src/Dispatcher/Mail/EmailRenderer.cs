@@ -1,50 +1,94 @@
+using Dispatcher.Mail.Templates;
 using RazorLight;
+using RazorLight.Compilation;
+using RazorLight.Generation;
 
 namespace Dispatcher.Mail;
 
-/// <summary>Renders the Razor email templates in Templates:Path with RazorLight. Each template is compiled once per
-/// process (RazorLight caches it); each dispatch renders it once per variant (with and without a name), inlines the CSS
-/// (PreMailer.Net) and derives the plain text, leaving only the per-person placeholders to fill.</summary>
+/// <summary>Renders the Razor email templates with RazorLight. Each template is compiled once per process (RazorLight
+/// caches it until the template changes); each dispatch renders it once per variant (with and without a name),
+/// inlines the CSS (PreMailer.Net) and derives the plain text, leaving only the per-person placeholders to fill.</summary>
 public sealed class EmailRenderer
 {
+    private readonly TemplateSource _source;
     private readonly RazorLightEngine _engine;
 
-    public EmailRenderer(string templatesPath)
+    /// <summary>Templates from files only (tests, tools).</summary>
+    public EmailRenderer(string templatesPath) : this(new TemplateSource(templatesPath)) { }
+
+    public EmailRenderer(TemplateSource source)
     {
-        TemplatesPath = templatesPath;
-        _engine = new RazorLightEngineBuilder()
-            .UseFileSystemProject(templatesPath, ".cshtml")
-            .SetOperatingAssembly(typeof(EmailRenderer).Assembly)
-            .UseMemoryCachingProvider()
-            .Build();
+        _source = source;
+        _engine = Engine(new TemplateProject(source));
     }
 
-    public string TemplatesPath { get; }
+    public string TemplatesPath => _source.Folder;
+
+    public TemplateSource Source => _source;
 
     /// <summary>Compiles <paramref name="template"/> (e.g. "Statement") for one dispatch.</summary>
     public async Task<CompiledEmail> CompileAsync(string template, string subject, Func<EmailRecipient, EmailModel> modelFor)
     {
-        var placeholders = new CompiledEmail.Placeholders();
-        var withName = await RenderVariantAsync(template, modelFor(placeholders.Recipient(hasName: true)));
-        var withoutName = await RenderVariantAsync(template, modelFor(placeholders.Recipient(hasName: false)));
-        return CompiledEmail.Create(subject, placeholders, withName, withoutName);
+        await _source.RefreshAsync(CancellationToken.None);
+        return await CompileWithAsync(_engine, template, subject, modelFor);
     }
 
     /// <summary>Compiles every template once, so the first dispatch after a start does not wait for Roslyn (~2 s).</summary>
     public async Task WarmUpAsync(CancellationToken cancellationToken)
     {
-        foreach (var file in Directory.EnumerateFiles(TemplatesPath, "*.cshtml"))
+        await _source.RefreshAsync(cancellationToken);
+        foreach (var name in _source.Names().Where(n => !n.StartsWith('_')))
         {
             cancellationToken.ThrowIfCancellationRequested();
-            var name = Path.GetFileNameWithoutExtension(file);
-            if (!name.StartsWith('_')) await _engine.CompileTemplateAsync(name);
+            await _engine.CompileTemplateAsync(name);
         }
     }
 
-    private async Task<(string Html, string Text)> RenderVariantAsync(string template, EmailModel model)
+    /// <summary>Renders a template (as saved, or a candidate source for it) for a sample subscriber: what the admin UI
+    /// previews, and how an edit is checked before it is saved. Returns the email, or the compiler's message.</summary>
+    public async Task<(RenderedBody? Body, string? Subject, string? Error)> TrySampleAsync(string name, string? candidate, string organisation, string baseUrl)
     {
-        var html = await _engine.CompileRenderAsync(template, model);
+        if (TemplateSamples.For(name, organisation, baseUrl) is not { } sample)
+            return (null, null, $"There is no sample for a template called '{name}'.");
+        try
+        {
+            await _source.RefreshAsync(CancellationToken.None);
+            var engine = candidate is null ? _engine : Engine(new TemplateProject(_source, name, candidate));
+            var email = await CompileWithAsync(engine, TemplateSamples.RenderedAs(name), sample.Subject, sample.Model);
+            return (email.For(TemplateSamples.Person), email.Subject, null);
+        }
+        catch (TemplateCompilationException e)
+        {
+            return (null, null, string.Join(Environment.NewLine, e.CompilationErrors));
+        }
+        catch (TemplateGenerationException e)
+        {
+            return (null, null, string.Join(Environment.NewLine, e.Diagnostics.Select(d => d.ToString())));
+        }
+        catch (Exception e) when (e is RazorLightException or InvalidOperationException or NullReferenceException or ArgumentException or FormatException)
+        {
+            return (null, null, $"The template compiled but failed while rendering: {e.Message}");
+        }
+    }
+
+    private static async Task<CompiledEmail> CompileWithAsync(RazorLightEngine engine, string template, string subject, Func<EmailRecipient, EmailModel> modelFor)
+    {
+        var placeholders = new CompiledEmail.Placeholders();
+        var withName = await RenderVariantAsync(engine, template, modelFor(placeholders.Recipient(hasName: true)));
+        var withoutName = await RenderVariantAsync(engine, template, modelFor(placeholders.Recipient(hasName: false)));
+        return CompiledEmail.Create(subject, placeholders, withName, withoutName);
+    }
+
+    private static async Task<(string Html, string Text)> RenderVariantAsync(RazorLightEngine engine, string template, EmailModel model)
+    {
+        var html = await engine.CompileRenderAsync(template, model);
         var inlined = PreMailer.Net.PreMailer.MoveCssInline(html, removeStyleElements: false, removeComments: true).Html;
         return (inlined, HtmlToText.Convert(inlined));
     }
+
+    private static RazorLightEngine Engine(TemplateProject project) => new RazorLightEngineBuilder()
+        .UseProject(project)
+        .SetOperatingAssembly(typeof(EmailRenderer).Assembly)
+        .UseMemoryCachingProvider()
+        .Build();
 }

@@ -1,5 +1,6 @@
 using Dispatcher.Hosting;
 using Dispatcher.Mail.Capture;
+using Dispatcher.Mail.Templates;
 using Microsoft.Extensions.Options;
 
 namespace Dispatcher.Mail;
@@ -19,7 +20,9 @@ public static class MailExtensions
             .Validate(o => Directory.Exists(ContentPaths.ResolveExisting(o.Path)), "Templates:Path must be a folder of email templates.")
             .ValidateOnStart();
 
-        services.AddSingleton(sp => new EmailRenderer(ContentPaths.ResolveExisting(sp.GetRequiredService<IOptions<TemplateOptions>>().Value.Path)));
+        services.AddSingleton(sp => new TemplateSource(
+            ContentPaths.ResolveExisting(sp.GetRequiredService<IOptions<TemplateOptions>>().Value.Path), sp.GetRequiredService<IServiceScopeFactory>()));
+        services.AddSingleton(sp => new EmailRenderer(sp.GetRequiredService<TemplateSource>()));
         services.AddSingleton(sp => new MessageFactory(sp.GetRequiredService<IOptions<MailOptions>>().Value, sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<PublicUrls>();
         services.AddSingleton<RecipientLinks>();

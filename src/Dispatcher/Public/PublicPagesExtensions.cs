@@ -11,7 +11,13 @@ public static class PublicPagesExtensions
     /// <summary>Razor Pages for subscribers (and the admin UI), and a per-IP limit on sign-up posts against bots.</summary>
     public static WebApplicationBuilder AddPublicPages(this WebApplicationBuilder builder)
     {
-        builder.Services.AddRazorPages(o => o.RootDirectory = "/");
+        builder.Services.AddRazorPages(o =>
+        {
+            o.RootDirectory = "/";
+            // Every admin page needs a login; pages ask for more (organiser, admin) where they do more.
+            o.Conventions.AuthorizeFolder("/Admin", Access.Policies.Publisher);
+            o.Conventions.AllowAnonymousToPage("/Admin/Login");
+        });
         builder.Services.AddRateLimiter(o =>
         {
             o.RejectionStatusCode = StatusCodes.Status429TooManyRequests;

@@ -1,5 +1,3 @@
-using System.Globalization;
-using CsvHelper;
 using Dispatcher.Access;
 using Dispatcher.Data;
 using Dispatcher.Hosting;
@@ -110,8 +108,6 @@ public static class SubscriberEndpoints
             SubscriptionService.StatusName(r.s.Status), CadenceNames.Of(r.s.Cadence), r.s.Alerts, r.s.CreatedAt, r.s.UpdatedAt)));
     }
 
-    /// <summary>Streams the list as CSV (re-importable: email, name, cadence, alerts first). Cells that a spreadsheet
-    /// would run as a formula are prefixed with a quote.</summary>
     private static async Task<Results<PushStreamHttpResult, ProblemHttpResult>> Export(
         string slug, DispatcherDb db, string? status, CancellationToken cancellationToken)
     {
@@ -119,33 +115,8 @@ public static class SubscriberEndpoints
         if (list is null) return ApiProblem.NotFound($"There is no list '{slug}'.");
         SubscriptionStatus? statusFilter = Enum.TryParse<SubscriptionStatus>(status, ignoreCase: true, out var parsed) ? parsed : null;
 
-        return TypedResults.Stream(async body =>
-        {
-            await using var writer = new StreamWriter(body, new System.Text.UTF8Encoding(false));
-            await using var csv = new CsvWriter(writer, new CsvHelper.Configuration.CsvConfiguration(CultureInfo.InvariantCulture)
-            {
-                InjectionOptions = CsvHelper.Configuration.InjectionOptions.Escape,
-            });
-            foreach (var header in new[] { "email", "name", "cadence", "alerts", "status", "subscribed_at", "confirmed_at" }) csv.WriteField(header);
-            await csv.NextRecordAsync();
-
-            var rows = from s in db.Subscriptions.AsNoTracking()
-                       join p in db.Subscribers.AsNoTracking() on s.SubscriberId equals p.Id
-                       where s.ListId == list.Id && (statusFilter == null || s.Status == statusFilter)
-                       orderby p.Id
-                       select new { p.Email, p.Name, s.Cadence, s.Alerts, s.Status, s.CreatedAt, s.ConfirmedAt };
-            await foreach (var row in rows.AsAsyncEnumerable().WithCancellation(cancellationToken))
-            {
-                csv.WriteField(row.Email);
-                csv.WriteField(row.Name ?? "");
-                csv.WriteField(CadenceNames.Of(row.Cadence));
-                csv.WriteField(row.Alerts ? "true" : "false");
-                csv.WriteField(SubscriptionService.StatusName(row.Status));
-                csv.WriteField(row.CreatedAt.ToString("O", CultureInfo.InvariantCulture));
-                csv.WriteField(row.ConfirmedAt?.ToString("O", CultureInfo.InvariantCulture) ?? "");
-                await csv.NextRecordAsync();
-            }
-        }, "text/csv; charset=utf-8", $"{slug}.csv");
+        return TypedResults.Stream(body => SubscriberExport.WriteAsync(db, list, statusFilter, body, cancellationToken),
+            "text/csv; charset=utf-8", $"{slug}.csv");
     }
 
     private static async Task<Results<Ok<ImportResult>, ValidationProblem, ProblemHttpResult>> Import(

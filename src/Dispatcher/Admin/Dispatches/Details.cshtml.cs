@@ -1,0 +1,60 @@
+using Dispatcher.Data;
+using Dispatcher.Dispatching;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.EntityFrameworkCore;
+
+namespace Dispatcher.Admin.Dispatches;
+
+/// <summary>One dispatch: live progress (polling the Progress handler; the page works without it), rate and time left,
+/// pause, resume and cancel, and the deliveries that failed or bounced with the relay's answer.</summary>
+public sealed class DispatchDetailsModel(DispatcherDb db, DispatchProgress progress, DispatchControl control) : AdminPage
+{
+    public sealed record Problem(string? Email, string Status, int Attempts, string? Response);
+
+    public DispatchResponse Dispatch { get; private set; } = null!;
+    public string What { get; private set; } = "";
+    public bool MayControl { get; private set; }
+    public List<Problem> Problems { get; private set; } = [];
+
+    public async Task<IActionResult> OnGetAsync(long id, CancellationToken cancellationToken)
+    {
+        if (await progress.GetAsync(id, cancellationToken) is not { } dispatch) return NotFound();
+        Dispatch = dispatch;
+        What = dispatch.StatementId is { } s ? await db.Statements.Where(x => x.Id == s).Select(x => "“" + x.Title + "”").SingleOrDefaultAsync(cancellationToken) ?? ""
+             : dispatch.AlertId is { } a ? await db.Alerts.Where(x => x.Id == a).Select(x => "“" + x.Subject + "”").SingleOrDefaultAsync(cancellationToken) ?? ""
+             : dispatch.Kind;
+        MayControl = Caller.Role != Access.Role.Publisher;
+        Problems = await (from d in db.Deliveries.AsNoTracking()
+                          where d.DispatchId == id && (d.Status == DeliveryStatus.Failed || d.Status == DeliveryStatus.Bounced)
+                          join p in db.Subscribers on d.SubscriberId equals p.Id into people
+                          from p in people.DefaultIfEmpty()
+                          orderby d.Id descending
+                          select new Problem(p == null ? null : p.Email, d.Status.ToString().ToLower(), d.Attempts, d.RelayResponse))
+            .Take(200).ToListAsync(cancellationToken);
+        return Page();
+    }
+
+    /// <summary>The numbers only, for the page's script.</summary>
+    public async Task<IActionResult> OnGetProgressAsync(long id, CancellationToken cancellationToken) =>
+        await progress.GetAsync(id, cancellationToken) is { } dispatch ? new JsonResult(dispatch) : NotFound();
+
+    public Task<IActionResult> OnPostPauseAsync(long id, CancellationToken cancellationToken) => ControlAsync(control.PauseAsync(id, Caller, cancellationToken), id, "Paused: in-flight messages finish, nothing new starts.");
+
+    public Task<IActionResult> OnPostResumeAsync(long id, CancellationToken cancellationToken) => ControlAsync(control.ResumeAsync(id, Caller, cancellationToken), id, "Resumed.");
+
+    public Task<IActionResult> OnPostCancelAsync(long id, bool sure, CancellationToken cancellationToken) =>
+        sure ? ControlAsync(control.CancelAsync(id, Caller, cancellationToken), id, "Cancelled: the rest is skipped.")
+             : Task.FromResult(Failed("Tick the box to cancel.", new { id }));
+
+    private async Task<IActionResult> ControlAsync(Task<(ControlOutcome Outcome, string? Detail)> operation, long id, string message)
+    {
+        var (outcome, detail) = await operation;
+        return outcome switch
+        {
+            ControlOutcome.Done => Done(message, new { id }),
+            ControlOutcome.NotFound => NotFound(),
+            ControlOutcome.Forbidden => Forbidden(),
+            _ => Failed(detail!, new { id }),
+        };
+    }
+}

@@ -1,0 +1,31 @@
+using Dispatcher.Access;
+using Dispatcher.Mail;
+using Microsoft.AspNetCore.Authorization;
+
+namespace Dispatcher.Admin.Templates;
+
+[Authorize(Policy = Policies.Admin)]
+public sealed class TemplatesModel(EmailRenderer renderer) : AdminPage
+{
+    public sealed record Row(string Name, string Purpose, string? EditedBy, DateTime? EditedAt);
+
+    public string Folder => renderer.TemplatesPath;
+    public List<Row> Items { get; private set; } = [];
+
+    public void OnGet() => Items = renderer.Source.Names().Select(name =>
+    {
+        var edited = renderer.Source.Override(name);
+        return new Row(name, Purpose(name), edited?.UpdatedBy, edited?.UpdatedAt);
+    }).ToList();
+
+    public static string Purpose(string name) => name switch
+    {
+        "_Layout" => "the frame of every email: header, styles, footer with the unsubscribe links",
+        "Statement" => "a statement, sent at once",
+        "Digest" => "daily and weekly digests",
+        "Alert" => "urgent solidarity alerts",
+        "Confirmation" => "double opt-in: please confirm",
+        "AlreadySubscribed" => "a known address signed up again",
+        _ => "",
+    };
+}

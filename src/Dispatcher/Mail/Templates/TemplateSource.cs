@@ -1,0 +1,86 @@
+using Dispatcher.Data;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.FileProviders;
+using Microsoft.Extensions.Primitives;
+
+namespace Dispatcher.Mail.Templates;
+
+/// <summary>Where email templates come from: the files in Templates:Path (editable without a rebuild), with the ones
+/// edited in the admin UI (kept in the database, so every process sees them) taking their place. Compiled templates
+/// carry a change token that fires when either changes, so the next dispatch compiles the new version.</summary>
+public sealed class TemplateSource
+{
+    private static readonly TimeSpan RefreshEvery = TimeSpan.FromSeconds(2);
+    private readonly IServiceScopeFactory? _scopes;
+    private readonly PhysicalFileProvider _files;
+    private readonly SemaphoreSlim _refreshing = new(1, 1);
+    private volatile Snapshot _current = new(new Dictionary<string, EmailTemplate>(), "", new CancellationTokenSource());
+    private DateTime _checkedAt = DateTime.MinValue;
+
+    private sealed record Snapshot(IReadOnlyDictionary<string, EmailTemplate> Overrides, string Stamp, CancellationTokenSource Changed);
+
+    /// <param name="scopes">Null: files only (tests, tools).</param>
+    public TemplateSource(string folder, IServiceScopeFactory? scopes = null)
+    {
+        Folder = folder;
+        _scopes = scopes;
+        _files = new PhysicalFileProvider(folder);
+    }
+
+    public string Folder { get; }
+
+    /// <summary>Templates a dispatch can use (not the layout and partials, whose names start with "_").</summary>
+    public IReadOnlyList<string> Names() =>
+        Directory.EnumerateFiles(Folder, "*.cshtml").Select(Path.GetFileNameWithoutExtension).OfType<string>()
+            .Concat(_current.Overrides.Keys).Distinct().Order(StringComparer.Ordinal).ToList();
+
+    public EmailTemplate? Override(string name) => _current.Overrides.GetValueOrDefault(name);
+
+    /// <summary>The source in use: the edited one if there is one, else the file.</summary>
+    public string? Read(string name)
+    {
+        if (_current.Overrides.TryGetValue(name, out var edited)) return edited.Source;
+        var path = Path.Combine(Folder, name + ".cshtml");
+        return IsPlainName(name) && File.Exists(path) ? File.ReadAllText(path) : null;
+    }
+
+    public string? ReadFile(string name)
+    {
+        var path = Path.Combine(Folder, name + ".cshtml");
+        return IsPlainName(name) && File.Exists(path) ? File.ReadAllText(path) : null;
+    }
+
+    public IChangeToken ChangeToken(string name) =>
+        new CompositeChangeToken([new CancellationChangeToken(_current.Changed.Token), _files.Watch(name + ".cshtml")]);
+
+    /// <summary>Looks at the database for edited templates (at most every two seconds).</summary>
+    public async Task RefreshAsync(CancellationToken cancellationToken)
+    {
+        if (_scopes is null || DateTime.UtcNow - _checkedAt < RefreshEvery) return;
+        await _refreshing.WaitAsync(cancellationToken);
+        try
+        {
+            if (DateTime.UtcNow - _checkedAt < RefreshEvery) return;
+            await using var scope = _scopes.CreateAsyncScope();
+            var db = scope.ServiceProvider.GetRequiredService<DispatcherDb>();
+            var stamp = string.Join("|", await db.EmailTemplates.AsNoTracking().OrderBy(t => t.Name)
+                .Select(t => t.Name + "@" + t.UpdatedAt.Ticks).ToListAsync(cancellationToken));
+            if (stamp != _current.Stamp)
+            {
+                var overrides = await db.EmailTemplates.AsNoTracking().ToDictionaryAsync(t => t.Name, cancellationToken);
+                var previous = _current;
+                _current = new Snapshot(overrides, stamp, new CancellationTokenSource());
+                await previous.Changed.CancelAsync(); // compiled templates expire
+            }
+            _checkedAt = DateTime.UtcNow;
+        }
+        finally
+        {
+            _refreshing.Release();
+        }
+    }
+
+    /// <summary>Template names are plain words: never a path out of the folder.</summary>
+    public static bool IsPlainName(string name) =>
+        name.Length is > 0 and <= 100 && name.All(c => char.IsAsciiLetterOrDigit(c) || c == '_' || c == '-');
+}

@@ -1,0 +1,198 @@
+using System.Net;
+using System.Text;
+using Dispatcher.IntegrationTests.Infrastructure;
+using Microsoft.Playwright;
+
+namespace Dispatcher.IntegrationTests.Admin;
+
+/// <summary>The admin UI in Debian's Chromium: the whole path of an urgent alert with two people, imports, the
+/// capture mailbox and erasure — and that user text never runs as script and organisers stay inside their lists.</summary>
+public sealed class AdminUiTests(Chromium chromium) : IClassFixture<Chromium>
+{
+    private const string AdminEmail = "admin@example.org";
+    private const string AdminPassword = "a long admin password 1";
+    private const string Hostile = "<img src=x onerror=alert(1)>";
+
+    private static Task<DispatcherApp> StartAsync() => DispatcherApp.StartAsync(Stack.InMemorySqlite, smtp: null, new Dictionary<string, string?>
+    {
+        ["Dispatcher:Bootstrap:AdminEmail"] = AdminEmail,
+        ["Dispatcher:Bootstrap:AdminPassword"] = AdminPassword,
+    }, kestrel: true);
+
+    private static async Task LogInAsync(IPage page, string email, string password)
+    {
+        await page.GotoAsync("/admin/login");
+        await page.GetByLabel("Email").FillAsync(email);
+        await page.GetByLabel("Password").FillAsync(password);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Log in" }).ClickAsync();
+        await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Dashboard" })).ToBeVisibleAsync();
+    }
+
+    [Fact]
+    public async Task An_alert_goes_from_compose_through_a_second_persons_approval_to_the_mailbox()
+    {
+        await using var app = await StartAsync();
+        var admin = await chromium.NewPageAsync(app.ServerAddress!);
+        await LogInAsync(admin, AdminEmail, AdminPassword);
+        await Chromium.ScreenshotAsync(admin, "admin-dashboard");
+
+        // A list whose alerts need two people.
+        await admin.GotoAsync("/admin/lists");
+        await admin.GetByLabel("Name", new() { Exact = true }).FillAsync("Turkey solidarity");
+        await admin.GetByLabel("Slug").FillAsync("turkey");
+        await admin.GetByLabel("Alerts need a second person's approval").CheckAsync();
+        await admin.GetByRole(AriaRole.Button, new() { Name = "Create list" }).ClickAsync();
+        await Assertions.Expect(admin.GetByText("List “Turkey solidarity” created.")).ToBeVisibleAsync();
+        await app.Api.CreateListAsync("korea", "Korea solidarity");
+
+        // Import with a bad row: the good ones are kept, the bad one is reported by line.
+        await admin.GotoAsync("/admin/lists/turkey");
+        await admin.Locator("#file").SetInputFilesAsync(new FilePayload
+        {
+            Name = "people.csv", MimeType = "text/csv",
+            Buffer = Encoding.UTF8.GetBytes($"email,name\nayse@example.org,Ayşe\nnot-an-address,Nobody\n\"{Hostile}@example.org\",x\nrojda@example.org,\"{Hostile}\"\n"),
+        });
+        await admin.GetByRole(AriaRole.Button, new() { Name = "Import" }).ClickAsync();
+        var report = admin.Locator("#import-result");
+        await Assertions.Expect(report).ToContainTextAsync("Imported 2");
+        await Assertions.Expect(report.Locator("tr", new() { HasText = "not-an-address" })).ToContainTextAsync("3");
+        await Chromium.ScreenshotAsync(admin, "admin-list-import");
+
+        // What people wrote is shown as text, never run: the page's dialog handler fails the test if script runs.
+        await admin.GotoAsync("/admin/lists/turkey");
+        await Assertions.Expect(admin.GetByRole(AriaRole.Cell, new() { Name = Hostile, Exact = true })).ToBeVisibleAsync();
+
+        // A second person, an organiser of this list only.
+        await admin.GotoAsync("/admin/users");
+        await admin.GetByLabel("Email", new() { Exact = true }).FillAsync("approver@example.org");
+        await admin.GetByLabel("Role").SelectOptionAsync("organiser");
+        await admin.Locator("fieldset").GetByLabel("Turkey solidarity").CheckAsync();
+        await admin.GetByLabel("Password (leave empty for a generated one)").FillAsync("approver password 42");
+        await admin.GetByRole(AriaRole.Button, new() { Name = "Create user" }).ClickAsync();
+        await Assertions.Expect(admin.GetByText("approver@example.org can log in now.")).ToBeVisibleAsync();
+
+        // Compose, with the live preview following the typing.
+        await admin.GotoAsync("/admin/alerts/compose");
+        await admin.GetByLabel("Subject").FillAsync("Protest tonight at the Turkish embassy, 18:00");
+        await admin.GetByLabel("Message (Markdown)").FillAsync("Over a hundred are dead after the bomb attack in **Ankara**.");
+        await admin.GetByLabel("Action link").FillAsync("https://example.org/protest");
+        await admin.Locator("fieldset").GetByLabel("Turkey solidarity (needs approval)").CheckAsync();
+        await Assertions.Expect(admin.FrameLocator("#preview-frame").Locator("p", new() { HasText = "Over a hundred are dead" })).ToBeVisibleAsync();
+        await Assertions.Expect(admin.Locator("#preview-text")).ToContainTextAsync("Take action now (https://example.org/protest)");
+        await Chromium.ScreenshotAsync(admin, "admin-alert-compose");
+        await admin.GetByRole(AriaRole.Button, new() { Name = "Save draft" }).ClickAsync();
+        await Assertions.Expect(admin.GetByText("Draft saved.")).ToBeVisibleAsync();
+        var alertUrl = admin.Url;
+
+        // Asking to send needs a tick; it then waits for someone else.
+        await admin.GetByLabel("I have checked the preview").CheckAsync();
+        await admin.GetByRole(AriaRole.Button, new() { Name = "Ask for approval" }).ClickAsync();
+        await Assertions.Expect(admin.GetByText("Waiting for a second person's approval.")).ToBeVisibleAsync();
+        await Assertions.Expect(admin.GetByText("Someone else — another organiser of these lists or an admin — must approve it.")).ToBeVisibleAsync();
+
+        var approver = await chromium.NewPageAsync(app.ServerAddress!);
+        await LogInAsync(approver, "approver@example.org", "approver password 42");
+        await approver.GotoAsync(alertUrl);
+        await Assertions.Expect(approver.GetByText("It goes to", new() { Exact = true })).ToBeVisibleAsync();
+        await Assertions.Expect(approver.Locator(".stat").First).ToHaveTextAsync("2");
+        await Chromium.ScreenshotAsync(approver, "admin-alert-approve");
+        await approver.GetByLabel("I have checked it").CheckAsync();
+        await approver.GetByRole(AriaRole.Button, new() { Name = "Approve and send" }).ClickAsync();
+
+        // The dispatch page follows it live until it completes.
+        await Assertions.Expect(approver.GetByRole(AriaRole.Heading, new() { Name = "Dispatch #1: alert" })).ToBeVisibleAsync();
+        await Assertions.Expect(approver.Locator("[data-field=status]")).ToHaveTextAsync("completed", new() { Timeout = 30_000 });
+        await Assertions.Expect(approver.Locator("[data-field=sent]")).ToHaveTextAsync("2");
+        await Chromium.ScreenshotAsync(approver, "admin-dispatch");
+
+        // An organiser stays inside their lists.
+        var other = await approver.GotoAsync("/admin/lists/korea");
+        Assert.Equal(403, other!.Status);
+        Assert.Equal(403, (await approver.GotoAsync("/admin/users"))!.Status);
+
+        // The message, in the capture mailbox.
+        await admin.GotoAsync("/admin/mailbox");
+        await admin.GetByRole(AriaRole.Link, new() { Name = "Protest tonight at the Turkish embassy, 18:00" }).First.ClickAsync();
+        await Assertions.Expect(admin.FrameLocator("iframe.preview").GetByText("Urgent solidarity alert")).ToBeVisibleAsync();
+        await Assertions.Expect(admin.Locator("pre").Last).ToContainTextAsync("List-Unsubscribe-Post: List-Unsubscribe=One-Click");
+        await Chromium.ScreenshotAsync(admin, "admin-mailbox-message");
+
+        // Erase someone, with confirmation.
+        await admin.GotoAsync("/admin/lists/turkey");
+        await admin.Locator("tr", new() { HasText = "ayse@example.org" }).GetByRole(AriaRole.Link, new() { Name = "Erase…" }).ClickAsync();
+        await admin.GetByLabel("Yes, erase ayse@example.org").CheckAsync();
+        await admin.GetByRole(AriaRole.Button, new() { Name = "Erase" }).ClickAsync();
+        await Assertions.Expect(admin.GetByText("ayse@example.org is erased.")).ToBeVisibleAsync();
+        await Assertions.Expect(admin.GetByRole(AriaRole.Cell, new() { Name = "ayse@example.org" })).ToHaveCountAsync(0);
+
+        await admin.GotoAsync("/admin/audit");
+        await Assertions.Expect(admin.GetByText("alert.approved")).ToBeVisibleAsync();
+        await Chromium.ScreenshotAsync(admin, "admin-audit");
+        foreach (var (path, name) in new[] { ("/admin/dispatches", "admin-dispatches"), ("/admin/statements", "admin-statements"), ("/admin/templates", "admin-templates"), ("/admin/keys", "admin-keys"), ("/admin/bounces", "admin-bounces") })
+        {
+            await admin.GotoAsync(path);
+            await Chromium.ScreenshotAsync(admin, name);
+        }
+    }
+
+    [Fact]
+    public async Task A_template_that_does_not_compile_is_refused_and_the_old_one_stays()
+    {
+        await using var app = await StartAsync();
+        var admin = await chromium.NewPageAsync(app.ServerAddress!);
+        await LogInAsync(admin, AdminEmail, AdminPassword);
+
+        await admin.GotoAsync("/admin/templates/Statement");
+        await Assertions.Expect(admin.FrameLocator("iframe.preview").GetByText("Stop the repression of South Korean trade unionists")).ToBeVisibleAsync();
+        var original = await admin.Locator("#source").InputValueAsync();
+        await admin.Locator("#source").FillAsync(original.Replace("<h1>@Model.Title</h1>", "<h1>@Model.NoSuchProperty</h1>"));
+        await admin.GetByRole(AriaRole.Button, new() { Name = "Check and save" }).ClickAsync();
+        await Assertions.Expect(admin.GetByText("Not saved: the template does not compile.")).ToBeVisibleAsync();
+        await Assertions.Expect(admin.Locator(".flash.error pre")).ToContainTextAsync("NoSuchProperty");
+        await Chromium.ScreenshotAsync(admin, "admin-template-refused");
+
+        await admin.GotoAsync("/admin/templates/Statement");
+        await Assertions.Expect(admin.Locator("#source")).ToHaveValueAsync(original);
+
+        // A good edit is saved and used by the next dispatch.
+        await admin.Locator("#source").FillAsync(original.Replace("Read the full statement", "Read it all"));
+        await admin.GetByRole(AriaRole.Button, new() { Name = "Check and save" }).ClickAsync();
+        await Assertions.Expect(admin.GetByText("Saved.")).ToBeVisibleAsync();
+        await app.Api.CreateListAsync("statements");
+        await app.Api.SubscribeAsync("statements", "reader@example.org");
+        var (_, dispatchId) = await app.Api.PublishAsync(new { title = "Solidarity", url = "https://example.org/s", lists = new[] { "statements" } });
+        await app.Api.WaitForDispatchAsync(dispatchId!.Value);
+        var mailbox = await app.Api.GetJsonAsync("/api/mailbox");
+        var raw = await app.Api.GetStringAsync($"/api/mailbox/{mailbox["items"]![0]!["id"]}");
+        Assert.Contains("Read it all", raw);
+    }
+
+    [Fact]
+    public async Task Logins_need_the_antiforgery_token_and_the_right_password_and_lock_after_repeated_failures()
+    {
+        await using var app = await StartAsync();
+        using var bot = app.ClientWithKey(null);
+
+        using var forged = await bot.PostAsync("/admin/login", new FormUrlEncodedContent([new("Email", AdminEmail), new("Password", AdminPassword)]));
+        Assert.Equal(HttpStatusCode.BadRequest, forged.StatusCode);
+        Assert.Null(forged.Headers.Location);
+
+        var page = await chromium.NewPageAsync(app.ServerAddress!);
+        for (var i = 0; i < 5; i++)
+        {
+            await page.GotoAsync("/admin/login");
+            await page.GetByLabel("Email").FillAsync(AdminEmail);
+            await page.GetByLabel("Password").FillAsync("wrong password");
+            await page.GetByRole(AriaRole.Button, new() { Name = "Log in" }).ClickAsync();
+            await Assertions.Expect(page.GetByRole(AriaRole.Alert)).ToContainTextAsync("wrong");
+        }
+        await page.GetByLabel("Email").FillAsync(AdminEmail);
+        await page.GetByLabel("Password").FillAsync(AdminPassword);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Log in" }).ClickAsync();
+        await Assertions.Expect(page.GetByRole(AriaRole.Alert)).ToContainTextAsync("Too many failed attempts");
+
+        var anonymous = await page.Context.Browser!.NewPageAsync();
+        var redirected = await anonymous.GotoAsync(new Uri(app.ServerAddress!, "/admin/lists").ToString());
+        Assert.EndsWith("/admin/login?ReturnUrl=%2Fadmin%2Flists", redirected!.Url);
+    }
+}
