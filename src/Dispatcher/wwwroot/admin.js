@@ -23,7 +23,11 @@
         });
         const bar = el.querySelector('.progress > span');
         if (bar) bar.style.width = pct + '%';
-        if (d.status === 'completed' || d.status === 'cancelled') return;
+        if (d.status === 'completed' || d.status === 'cancelled') {
+          // Nothing left to pause or cancel.
+          document.querySelectorAll('[data-live-controls]').forEach(c => c.hidden = true);
+          return;
+        }
       } catch { /* try again */ }
       setTimeout(tick, 1000);
     };

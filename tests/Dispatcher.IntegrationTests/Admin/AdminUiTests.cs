@@ -103,6 +103,8 @@ public sealed class AdminUiTests(Chromium chromium) : IClassFixture<Chromium>
         await Assertions.Expect(approver.GetByRole(AriaRole.Heading, new() { Name = "Dispatch #1: alert" })).ToBeVisibleAsync();
         await Assertions.Expect(approver.Locator("[data-field=status]")).ToHaveTextAsync("completed", new() { Timeout = 30_000 });
         await Assertions.Expect(approver.Locator("[data-field=sent]")).ToHaveTextAsync("2");
+        await Assertions.Expect(approver.Locator("[data-field=percent]")).ToHaveTextAsync("100%");
+        await Assertions.Expect(approver.GetByRole(AriaRole.Button, new() { Name = "Pause" })).ToBeHiddenAsync();
         await Chromium.ScreenshotAsync(approver, "admin-dispatch");
 
         // An organiser stays inside their lists.
