@@ -17,7 +17,9 @@ cleanup() { services_stop; rm -rf "$work"; }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-finish() { # passed failed
+finish() { # passed failed — stop the services first, so the summary is the last line
+  trap - EXIT
+  cleanup
   echo "tests: $1 passed, $2 failed"
   [ "$2" -eq 0 ] && [ "$1" -gt 0 ]
   exit $?
@@ -43,8 +45,9 @@ for file in "$results"/*.trx; do
   p=$(sed -n 's/.* passed="\([0-9]*\)".*/\1/p' <<<"$counters")
   f=$(sed -n 's/.* failed="\([0-9]*\)".*/\1/p' <<<"$counters")
   e=$(sed -n 's/.* error="\([0-9]*\)".*/\1/p' <<<"$counters")
+  skipped=$(sed -n 's/.* notExecuted="\([0-9]*\)".*/\1/p' <<<"$counters") # a skipped test counts as failed
   passed=$((passed + ${p:-0}))
-  failed=$((failed + ${f:-0} + ${e:-0}))
+  failed=$((failed + ${f:-0} + ${e:-0} + ${skipped:-0}))
 done
 mkdir -p "$root/tests/artifacts" && cp "$work/test.log" "$root/tests/artifacts/test.log"
 if [ "$failed" -gt 0 ]; then

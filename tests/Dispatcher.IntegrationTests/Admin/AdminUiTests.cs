@@ -160,6 +160,7 @@ public sealed class AdminUiTests(Chromium chromium) : IClassFixture<Chromium>
         await admin.Locator("#source").FillAsync(original.Replace("Read the full statement", "Read it all"));
         await admin.GetByRole(AriaRole.Button, new() { Name = "Check and save" }).ClickAsync();
         await Assertions.Expect(admin.GetByText("Saved.")).ToBeVisibleAsync();
+        await Assertions.Expect(admin.Locator("#source")).ToHaveValueAsync(original.Replace("Read the full statement", "Read it all"));
         await app.Api.CreateListAsync("statements");
         await app.Api.SubscribeAsync("statements", "reader@example.org");
         var (_, dispatchId) = await app.Api.PublishAsync(new { title = "Solidarity", url = "https://example.org/s", lists = new[] { "statements" } });

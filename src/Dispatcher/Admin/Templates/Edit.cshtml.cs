@@ -44,6 +44,7 @@ public sealed class TemplateEditModel(DispatcherDb db, EmailRenderer renderer, P
         row.UpdatedAt = clock.GetUtcNow().UtcDateTime;
         db.Audit.Add(AuditLog.Entry(clock, Caller, "template.updated", $"template:{name}"));
         await db.SaveChangesAsync(cancellationToken);
+        await renderer.Source.RefreshAsync(cancellationToken, now: true);
         return Done("Saved. Dispatches prepared from now on use it.", new { name });
     }
 
@@ -61,6 +62,7 @@ public sealed class TemplateEditModel(DispatcherDb db, EmailRenderer renderer, P
         await db.EmailTemplates.Where(t => t.Name == name).ExecuteDeleteAsync(cancellationToken);
         db.Audit.Add(AuditLog.Entry(clock, Caller, "template.reset", $"template:{name}", "back to the file"));
         await db.SaveChangesAsync(cancellationToken);
+        await renderer.Source.RefreshAsync(cancellationToken, now: true);
         return Done("Back to the file.", new { name });
     }
 

@@ -53,14 +53,15 @@ public sealed class TemplateSource
     public IChangeToken ChangeToken(string name) =>
         new CompositeChangeToken([new CancellationChangeToken(_current.Changed.Token), _files.Watch(name + ".cshtml")]);
 
-    /// <summary>Looks at the database for edited templates (at most every two seconds).</summary>
-    public async Task RefreshAsync(CancellationToken cancellationToken)
+    /// <summary>Looks at the database for edited templates: at most every two seconds, or at once when
+    /// <paramref name="now"/> (after an edit in this process, so its very next dispatch and page use it).</summary>
+    public async Task RefreshAsync(CancellationToken cancellationToken, bool now = false)
     {
-        if (_scopes is null || DateTime.UtcNow - _checkedAt < RefreshEvery) return;
+        if (_scopes is null || (!now && DateTime.UtcNow - _checkedAt < RefreshEvery)) return;
         await _refreshing.WaitAsync(cancellationToken);
         try
         {
-            if (DateTime.UtcNow - _checkedAt < RefreshEvery) return;
+            if (!now && DateTime.UtcNow - _checkedAt < RefreshEvery) return;
             await using var scope = _scopes.CreateAsyncScope();
             var db = scope.ServiceProvider.GetRequiredService<DispatcherDb>();
             var stamp = string.Join("|", await db.EmailTemplates.AsNoTracking().OrderBy(t => t.Name)

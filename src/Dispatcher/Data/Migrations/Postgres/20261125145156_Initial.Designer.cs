@@ -13,8 +13,8 @@ using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 namespace Dispatcher.Data.Migrations.Postgres
 {
     [DbContext(typeof(PostgresDispatcherDb))]
-    [Migration("20261125135609_Alerts")]
-    partial class Alerts
+    [Migration("20261125145156_Initial")]
+    partial class Initial
     {
         /// <inheritdoc />
         protected override void BuildTargetModel(ModelBuilder modelBuilder)
@@ -80,6 +80,76 @@ namespace Dispatcher.Data.Migrations.Postgres
                         .HasDatabaseName("ix_api_keys_key_hash");
 
                     b.ToTable("api_keys", (string)null);
+                });
+
+            modelBuilder.Entity("Dispatcher.Access.User", b =>
+                {
+                    b.Property<int>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("integer")
+                        .HasColumnName("id");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<int>("Id"));
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<DateTime?>("DisabledAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("disabled_at");
+
+                    b.Property<string>("Email")
+                        .IsRequired()
+                        .HasMaxLength(320)
+                        .HasColumnType("character varying(320)")
+                        .HasColumnName("email");
+
+                    b.Property<int>("FailedLogins")
+                        .HasColumnType("integer")
+                        .HasColumnName("failed_logins");
+
+                    b.Property<DateTime?>("LastLoginAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("last_login_at");
+
+                    b.PrimitiveCollection<List<string>>("Lists")
+                        .IsRequired()
+                        .HasColumnType("text[]")
+                        .HasColumnName("lists");
+
+                    b.Property<DateTime?>("LockedUntil")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("locked_until");
+
+                    b.Property<string>("Name")
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("name");
+
+                    b.Property<string>("PasswordHash")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("password_hash");
+
+                    b.Property<int>("Role")
+                        .HasColumnType("integer")
+                        .HasColumnName("role");
+
+                    b.Property<string>("SecurityStamp")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("security_stamp");
+
+                    b.HasKey("Id")
+                        .HasName("pk_users");
+
+                    b.HasIndex("Email")
+                        .IsUnique()
+                        .HasDatabaseName("ix_users_email");
+
+                    b.ToTable("users", (string)null);
                 });
 
             modelBuilder.Entity("Dispatcher.Alerts.Alert", b =>
@@ -291,6 +361,41 @@ namespace Dispatcher.Data.Migrations.Postgres
                     b.ToTable("settings", (string)null);
                 });
 
+            modelBuilder.Entity("Dispatcher.Digests.DigestRun", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasColumnName("id");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<int>("Cadence")
+                        .HasColumnType("integer")
+                        .HasColumnName("cadence");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<long?>("DispatchId")
+                        .HasColumnType("bigint")
+                        .HasColumnName("dispatch_id");
+
+                    b.Property<DateTime>("Period")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("period");
+
+                    b.HasKey("Id")
+                        .HasName("pk_digest_runs");
+
+                    b.HasIndex("Cadence", "Period")
+                        .IsUnique()
+                        .HasDatabaseName("ix_digest_runs_cadence_period");
+
+                    b.ToTable("digest_runs", (string)null);
+                });
+
             modelBuilder.Entity("Dispatcher.Dispatching.Delivery", b =>
                 {
                     b.Property<long>("Id")
@@ -379,9 +484,17 @@ namespace Dispatcher.Data.Migrations.Postgres
                         .HasColumnType("bigint")
                         .HasColumnName("alert_id");
 
+                    b.Property<int?>("Cadence")
+                        .HasColumnType("integer")
+                        .HasColumnName("cadence");
+
                     b.Property<DateTime>("CreatedAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("created_at");
+
+                    b.Property<long?>("DigestUpTo")
+                        .HasColumnType("bigint")
+                        .HasColumnName("digest_up_to");
 
                     b.Property<DateTime?>("FinishedAt")
                         .HasColumnType("timestamp with time zone")
@@ -432,6 +545,92 @@ namespace Dispatcher.Data.Migrations.Postgres
                         .HasDatabaseName("ix_dispatches_status_kind");
 
                     b.ToTable("dispatches", (string)null);
+                });
+
+            modelBuilder.Entity("Dispatcher.Feeds.Feed", b =>
+                {
+                    b.Property<int>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("integer")
+                        .HasColumnName("id");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<int>("Id"));
+
+                    b.Property<int>("ConsecutiveFailures")
+                        .HasColumnType("integer")
+                        .HasColumnName("consecutive_failures");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<string>("ETag")
+                        .HasMaxLength(500)
+                        .HasColumnType("character varying(500)")
+                        .HasColumnName("e_tag");
+
+                    b.Property<string>("LastError")
+                        .HasMaxLength(1000)
+                        .HasColumnType("character varying(1000)")
+                        .HasColumnName("last_error");
+
+                    b.Property<string>("LastModified")
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)")
+                        .HasColumnName("last_modified");
+
+                    b.Property<DateTime?>("LastPolledAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("last_polled_at");
+
+                    b.Property<DateTime?>("LastSuccessAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("last_success_at");
+
+                    b.Property<DateTime>("NextPollAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("next_poll_at");
+
+                    b.Property<int>("PollMinutes")
+                        .HasColumnType("integer")
+                        .HasColumnName("poll_minutes");
+
+                    b.Property<bool>("SendImmediately")
+                        .HasColumnType("boolean")
+                        .HasColumnName("send_immediately");
+
+                    b.Property<string>("Url")
+                        .IsRequired()
+                        .HasMaxLength(2000)
+                        .HasColumnType("character varying(2000)")
+                        .HasColumnName("url");
+
+                    b.HasKey("Id")
+                        .HasName("pk_feeds");
+
+                    b.HasIndex("NextPollAt")
+                        .HasDatabaseName("ix_feeds_next_poll_at");
+
+                    b.ToTable("feeds", (string)null);
+                });
+
+            modelBuilder.Entity("Dispatcher.Feeds.FeedList", b =>
+                {
+                    b.Property<int>("FeedId")
+                        .HasColumnType("integer")
+                        .HasColumnName("feed_id");
+
+                    b.Property<int>("ListId")
+                        .HasColumnType("integer")
+                        .HasColumnName("list_id");
+
+                    b.HasKey("FeedId", "ListId")
+                        .HasName("pk_feed_lists");
+
+                    b.HasIndex("ListId")
+                        .HasDatabaseName("ix_feed_lists_list_id");
+
+                    b.ToTable("feed_lists", (string)null);
                 });
 
             modelBuilder.Entity("Dispatcher.Lists.MailingList", b =>
@@ -486,6 +685,34 @@ namespace Dispatcher.Data.Migrations.Postgres
                     b.ToTable("lists", (string)null);
                 });
 
+            modelBuilder.Entity("Dispatcher.Mail.Templates.EmailTemplate", b =>
+                {
+                    b.Property<string>("Name")
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)")
+                        .HasColumnName("name");
+
+                    b.Property<string>("Source")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("source");
+
+                    b.Property<DateTime>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("updated_at");
+
+                    b.Property<string>("UpdatedBy")
+                        .IsRequired()
+                        .HasMaxLength(400)
+                        .HasColumnType("character varying(400)")
+                        .HasColumnName("updated_by");
+
+                    b.HasKey("Name")
+                        .HasName("pk_email_templates");
+
+                    b.ToTable("email_templates", (string)null);
+                });
+
             modelBuilder.Entity("Dispatcher.Statements.Statement", b =>
                 {
                     b.Property<long>("Id")
@@ -507,6 +734,10 @@ namespace Dispatcher.Data.Migrations.Postgres
                     b.Property<DateTime>("CreatedAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("created_at");
+
+                    b.Property<int>("Distribution")
+                        .HasColumnType("integer")
+                        .HasColumnName("distribution");
 
                     b.Property<string>("ExternalId")
                         .HasMaxLength(500)
@@ -558,8 +789,8 @@ namespace Dispatcher.Data.Migrations.Postgres
                     b.HasKey("StatementId", "ListId")
                         .HasName("pk_statement_lists");
 
-                    b.HasIndex("ListId")
-                        .HasDatabaseName("ix_statement_lists_list_id");
+                    b.HasIndex("ListId", "StatementId")
+                        .HasDatabaseName("ix_statement_lists_list_id_statement_id");
 
                     b.ToTable("statement_lists", (string)null);
                 });
@@ -628,6 +859,10 @@ namespace Dispatcher.Data.Migrations.Postgres
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("created_at");
 
+                    b.Property<long>("DigestCursor")
+                        .HasColumnType("bigint")
+                        .HasColumnName("digest_cursor");
+
                     b.Property<int>("Status")
                         .HasColumnType("integer")
                         .HasColumnName("status");
@@ -670,6 +905,29 @@ namespace Dispatcher.Data.Migrations.Postgres
                         .HasName("pk_suppressions");
 
                     b.ToTable("suppressions", (string)null);
+                });
+
+            modelBuilder.Entity("Microsoft.AspNetCore.DataProtection.EntityFrameworkCore.DataProtectionKey", b =>
+                {
+                    b.Property<int>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("integer")
+                        .HasColumnName("id");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<int>("Id"));
+
+                    b.Property<string>("FriendlyName")
+                        .HasColumnType("text")
+                        .HasColumnName("friendly_name");
+
+                    b.Property<string>("Xml")
+                        .HasColumnType("text")
+                        .HasColumnName("xml");
+
+                    b.HasKey("Id")
+                        .HasName("pk_data_protection_keys");
+
+                    b.ToTable("data_protection_keys", (string)null);
                 });
 
             modelBuilder.Entity("Dispatcher.Alerts.AlertList", b =>
@@ -729,6 +987,23 @@ namespace Dispatcher.Data.Migrations.Postgres
                         .HasConstraintName("fk_dispatches_statements_statement_id");
                 });
 
+            modelBuilder.Entity("Dispatcher.Feeds.FeedList", b =>
+                {
+                    b.HasOne("Dispatcher.Feeds.Feed", null)
+                        .WithMany("Lists")
+                        .HasForeignKey("FeedId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_feed_lists_feeds_feed_id");
+
+                    b.HasOne("Dispatcher.Lists.MailingList", null)
+                        .WithMany()
+                        .HasForeignKey("ListId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_feed_lists_lists_list_id");
+                });
+
             modelBuilder.Entity("Dispatcher.Statements.StatementList", b =>
                 {
                     b.HasOne("Dispatcher.Lists.MailingList", null)
@@ -768,6 +1043,11 @@ namespace Dispatcher.Data.Migrations.Postgres
                 });
 
             modelBuilder.Entity("Dispatcher.Alerts.Alert", b =>
+                {
+                    b.Navigation("Lists");
+                });
+
+            modelBuilder.Entity("Dispatcher.Feeds.Feed", b =>
                 {
                     b.Navigation("Lists");
                 });

@@ -14,6 +14,32 @@ namespace Dispatcher.Data.Migrations.Postgres
         protected override void Up(MigrationBuilder migrationBuilder)
         {
             migrationBuilder.CreateTable(
+                name: "alerts",
+                columns: table => new
+                {
+                    id = table.Column<long>(type: "bigint", nullable: false)
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
+                    subject = table.Column<string>(type: "character varying(300)", maxLength: 300, nullable: false),
+                    body_markdown = table.Column<string>(type: "text", nullable: false),
+                    body_html = table.Column<string>(type: "text", nullable: false),
+                    action_url = table.Column<string>(type: "character varying(2000)", maxLength: 2000, nullable: true),
+                    action_label = table.Column<string>(type: "character varying(100)", maxLength: 100, nullable: true),
+                    status = table.Column<int>(type: "integer", nullable: false),
+                    created_by = table.Column<string>(type: "character varying(100)", maxLength: 100, nullable: false),
+                    created_at = table.Column<DateTime>(type: "timestamp with time zone", nullable: false),
+                    updated_at = table.Column<DateTime>(type: "timestamp with time zone", nullable: false),
+                    requested_by = table.Column<string>(type: "character varying(100)", maxLength: 100, nullable: true),
+                    requested_at = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),
+                    approved_by = table.Column<string>(type: "character varying(100)", maxLength: 100, nullable: true),
+                    approved_at = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),
+                    dispatch_id = table.Column<long>(type: "bigint", nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("pk_alerts", x => x.id);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "api_keys",
                 columns: table => new
                 {
@@ -48,6 +74,73 @@ namespace Dispatcher.Data.Migrations.Postgres
                 constraints: table =>
                 {
                     table.PrimaryKey("pk_audit", x => x.id);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "data_protection_keys",
+                columns: table => new
+                {
+                    id = table.Column<int>(type: "integer", nullable: false)
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
+                    friendly_name = table.Column<string>(type: "text", nullable: true),
+                    xml = table.Column<string>(type: "text", nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("pk_data_protection_keys", x => x.id);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "digest_runs",
+                columns: table => new
+                {
+                    id = table.Column<long>(type: "bigint", nullable: false)
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
+                    cadence = table.Column<int>(type: "integer", nullable: false),
+                    period = table.Column<DateTime>(type: "timestamp with time zone", nullable: false),
+                    dispatch_id = table.Column<long>(type: "bigint", nullable: true),
+                    created_at = table.Column<DateTime>(type: "timestamp with time zone", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("pk_digest_runs", x => x.id);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "email_templates",
+                columns: table => new
+                {
+                    name = table.Column<string>(type: "character varying(100)", maxLength: 100, nullable: false),
+                    source = table.Column<string>(type: "text", nullable: false),
+                    updated_at = table.Column<DateTime>(type: "timestamp with time zone", nullable: false),
+                    updated_by = table.Column<string>(type: "character varying(400)", maxLength: 400, nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("pk_email_templates", x => x.name);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "feeds",
+                columns: table => new
+                {
+                    id = table.Column<int>(type: "integer", nullable: false)
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
+                    url = table.Column<string>(type: "character varying(2000)", maxLength: 2000, nullable: false),
+                    poll_minutes = table.Column<int>(type: "integer", nullable: false),
+                    send_immediately = table.Column<bool>(type: "boolean", nullable: false),
+                    e_tag = table.Column<string>(type: "character varying(500)", maxLength: 500, nullable: true),
+                    last_modified = table.Column<string>(type: "character varying(100)", maxLength: 100, nullable: true),
+                    created_at = table.Column<DateTime>(type: "timestamp with time zone", nullable: false),
+                    last_polled_at = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),
+                    last_success_at = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),
+                    next_poll_at = table.Column<DateTime>(type: "timestamp with time zone", nullable: false),
+                    last_error = table.Column<string>(type: "character varying(1000)", maxLength: 1000, nullable: true),
+                    consecutive_failures = table.Column<int>(type: "integer", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("pk_feeds", x => x.id);
                 });
 
             migrationBuilder.CreateTable(
@@ -94,6 +187,7 @@ namespace Dispatcher.Data.Migrations.Postgres
                     summary = table.Column<string>(type: "text", nullable: true),
                     body_html = table.Column<string>(type: "text", nullable: true),
                     url = table.Column<string>(type: "character varying(2000)", maxLength: 2000, nullable: true),
+                    distribution = table.Column<int>(type: "integer", nullable: false),
                     created_at = table.Column<DateTime>(type: "timestamp with time zone", nullable: false)
                 },
                 constraints: table =>
@@ -117,6 +211,90 @@ namespace Dispatcher.Data.Migrations.Postgres
                 });
 
             migrationBuilder.CreateTable(
+                name: "suppressions",
+                columns: table => new
+                {
+                    address_hash = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
+                    reason = table.Column<string>(type: "character varying(100)", maxLength: 100, nullable: false),
+                    created_at = table.Column<DateTime>(type: "timestamp with time zone", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("pk_suppressions", x => x.address_hash);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "users",
+                columns: table => new
+                {
+                    id = table.Column<int>(type: "integer", nullable: false)
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
+                    email = table.Column<string>(type: "character varying(320)", maxLength: 320, nullable: false),
+                    name = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: true),
+                    role = table.Column<int>(type: "integer", nullable: false),
+                    lists = table.Column<List<string>>(type: "text[]", nullable: false),
+                    password_hash = table.Column<string>(type: "text", nullable: false),
+                    failed_logins = table.Column<int>(type: "integer", nullable: false),
+                    locked_until = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),
+                    created_at = table.Column<DateTime>(type: "timestamp with time zone", nullable: false),
+                    last_login_at = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),
+                    disabled_at = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),
+                    security_stamp = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("pk_users", x => x.id);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "alert_lists",
+                columns: table => new
+                {
+                    alert_id = table.Column<long>(type: "bigint", nullable: false),
+                    list_id = table.Column<int>(type: "integer", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("pk_alert_lists", x => new { x.alert_id, x.list_id });
+                    table.ForeignKey(
+                        name: "fk_alert_lists_alerts_alert_id",
+                        column: x => x.alert_id,
+                        principalTable: "alerts",
+                        principalColumn: "id",
+                        onDelete: ReferentialAction.Cascade);
+                    table.ForeignKey(
+                        name: "fk_alert_lists_lists_list_id",
+                        column: x => x.list_id,
+                        principalTable: "lists",
+                        principalColumn: "id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "feed_lists",
+                columns: table => new
+                {
+                    feed_id = table.Column<int>(type: "integer", nullable: false),
+                    list_id = table.Column<int>(type: "integer", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("pk_feed_lists", x => new { x.feed_id, x.list_id });
+                    table.ForeignKey(
+                        name: "fk_feed_lists_feeds_feed_id",
+                        column: x => x.feed_id,
+                        principalTable: "feeds",
+                        principalColumn: "id",
+                        onDelete: ReferentialAction.Cascade);
+                    table.ForeignKey(
+                        name: "fk_feed_lists_lists_list_id",
+                        column: x => x.list_id,
+                        principalTable: "lists",
+                        principalColumn: "id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "dispatches",
                 columns: table => new
                 {
@@ -127,6 +305,8 @@ namespace Dispatcher.Data.Migrations.Postgres
                     lane = table.Column<int>(type: "integer", nullable: false),
                     statement_id = table.Column<long>(type: "bigint", nullable: true),
                     alert_id = table.Column<long>(type: "bigint", nullable: true),
+                    cadence = table.Column<int>(type: "integer", nullable: true),
+                    digest_up_to = table.Column<long>(type: "bigint", nullable: true),
                     total = table.Column<int>(type: "integer", nullable: false),
                     created_at = table.Column<DateTime>(type: "timestamp with time zone", nullable: false),
                     planned_at = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),
@@ -137,6 +317,12 @@ namespace Dispatcher.Data.Migrations.Postgres
                 constraints: table =>
                 {
                     table.PrimaryKey("pk_dispatches", x => x.id);
+                    table.ForeignKey(
+                        name: "fk_dispatches_alerts_alert_id",
+                        column: x => x.alert_id,
+                        principalTable: "alerts",
+                        principalColumn: "id",
+                        onDelete: ReferentialAction.SetNull);
                     table.ForeignKey(
                         name: "fk_dispatches_statements_statement_id",
                         column: x => x.statement_id,
@@ -170,6 +356,30 @@ namespace Dispatcher.Data.Migrations.Postgres
                 });
 
             migrationBuilder.CreateTable(
+                name: "bounces",
+                columns: table => new
+                {
+                    id = table.Column<long>(type: "bigint", nullable: false)
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
+                    subscriber_id = table.Column<long>(type: "bigint", nullable: true),
+                    delivery_id = table.Column<long>(type: "bigint", nullable: true),
+                    kind = table.Column<int>(type: "integer", nullable: false),
+                    reason = table.Column<string>(type: "character varying(1000)", maxLength: 1000, nullable: true),
+                    source = table.Column<string>(type: "character varying(20)", maxLength: 20, nullable: false),
+                    created_at = table.Column<DateTime>(type: "timestamp with time zone", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("pk_bounces", x => x.id);
+                    table.ForeignKey(
+                        name: "fk_bounces_subscribers_subscriber_id",
+                        column: x => x.subscriber_id,
+                        principalTable: "subscribers",
+                        principalColumn: "id",
+                        onDelete: ReferentialAction.SetNull);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "subscriptions",
                 columns: table => new
                 {
@@ -181,6 +391,8 @@ namespace Dispatcher.Data.Migrations.Postgres
                     created_at = table.Column<DateTime>(type: "timestamp with time zone", nullable: false),
                     updated_at = table.Column<DateTime>(type: "timestamp with time zone", nullable: false),
                     confirmed_at = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),
+                    digest_cursor = table.Column<long>(type: "bigint", nullable: false),
+                    confirmation_sent_at = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),
                     unsubscribed_at = table.Column<DateTime>(type: "timestamp with time zone", nullable: true)
                 },
                 constraints: table =>
@@ -235,10 +447,30 @@ namespace Dispatcher.Data.Migrations.Postgres
                 });
 
             migrationBuilder.CreateIndex(
+                name: "ix_alert_lists_list_id",
+                table: "alert_lists",
+                column: "list_id");
+
+            migrationBuilder.CreateIndex(
+                name: "ix_alerts_status",
+                table: "alerts",
+                column: "status");
+
+            migrationBuilder.CreateIndex(
                 name: "ix_api_keys_key_hash",
                 table: "api_keys",
                 column: "key_hash",
                 unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "ix_bounces_created_at",
+                table: "bounces",
+                column: "created_at");
+
+            migrationBuilder.CreateIndex(
+                name: "ix_bounces_subscriber_id",
+                table: "bounces",
+                column: "subscriber_id");
 
             migrationBuilder.CreateIndex(
                 name: "ix_deliveries_dispatch_id_status",
@@ -269,6 +501,17 @@ namespace Dispatcher.Data.Migrations.Postgres
                 column: "subscriber_id");
 
             migrationBuilder.CreateIndex(
+                name: "ix_digest_runs_cadence_period",
+                table: "digest_runs",
+                columns: new[] { "cadence", "period" },
+                unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "ix_dispatches_alert_id",
+                table: "dispatches",
+                column: "alert_id");
+
+            migrationBuilder.CreateIndex(
                 name: "ix_dispatches_statement_id",
                 table: "dispatches",
                 column: "statement_id");
@@ -279,15 +522,25 @@ namespace Dispatcher.Data.Migrations.Postgres
                 columns: new[] { "status", "kind" });
 
             migrationBuilder.CreateIndex(
+                name: "ix_feed_lists_list_id",
+                table: "feed_lists",
+                column: "list_id");
+
+            migrationBuilder.CreateIndex(
+                name: "ix_feeds_next_poll_at",
+                table: "feeds",
+                column: "next_poll_at");
+
+            migrationBuilder.CreateIndex(
                 name: "ix_lists_slug",
                 table: "lists",
                 column: "slug",
                 unique: true);
 
             migrationBuilder.CreateIndex(
-                name: "ix_statement_lists_list_id",
+                name: "ix_statement_lists_list_id_statement_id",
                 table: "statement_lists",
-                column: "list_id");
+                columns: new[] { "list_id", "statement_id" });
 
             migrationBuilder.CreateIndex(
                 name: "ix_statements_external_id",
@@ -310,11 +563,20 @@ namespace Dispatcher.Data.Migrations.Postgres
                 name: "ix_subscriptions_list_id_status_cadence",
                 table: "subscriptions",
                 columns: new[] { "list_id", "status", "cadence" });
+
+            migrationBuilder.CreateIndex(
+                name: "ix_users_email",
+                table: "users",
+                column: "email",
+                unique: true);
         }
 
         /// <inheritdoc />
         protected override void Down(MigrationBuilder migrationBuilder)
         {
+            migrationBuilder.DropTable(
+                name: "alert_lists");
+
             migrationBuilder.DropTable(
                 name: "api_keys");
 
@@ -322,7 +584,22 @@ namespace Dispatcher.Data.Migrations.Postgres
                 name: "audit");
 
             migrationBuilder.DropTable(
+                name: "bounces");
+
+            migrationBuilder.DropTable(
+                name: "data_protection_keys");
+
+            migrationBuilder.DropTable(
                 name: "deliveries");
+
+            migrationBuilder.DropTable(
+                name: "digest_runs");
+
+            migrationBuilder.DropTable(
+                name: "email_templates");
+
+            migrationBuilder.DropTable(
+                name: "feed_lists");
 
             migrationBuilder.DropTable(
                 name: "settings");
@@ -334,13 +611,25 @@ namespace Dispatcher.Data.Migrations.Postgres
                 name: "subscriptions");
 
             migrationBuilder.DropTable(
+                name: "suppressions");
+
+            migrationBuilder.DropTable(
+                name: "users");
+
+            migrationBuilder.DropTable(
                 name: "dispatches");
+
+            migrationBuilder.DropTable(
+                name: "feeds");
 
             migrationBuilder.DropTable(
                 name: "lists");
 
             migrationBuilder.DropTable(
                 name: "subscribers");
+
+            migrationBuilder.DropTable(
+                name: "alerts");
 
             migrationBuilder.DropTable(
                 name: "statements");
