@@ -25,7 +25,8 @@ finish() { # passed failed — stop the services first, so the summary is the la
   exit $?
 }
 
-services_install chromium || finish 0 1
+services_install chromium dovecot spamassassin || finish 0 1
+export WITH_DOVECOT=1
 services_start || finish 0 1
 export DISPATCHER_TEST_CHROMIUM=/usr/bin/chromium
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1

@@ -8,14 +8,25 @@ using Dispatcher.Dispatching;
 using Dispatcher.Health;
 using Dispatcher.Hosting;
 using Dispatcher.Mail;
+using Dispatcher.Mail.Dkim;
 using Dispatcher.Public;
 using Dispatcher.Statements;
 using Dispatcher.Subscribers;
+using Microsoft.Extensions.Options;
+
+if (DkimCommand.Matches(args))
+{
+    // "dkim-keygen [path]" and "dkim-record": the words go to the command, the --settings to the configuration.
+    var words = args.TakeWhile(a => !a.StartsWith('-')).ToArray();
+    var tool = WebApplication.CreateBuilder(args[words.Length..]);
+    tool.AddDispatcherOptions();
+    return DkimCommand.Run(tool.Configuration, words, Console.Out, Console.Error);
+}
 
 var builder = WebApplication.CreateBuilder(args);
+builder.AddDispatcherOptions();
 
-builder.AddDispatcherOptions()
-    .AddDispatcherData()
+builder.AddDispatcherData()
     .AddAccess()
     .AddMail()          // before the bus: the capture mailbox must listen before anything sends
     .AddDispatching()
@@ -44,8 +55,18 @@ if (app.RunsWeb())
 }
 app.MapHealth();            // every role, Worker included
 
-await app.InitialiseAsync();
-await app.RunAsync();
+try
+{
+    await app.InitialiseAsync();
+    await app.RunAsync();
+    return 0;
+}
+catch (OptionsValidationException e)
+{
+    // A bad setting: say which, without a stack trace, and stop.
+    Console.Error.WriteLine($"Dispatcher cannot start:{Environment.NewLine}  {string.Join(Environment.NewLine + "  ", e.Failures)}");
+    return 1;
+}
 
 /// <summary>The host; public for WebApplicationFactory in the tests.</summary>
 public partial class Program;

@@ -83,7 +83,7 @@ public static class FanOut
         {
             Subject = email.Subject,
             Body = email.For(new Personalisation("Reader 123", "reader-123@example.org", $"https://dispatch.example.org/unsubscribe/{token}", $"https://dispatch.example.org/preferences/{token}")),
-            ToAddress = "reader-123@example.org", ToName = "Reader 123", MessageId = factory.MessageIdFor(1, 123),
+            ToAddress = "reader-123@example.org", ToName = "Reader 123", MessageId = "d1.s123.0123456789ab@example.org",
             List = new ListIdentity("statements", "Statements"), UnsubscribeUrl = $"https://dispatch.example.org/unsubscribe/{token}",
             UnsubscribeMailto = $"mailto:news@example.org?subject=unsubscribe%20{token}",
         });

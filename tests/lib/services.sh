@@ -14,6 +14,7 @@ services_install() {
     case "$package" in
       chromium) [ -x /usr/bin/chromium ] || missing+=(chromium) ;;
       postfix) [ -x /usr/sbin/smtp-sink ] || missing+=(postfix) ;;
+      dovecot) [ -x /usr/sbin/dovecot ] && dpkg -s dovecot-imapd dovecot-pop3d >/dev/null 2>&1 || missing+=(dovecot-imapd dovecot-pop3d) ;;
       *) dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package") ;;
     esac
   done
@@ -97,12 +98,79 @@ ENV
   export DISPATCHER_TEST_RABBITMQ_PIDFILE="$work/rabbit/rabbit.pid"
 }
 
+# A throwaway Dovecot (IMAP and POP3) for the bounce mailbox tests: any user name logs in with the password
+# "secret" and gets a fresh Maildir, so every test has a mailbox of its own.
+start_dovecot() {
+  local dir="$work/dovecot" imap_port pop3_port
+  imap_port=$(free_port)
+  pop3_port=$(free_port)
+  mkdir -p "$dir/run" "$dir/state" "$dir/mail"
+  chown nobody:nogroup "$dir/mail" 2>/dev/null || true
+  cat >"$dir/dovecot.conf" <<CONF
+base_dir = $dir/run
+state_dir = $dir/state
+log_path = $dir/dovecot.log
+protocols = imap pop3
+listen = 127.0.0.1
+ssl = no
+disable_plaintext_auth = no
+auth_mechanisms = plain login
+passdb {
+  driver = static
+  args = password=secret
+}
+userdb {
+  driver = static
+  args = uid=65534 gid=65534 home=$dir/mail/%u
+}
+mail_location = maildir:~/Maildir
+service imap-login {
+  chroot =
+  inet_listener imap {
+    address = 127.0.0.1
+    port = $imap_port
+  }
+  inet_listener imaps {
+    port = 0
+  }
+}
+service pop3-login {
+  chroot =
+  inet_listener pop3 {
+    address = 127.0.0.1
+    port = $pop3_port
+  }
+  inet_listener pop3s {
+    port = 0
+  }
+}
+service anvil {
+  chroot =
+}
+CONF
+  log "starting Dovecot (IMAP 127.0.0.1:$imap_port, POP3 127.0.0.1:$pop3_port)"
+  dovecot -c "$dir/dovecot.conf" </dev/null >"$dir/start.log" 2>&1 || { cat "$dir/dovecot.log" >&2 2>/dev/null; return 1; }
+  DOVECOT_STARTED=1
+  local i
+  for i in $(seq 1 50); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$imap_port") 2>/dev/null && break
+    sleep 0.1
+  done
+  export DISPATCHER_TEST_IMAP="127.0.0.1:$imap_port"
+  export DISPATCHER_TEST_POP3="127.0.0.1:$pop3_port"
+}
+
 services_start() {
   chmod 755 "$work"
-  start_postgres && start_rabbitmq
+  start_postgres && start_rabbitmq && { [ -z "${WITH_DOVECOT:-}" ] || start_dovecot; }
 }
 
 services_stop() {
+  if [ -n "${DOVECOT_STARTED:-}" ]; then
+    log "stopping Dovecot"
+    doveadm -c "$work/dovecot/dovecot.conf" stop >/dev/null 2>&1 || pkill -f "dovecot -c $work/dovecot" 2>/dev/null
+    DOVECOT_STARTED=""
+  fi
   if [ -n "${RABBIT_STARTED:-}" ]; then
     log "stopping RabbitMQ"
     timeout 60 "$work/rabbitmqctl" shutdown >/dev/null 2>&1 || pkill -9 -f "$work/rabbit" 2>/dev/null

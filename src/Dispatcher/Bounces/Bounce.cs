@@ -22,5 +22,9 @@ public sealed class Bounce
     /// <summary>Where it came from: "api", "relay", "mailbox".</summary>
     public required string Source { get; set; }
 
+    /// <summary>For reports from the bounce mailbox: a hash of the report, so one read twice (a crash between
+    /// recording and deleting it, two readers) is recorded once.</summary>
+    public string? ReportKey { get; set; }
+
     public DateTime CreatedAt { get; set; }
 }

@@ -29,11 +29,20 @@ public sealed class BounceRecorder(DispatcherDb db, TimeProvider clock, IOptions
     public async Task<BounceResult> RecordAsync(string email, BounceKind kind, string? reason, string source, long? deliveryId,
         Caller caller, CancellationToken cancellationToken)
     {
-        var now = clock.GetUtcNow().UtcDateTime;
         var subscriber = await db.Subscribers.Include(s => s.Subscriptions).SingleOrDefaultAsync(s => s.Email == email, cancellationToken);
-        if (subscriber is null) return new BounceResult(false, null);
+        return subscriber is null
+            ? new BounceResult(false, null)
+            : await RecordAsync(subscriber, kind, reason, source, deliveryId, null, caller, cancellationToken);
+    }
 
-        db.Bounces.Add(new Bounce { SubscriberId = subscriber.Id, DeliveryId = deliveryId, Kind = kind, Reason = reason, Source = source, CreatedAt = now });
+    /// <summary>Records one report about this person and stops their mail if it must; saves.</summary>
+    /// <param name="reportKey">Set for mailbox reports: a report recorded before is not recorded again (see Bounce.ReportKey).</param>
+    public async Task<BounceResult> RecordAsync(Subscriber subscriber, BounceKind kind, string? reason, string source, long? deliveryId,
+        string? reportKey, Caller caller, CancellationToken cancellationToken)
+    {
+        var now = clock.GetUtcNow().UtcDateTime;
+        var email = subscriber.Email;
+        db.Bounces.Add(new Bounce { SubscriberId = subscriber.Id, DeliveryId = deliveryId, Kind = kind, Reason = reason, Source = source, ReportKey = reportKey, CreatedAt = now });
         var stop = kind switch
         {
             BounceKind.Hard => SubscriptionStatus.Bounced,

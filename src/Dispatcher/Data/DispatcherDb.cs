@@ -2,6 +2,7 @@ using Dispatcher.Access;
 using Dispatcher.Alerts;
 using Dispatcher.Audit;
 using Dispatcher.Bounces;
+using Dispatcher.Bounces.Mailbox;
 using Dispatcher.Digests;
 using Dispatcher.Feeds;
 using Dispatcher.Dispatching;
@@ -30,6 +31,7 @@ public abstract class DispatcherDb(DbContextOptions options) : DbContext(options
     public DbSet<Setting> Settings => Set<Setting>();
     public DbSet<Suppression> Suppressions => Set<Suppression>();
     public DbSet<Bounce> Bounces => Set<Bounce>();
+    public DbSet<KeptMail> KeptMail => Set<KeptMail>();
     public DbSet<Alert> Alerts => Set<Alert>();
     public DbSet<AlertList> AlertLists => Set<AlertList>();
     public DbSet<DigestRun> DigestRuns => Set<DigestRun>();
@@ -195,7 +197,20 @@ public abstract class DispatcherDb(DbContextOptions options) : DbContext(options
             e.HasIndex(b => b.SubscriberId);
             e.Property(b => b.Reason).HasMaxLength(1000);
             e.Property(b => b.Source).HasMaxLength(20);
+            e.Property(b => b.ReportKey).HasMaxLength(64);
+            e.HasIndex(b => b.ReportKey).IsUnique();
             e.HasOne<Subscriber>().WithMany().HasForeignKey(b => b.SubscriberId).OnDelete(DeleteBehavior.SetNull);
+        });
+
+        model.Entity<KeptMail>(e =>
+        {
+            e.ToTable("kept_mail");
+            e.HasIndex(k => k.ReportKey).IsUnique();
+            e.HasIndex(k => k.ReceivedAt);
+            e.Property(k => k.ReportKey).HasMaxLength(64);
+            e.Property(k => k.Reason).HasMaxLength(500);
+            e.Property(k => k.From).HasMaxLength(500);
+            e.Property(k => k.Subject).HasMaxLength(500);
         });
     }
 }

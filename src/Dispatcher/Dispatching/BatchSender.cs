@@ -14,6 +14,7 @@ public sealed class BatchSender(
     DispatchContentCache contents,
     SmtpConnectionPool pool,
     MessageFactory messages,
+    ReturnPaths returnPaths,
     LaneGate gate,
     ILogger<BatchSender> logger)
 {
@@ -105,7 +106,7 @@ public sealed class BatchSender(
                 return SendOutcome.Unavailable(e.Message);
             }
             var message = messages.Create(await content.MessageForAsync(row));
-            return await connection.SendAsync(message, messages.EnvelopeSender, new MailboxAddress(string.Empty, row.Email!), cancellationToken);
+            return await connection.SendAsync(message, returnPaths.EnvelopeFor(row.DeliveryId), new MailboxAddress(string.Empty, row.Email!), cancellationToken);
         }
     }
 

@@ -50,6 +50,8 @@ public static class Startup
     public static async Task InitialiseAsync(this WebApplication app)
     {
         var stopping = app.Lifetime.ApplicationStopping;
+        // Every ValidateOnStart option, before anything touches the database: a bad setting stops here.
+        app.Services.GetService<IStartupValidator>()?.Validate();
         await app.Services.MigrateDatabaseAsync(stopping);
         await using var scope = app.Services.CreateAsyncScope();
         var secrets = scope.ServiceProvider.GetRequiredService<InstallationSecrets>();

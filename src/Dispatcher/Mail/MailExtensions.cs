@@ -1,5 +1,6 @@
 using Dispatcher.Hosting;
 using Dispatcher.Mail.Capture;
+using Dispatcher.Mail.Dkim;
 using Dispatcher.Mail.Templates;
 using Microsoft.Extensions.Options;
 
@@ -14,7 +15,10 @@ public static class MailExtensions
         services.AddOptions<SmtpOptions>().BindConfiguration(SmtpOptions.Section).ValidateDataAnnotations()
             .Validate(o => o.AlertConnections < o.MaxConnections, "Smtp:AlertConnections must be less than Smtp:MaxConnections.")
             .ValidateOnStart();
-        services.AddOptions<MailOptions>().BindConfiguration(MailOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<MailOptions>().BindConfiguration(MailOptions.Section).ValidateDataAnnotations()
+            .Validate(o => o.HasValidBounceAddress, "Mail:BounceAddress must not contain '+' when Mail:Verp is on: Dispatcher adds +<delivery>.<tag> to it.")
+            .ValidateOnStart();
+        builder.AddDkim();
         services.AddOptions<MailboxOptions>().BindConfiguration(MailboxOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<TemplateOptions>().BindConfiguration(TemplateOptions.Section).ValidateDataAnnotations()
             .Validate(o => Directory.Exists(ContentPaths.ResolveExisting(o.Path)), "Templates:Path must be a folder of email templates.")
@@ -23,7 +27,9 @@ public static class MailExtensions
         services.AddSingleton(sp => new TemplateSource(
             ContentPaths.ResolveExisting(sp.GetRequiredService<IOptions<TemplateOptions>>().Value.Path), sp.GetRequiredService<IServiceScopeFactory>()));
         services.AddSingleton(sp => new EmailRenderer(sp.GetRequiredService<TemplateSource>()));
-        services.AddSingleton(sp => new MessageFactory(sp.GetRequiredService<IOptions<MailOptions>>().Value, sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton(sp => new MessageFactory(sp.GetRequiredService<IOptions<MailOptions>>().Value, sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<DkimKey>().Signer));
+        services.AddSingleton(sp => new ReturnPaths(sp.GetRequiredService<Subscribers.SigningKey>(), sp.GetRequiredService<IOptions<MailOptions>>().Value));
         services.AddSingleton<PublicUrls>();
         services.AddSingleton<RecipientLinks>();
         services.AddSingleton<RelayAddress>();

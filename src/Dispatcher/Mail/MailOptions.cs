@@ -49,6 +49,13 @@ public sealed class MailOptions
 
     public string EnvelopeSender => string.IsNullOrWhiteSpace(BounceAddress) ? FromAddress : BounceAddress;
 
+    /// <summary>Envelope sender per delivery, bounces+&lt;delivery&gt;.&lt;tag&gt;@domain (see ReturnPaths): the bounce
+    /// mailbox must accept plus-addresses, as Postfix (recipient_delimiter = +), Exim, Gmail and Microsoft 365 do.
+    /// Turn it off only for a relay that replaces the envelope sender with its own.</summary>
+    public bool Verp { get; set; } = true;
+
+    public bool HasValidBounceAddress => !Verp || !EnvelopeSender[..EnvelopeSender.LastIndexOf('@')].Contains('+');
+
     /// <summary>The domain part of FromAddress, used for Message-ID and List-Id.</summary>
     public string Domain => FromAddress[(FromAddress.LastIndexOf('@') + 1)..].ToLowerInvariant();
 }

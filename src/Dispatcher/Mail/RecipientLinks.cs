@@ -1,12 +1,11 @@
 using Dispatcher.Dispatching;
 using Dispatcher.Subscribers;
-using Microsoft.Extensions.Options;
 
 namespace Dispatcher.Mail;
 
 /// <summary>Fills a compiled email in for one person of a list: their signed unsubscribe and preferences links (in the
 /// footer and the List-Unsubscribe header), their name, and the Message-ID that is the same whenever they are sent this dispatch.</summary>
-public sealed class RecipientLinks(SubscriberTokens tokens, PublicUrls urls, MessageFactory messages, IOptions<MailOptions> mail)
+public sealed class RecipientLinks(SubscriberTokens tokens, PublicUrls urls, ReturnPaths returnPaths)
 {
     /// <param name="unsubscribeScope">What the unsubscribe link leaves: the delivery's list unless given (a digest's cadence).</param>
     public OutgoingMessage Message(long dispatchId, DeliveryRecipient recipient, CompiledEmail email, ListIdentity list, int? unsubscribeScope = null)
@@ -22,10 +21,11 @@ public sealed class RecipientLinks(SubscriberTokens tokens, PublicUrls urls, Mes
             Body = email.For(new Personalisation(recipient.Name, recipient.Email!, unsubscribeUrl, preferencesUrl)),
             ToAddress = recipient.Email!,
             ToName = recipient.Name,
-            MessageId = messages.MessageIdFor(dispatchId, subscriberId),
+            MessageId = returnPaths.MessageId(dispatchId, subscriberId),
             List = list,
             UnsubscribeUrl = unsubscribeUrl,
-            UnsubscribeMailto = $"mailto:{mail.Value.EnvelopeSender}?subject=unsubscribe%20{unsubscribeToken}",
+            // Reaches the bounce mailbox, whose reader unsubscribes on it (see MailboxReports).
+            UnsubscribeMailto = $"mailto:{returnPaths.BounceAddress}?subject=unsubscribe%20{unsubscribeToken}",
         };
     }
 
@@ -41,7 +41,7 @@ public sealed class RecipientLinks(SubscriberTokens tokens, PublicUrls urls, Mes
             Body = email.For(new Personalisation(recipient.Name, recipient.Email!, "", preferencesUrl, confirmUrl)),
             ToAddress = recipient.Email!,
             ToName = recipient.Name,
-            MessageId = messages.MessageIdFor(dispatchId, subscriberId),
+            MessageId = returnPaths.MessageId(dispatchId, subscriberId),
             Bulk = false,
         };
     }

@@ -36,6 +36,9 @@ public readonly partial record struct SendOutcome(SendResult Result, string Resp
             : new(SendResult.Failed, response);
     }
 
+    /// <summary>Whether a relay's or DSN's text says the mailbox does not exist (not full, not blocked: gone).</summary>
+    public static bool MeansNoSuchMailbox(string text) => MailboxDoesNotExist().IsMatch(text);
+
     [GeneratedRegex(@"\b5\.1\.(1|10)\b|user unknown|unknown user|no such (user|mailbox|recipient)|does ?n[o']t exist|mailbox (not found|unavailable)|invalid (mailbox|recipient)|recipient not found|unknown recipient|address rejected", RegexOptions.IgnoreCase)]
     private static partial Regex MailboxDoesNotExist();
 

@@ -42,18 +42,10 @@ public sealed class UnsubscribeModel(SubscriptionService subscriptions, Subscrib
     private async Task<List<Subscription>?> FindAsync(string token, CancellationToken cancellationToken)
     {
         if (!tokens.TryRead(token, TokenPurpose.Unsubscribe, out var read)) return null;
-        List<Subscription> found;
-        if (read.Value.DigestCadence is { } cadence)
-        {
-            found = await subscriptions.OfCadenceAsync(read.Value.SubscriberId, cadence, cancellationToken);
-            ListName = $"the {CadenceNames.Of(cadence)} digest" + (found.Count > 0 ? $" ({string.Join(", ", found.Select(s => s.List!.Name))})" : "");
-        }
-        else
-        {
-            var subscription = await subscriptions.FindAsync(read.Value.SubscriberId, read.Value.ListId, cancellationToken);
-            found = subscription is null ? [] : [subscription];
-            ListName = subscription?.List!.Name ?? "";
-        }
+        var found = await subscriptions.ForUnsubscribeAsync(read.Value, cancellationToken);
+        ListName = read.Value.DigestCadence is { } cadence
+            ? $"the {CadenceNames.Of(cadence)} digest" + (found.Count > 0 ? $" ({string.Join(", ", found.Select(s => s.List!.Name))})" : "")
+            : found.FirstOrDefault()?.List!.Name ?? "";
         if (found.Count == 0) return null; // erased, or the list was deleted: say nothing about it
         MaskedEmail = Mask(found[0].Subscriber!.Email);
         PreferencesUrl = urls.Preferences(tokens.Create(TokenPurpose.Preferences, read.Value.SubscriberId));

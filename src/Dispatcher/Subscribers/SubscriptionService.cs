@@ -110,6 +110,13 @@ public sealed class SubscriptionService(
         return subscription;
     }
 
+    /// <summary>What an unsubscribe link leaves: its list — or, for a digest's link, every list of that cadence.
+    /// Empty when the person was erased or the list deleted.</summary>
+    public async Task<List<Subscription>> ForUnsubscribeAsync(SubscriberToken token, CancellationToken cancellationToken) =>
+        token.DigestCadence is { } cadence
+            ? await OfCadenceAsync(token.SubscriberId, cadence, cancellationToken)
+            : await FindAsync(token.SubscriberId, token.ListId, cancellationToken) is { } subscription ? [subscription] : [];
+
     /// <summary>Leaves one list (the unsubscribe link, one click or the button).</summary>
     public async Task UnsubscribeAsync(Subscription subscription, string how, CancellationToken cancellationToken)
     {

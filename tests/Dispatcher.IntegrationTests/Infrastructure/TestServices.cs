@@ -26,6 +26,19 @@ public static class TestServices
         return $"{server};Database={name}";
     }
 
+    /// <summary>The throwaway Dovecot: any user name logs in with <see cref="MailboxPassword"/> and has a mailbox of its own.</summary>
+    public static (string Host, int Port) Imap => HostAndPort("DISPATCHER_TEST_IMAP");
+
+    public static (string Host, int Port) Pop3 => HostAndPort("DISPATCHER_TEST_POP3");
+
+    public const string MailboxPassword = "secret";
+
+    private static (string Host, int Port) HostAndPort(string variable)
+    {
+        var parts = Require(variable).Split(':');
+        return (parts[0], int.Parse(parts[1]));
+    }
+
     public static (string Host, int Port) RabbitMq
     {
         get

@@ -57,7 +57,6 @@ public sealed class StatementFlowTests
 
         var mail = smtp.To("reader3@example.org").Single();
         AssertWellFormed(mail, expectedListId: "<statements.example.org>");
-        Assert.Equal("bounces@example.org", mail.EnvelopeFrom);
         Assert.Equal(HostileTitle, mail.Message.Subject);
         Assert.Contains("Blood on Erdoğan’s hands &lt;b&gt;&amp;&lt;/b&gt;", mail.Message.HtmlBody);
         Assert.DoesNotContain("<b>&</b>", mail.Message.HtmlBody);
@@ -144,7 +143,9 @@ public sealed class StatementFlowTests
         Assert.Equal("List-Unsubscribe=One-Click", message.Headers["List-Unsubscribe-Post"]);
         Assert.Matches(@"^<https://dispatch\.example\.org/unsubscribe/[A-Za-z0-9_-]+>, <mailto:bounces@example\.org\?subject=unsubscribe%20[A-Za-z0-9_-]+>$",
             message.Headers[HeaderId.ListUnsubscribe]);
-        Assert.Matches(@"^d\d+\.s\d+@example\.org$", message.MessageId);
+        Assert.Matches(@"^d\d+\.s\d+\.[0-9a-f]{12}@example\.org$", message.MessageId);
+        Assert.Matches(@"^bounces\+\d+\.[0-9a-f]{12}@example\.org$", mail.EnvelopeFrom); // VERP
+        Assert.Null(message.Headers[HeaderId.DkimSignature]); // not configured here
         Assert.Contains("/preferences/", message.HtmlBody);
         Assert.NotEqual(default, message.Date);
     }

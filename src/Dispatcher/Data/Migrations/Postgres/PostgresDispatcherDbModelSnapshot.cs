@@ -319,6 +319,11 @@ namespace Dispatcher.Data.Migrations.Postgres
                         .HasColumnType("character varying(1000)")
                         .HasColumnName("reason");
 
+                    b.Property<string>("ReportKey")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("report_key");
+
                     b.Property<string>("Source")
                         .IsRequired()
                         .HasMaxLength(20)
@@ -335,10 +340,71 @@ namespace Dispatcher.Data.Migrations.Postgres
                     b.HasIndex("CreatedAt")
                         .HasDatabaseName("ix_bounces_created_at");
 
+                    b.HasIndex("ReportKey")
+                        .IsUnique()
+                        .HasDatabaseName("ix_bounces_report_key");
+
                     b.HasIndex("SubscriberId")
                         .HasDatabaseName("ix_bounces_subscriber_id");
 
                     b.ToTable("bounces", (string)null);
+                });
+
+            modelBuilder.Entity("Dispatcher.Bounces.Mailbox.KeptMail", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasColumnName("id");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<string>("From")
+                        .HasMaxLength(500)
+                        .HasColumnType("character varying(500)")
+                        .HasColumnName("from");
+
+                    b.Property<byte[]>("Raw")
+                        .IsRequired()
+                        .HasColumnType("bytea")
+                        .HasColumnName("raw");
+
+                    b.Property<string>("Reason")
+                        .IsRequired()
+                        .HasMaxLength(500)
+                        .HasColumnType("character varying(500)")
+                        .HasColumnName("reason");
+
+                    b.Property<DateTime>("ReceivedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("received_at");
+
+                    b.Property<string>("ReportKey")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("report_key");
+
+                    b.Property<string>("Subject")
+                        .HasMaxLength(500)
+                        .HasColumnType("character varying(500)")
+                        .HasColumnName("subject");
+
+                    b.Property<bool>("Truncated")
+                        .HasColumnType("boolean")
+                        .HasColumnName("truncated");
+
+                    b.HasKey("Id")
+                        .HasName("pk_kept_mail");
+
+                    b.HasIndex("ReceivedAt")
+                        .HasDatabaseName("ix_kept_mail_received_at");
+
+                    b.HasIndex("ReportKey")
+                        .IsUnique()
+                        .HasDatabaseName("ix_kept_mail_report_key");
+
+                    b.ToTable("kept_mail", (string)null);
                 });
 
             modelBuilder.Entity("Dispatcher.Data.Setting", b =>

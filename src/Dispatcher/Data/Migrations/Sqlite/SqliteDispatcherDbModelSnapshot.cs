@@ -303,6 +303,11 @@ namespace Dispatcher.Data.Migrations.Sqlite
                         .HasColumnType("TEXT")
                         .HasColumnName("reason");
 
+                    b.Property<string>("ReportKey")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("report_key");
+
                     b.Property<string>("Source")
                         .IsRequired()
                         .HasMaxLength(20)
@@ -319,10 +324,69 @@ namespace Dispatcher.Data.Migrations.Sqlite
                     b.HasIndex("CreatedAt")
                         .HasDatabaseName("ix_bounces_created_at");
 
+                    b.HasIndex("ReportKey")
+                        .IsUnique()
+                        .HasDatabaseName("ix_bounces_report_key");
+
                     b.HasIndex("SubscriberId")
                         .HasDatabaseName("ix_bounces_subscriber_id");
 
                     b.ToTable("bounces", (string)null);
+                });
+
+            modelBuilder.Entity("Dispatcher.Bounces.Mailbox.KeptMail", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("id");
+
+                    b.Property<string>("From")
+                        .HasMaxLength(500)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("from");
+
+                    b.Property<byte[]>("Raw")
+                        .IsRequired()
+                        .HasColumnType("BLOB")
+                        .HasColumnName("raw");
+
+                    b.Property<string>("Reason")
+                        .IsRequired()
+                        .HasMaxLength(500)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("reason");
+
+                    b.Property<DateTime>("ReceivedAt")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("received_at");
+
+                    b.Property<string>("ReportKey")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("report_key");
+
+                    b.Property<string>("Subject")
+                        .HasMaxLength(500)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("subject");
+
+                    b.Property<bool>("Truncated")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("truncated");
+
+                    b.HasKey("Id")
+                        .HasName("pk_kept_mail");
+
+                    b.HasIndex("ReceivedAt")
+                        .HasDatabaseName("ix_kept_mail_received_at");
+
+                    b.HasIndex("ReportKey")
+                        .IsUnique()
+                        .HasDatabaseName("ix_kept_mail_report_key");
+
+                    b.ToTable("kept_mail", (string)null);
                 });
 
             modelBuilder.Entity("Dispatcher.Data.Setting", b =>
