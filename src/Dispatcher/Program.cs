@@ -9,6 +9,7 @@ using Dispatcher.Health;
 using Dispatcher.Hosting;
 using Dispatcher.Mail;
 using Dispatcher.Mail.Dkim;
+using Dispatcher.Metrics;
 using Dispatcher.Public;
 using Dispatcher.Statements;
 using Dispatcher.Subscribers;
@@ -26,7 +27,8 @@ if (DkimCommand.Matches(args))
 var builder = WebApplication.CreateBuilder(args);
 builder.AddDispatcherOptions();
 
-builder.AddDispatcherData()
+builder.AddDispatcherMetrics()
+    .AddDispatcherData()
     .AddAccess()
     .AddMail()          // before the bus: the capture mailbox must listen before anything sends
     .AddDispatching()
@@ -54,6 +56,7 @@ if (app.RunsWeb())
     app.MapRazorPages();
 }
 app.MapHealth();            // every role, Worker included
+app.MapDispatcherMetrics(); // GET /metrics, every role
 
 try
 {

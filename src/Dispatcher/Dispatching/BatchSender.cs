@@ -1,5 +1,6 @@
 using Dispatcher.Data;
 using Dispatcher.Mail;
+using Dispatcher.Metrics;
 using Microsoft.EntityFrameworkCore;
 using MimeKit;
 
@@ -16,6 +17,7 @@ public sealed class BatchSender(
     MessageFactory messages,
     ReturnPaths returnPaths,
     LaneGate gate,
+    DispatcherMetrics metrics,
     ILogger<BatchSender> logger)
 {
     /// <summary>How often a batch looks at its dispatch's status: a pause or cancel takes effect within this time.</summary>
@@ -88,6 +90,7 @@ public sealed class BatchSender(
                 var sent = relayDown ?? await SendOneAsync(row);
                 if (sent.RelayUnavailable) relayDown = sent;
                 outcomes.Add(ToOutcome(row, sent, dispatch));
+                Count(lane, sent.Result);
             }
         }
         finally
@@ -108,6 +111,13 @@ public sealed class BatchSender(
             var message = messages.Create(await content.MessageForAsync(row));
             return await connection.SendAsync(message, returnPaths.EnvelopeFor(row.DeliveryId), new MailboxAddress(string.Empty, row.Email!), cancellationToken);
         }
+    }
+
+    private void Count(Lane lane, SendResult result)
+    {
+        var name = lane == Lane.Urgent ? "urgent" : "bulk";
+        if (result == SendResult.Accepted) metrics.MessagesSent.WithLabels(name).Inc();
+        else metrics.MessagesNotSent.WithLabels(name, result.ToString().ToLowerInvariant()).Inc();
     }
 
     private Task<DispatchStatus> StatusAsync(long dispatchId, CancellationToken cancellationToken) =>

@@ -67,25 +67,30 @@ public sealed class DatabaseHealthCheck(DispatcherDb db) : IHealthCheck
     }
 }
 
-/// <summary>Opens a connection to the relay (EHLO, QUIT). The answer is kept for 10 seconds so a busy probe does not hammer the relay.</summary>
-public sealed class RelayHealthCheck(SmtpConnectionPool pool, RelayAddress relay) : IHealthCheck
+/// <summary>Opens a connection to each relay (EHLO, QUIT): healthy while at least one answers, naming the ones that
+/// do not. The answer is kept for 10 seconds so a busy probe does not hammer the relays.</summary>
+public sealed class RelayHealthCheck(SmtpConnectionPool pool, RelaySet relays) : IHealthCheck
 {
     private (DateTime At, HealthCheckResult Result)? _last;
 
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
         if (_last is { } last && DateTime.UtcNow - last.At < TimeSpan.FromSeconds(10)) return last.Result;
-        HealthCheckResult result;
-        try
-        {
-            var client = await pool.ConnectAsync(cancellationToken);
-            await SmtpConnectionPool.CloseAsync(client);
-            result = HealthCheckResult.Healthy($"answers at {relay}");
-        }
-        catch (RelayUnavailableException e)
-        {
-            result = HealthCheckResult.Unhealthy(e.Message);
-        }
+        var answering = new List<string>();
+        var failing = new List<string>();
+        foreach (var relay in relays.All)
+            try
+            {
+                await SmtpConnectionPool.CloseAsync(await pool.ConnectAsync(relay, cancellationToken));
+                answering.Add(relay.ToString());
+            }
+            catch (RelayUnavailableException e)
+            {
+                failing.Add(e.Message);
+            }
+        var result = answering.Count == 0
+            ? HealthCheckResult.Unhealthy(string.Join("; ", failing))
+            : HealthCheckResult.Healthy($"answers at {string.Join(", ", answering)}{(failing.Count > 0 ? $"; not answering: {string.Join("; ", failing)}" : "")}");
         _last = (DateTime.UtcNow, result);
         return result;
     }

@@ -78,7 +78,7 @@ public static class Startup
             $"  Health:           {urls.Base}/health",
         };
         lines.Add(mailbox is null
-            ? $"  Mail goes to:     {app.Services.GetRequiredService<RelayAddress>()}"
+            ? $"  Mail goes to:     {app.Services.GetRequiredService<RelaySet>()}"
             : $"  Capture mailbox:  SMTP on 127.0.0.1:{mailbox.Port}; read it at {urls.Base}/api/mailbox");
         if (options.RunsWeb) lines.Add($"  Admin UI:         {urls.Base}/admin");
         if (generatedAdmin is { } admin)

@@ -14,6 +14,7 @@ public static class MailExtensions
         var services = builder.Services;
         services.AddOptions<SmtpOptions>().BindConfiguration(SmtpOptions.Section).ValidateDataAnnotations()
             .Validate(o => o.AlertConnections < o.MaxConnections, "Smtp:AlertConnections must be less than Smtp:MaxConnections.")
+            .Validate(o => o.RelaysProblem is null, "Smtp:Relays: every relay needs a Host, a Port (1-65535) and a Weight (1-1000).")
             .ValidateOnStart();
         services.AddOptions<MailOptions>().BindConfiguration(MailOptions.Section).ValidateDataAnnotations()
             .Validate(o => o.HasValidBounceAddress, "Mail:BounceAddress must not contain '+' when Mail:Verp is on: Dispatcher adds +<delivery>.<tag> to it.")
@@ -32,11 +33,12 @@ public static class MailExtensions
         services.AddSingleton(sp => new ReturnPaths(sp.GetRequiredService<Subscribers.SigningKey>(), sp.GetRequiredService<IOptions<MailOptions>>().Value));
         services.AddSingleton<PublicUrls>();
         services.AddSingleton<RecipientLinks>();
-        services.AddSingleton<RelayAddress>();
+        services.AddSingleton<RelaySet>();
         services.AddSingleton<SmtpConnectionPool>();
 
         // The capture mailbox belongs to the process that sends: the single-process default, or a Worker.
         var usesCapture = string.IsNullOrWhiteSpace(builder.Configuration[$"{SmtpOptions.Section}:Host"])
+                          && !builder.Configuration.GetSection($"{SmtpOptions.Section}:Relays").GetChildren().Any()
                           && builder.Configuration.GetValue($"{DispatcherOptions.Section}:Role", HostRole.All) != HostRole.Web;
         services.AddSingleton(sp => new CapturedMessages(sp.GetRequiredService<IOptions<MailboxOptions>>().Value.Capacity));
         if (builder.Configuration.GetValue($"{DispatcherOptions.Section}:Role", HostRole.All) != HostRole.Web)

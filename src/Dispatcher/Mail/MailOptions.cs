@@ -32,7 +32,25 @@ public sealed class SmtpOptions
     /// <summary>Close a pooled connection that has been idle this long rather than find out it was dropped.</summary>
     [Range(1, 3600)] public int IdleSeconds { get; set; } = 20;
 
-    public bool UsesCaptureMailbox => string.IsNullOrWhiteSpace(Host);
+    /// <summary>Several relays with weights (Smtp:Relays:0:Host, :Port, :Weight, …); when set, Smtp:Host is not used.</summary>
+    public List<RelayOptions> Relays { get; set; } = [];
+
+    /// <summary>After repeated failures to connect to a relay, how long to leave it alone before trying again.</summary>
+    [Range(1, 3600)] public int CircuitBreakSeconds { get; set; } = 15;
+
+    public bool UsesCaptureMailbox => string.IsNullOrWhiteSpace(Host) && Relays.Count == 0;
+
+    public IReadOnlyList<RelayOptions> EffectiveRelays => Relays.Count > 0
+        ? Relays
+        : [new RelayOptions { Host = Host ?? "", Port = Port, Security = Security, Username = Username, Password = Password }];
+
+    public string? RelaysProblem => Relays.Select((r, i) =>
+            string.IsNullOrWhiteSpace(r.Host) ? $"Smtp:Relays:{i}:Host is empty."
+            : r.Port is < 1 or > 65535 ? $"Smtp:Relays:{i}:Port must be between 1 and 65535."
+            : r.Weight is < 1 or > 1000 ? $"Smtp:Relays:{i}:Weight must be between 1 and 1000."
+            : r.MessagesPerSecond is < 1 ? $"Smtp:Relays:{i}:MessagesPerSecond must be at least 1."
+            : null)
+        .FirstOrDefault(p => p is not null);
     public int BulkConnections => Math.Max(1, MaxConnections - AlertConnections);
 }
 

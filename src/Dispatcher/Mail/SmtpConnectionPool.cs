@@ -10,52 +10,31 @@ using MimeKit;
 
 namespace Dispatcher.Mail;
 
-/// <summary>Where the relay is. With Smtp:Host empty it is the capture mailbox, whose port is known once it listens.</summary>
-public sealed class RelayAddress(IOptions<SmtpOptions> options)
-{
-    private int? _capturePort;
-
-    public string Host => options.Value.UsesCaptureMailbox ? "127.0.0.1" : options.Value.Host!;
-    public int Port => options.Value.UsesCaptureMailbox ? _capturePort ?? throw new RelayUnavailableException("The capture mailbox is not listening yet.") : options.Value.Port;
-    public SmtpSecurity Security => options.Value.UsesCaptureMailbox ? SmtpSecurity.None : options.Value.Security;
-
-    public void UseCaptureMailbox(int port) => _capturePort = port;
-
-    public override string ToString() => options.Value.UsesCaptureMailbox ? $"capture mailbox on 127.0.0.1:{_capturePort}" : $"{Host}:{Port}";
-}
-
-public sealed class RelayUnavailableException(string message, Exception? inner = null) : Exception(message, inner);
-
-/// <summary>Long-lived SMTP connections to the relay, shared per lane: the urgent lane has its own reserved
+/// <summary>Long-lived SMTP connections to the relays, shared per lane: the urgent lane has its own reserved
 /// connections (Smtp:AlertConnections), so a big bulk send never makes an alert wait for a connection.
-/// Sockets are opened with NoDelay: with Nagle on, each small SMTP command waits ~40 ms for an ACK on loopback.</summary>
+/// A new connection goes to the relay with the fewest open connections for its weight whose circuit is closed;
+/// when one relay fails the next is tried. Sockets are opened with NoDelay: with Nagle on, each small SMTP command
+/// waits ~40 ms for an ACK on loopback.</summary>
 public sealed class SmtpConnectionPool : IAsyncDisposable
 {
     private readonly SmtpOptions _options;
-    private readonly RelayAddress _relay;
+    private readonly RelaySet _relays;
     private readonly string _localDomain;
     private readonly ILogger<SmtpConnectionPool> _logger;
     private readonly LanePool[] _lanes;
     private readonly RateLimiter? _rate;
+    private readonly Lock _choosing = new();
 
-    public SmtpConnectionPool(IOptions<SmtpOptions> options, IOptions<MailOptions> mail, RelayAddress relay, ILogger<SmtpConnectionPool> logger)
+    public SmtpConnectionPool(IOptions<SmtpOptions> options, IOptions<MailOptions> mail, RelaySet relays, Metrics.DispatcherMetrics metrics, ILogger<SmtpConnectionPool> logger)
     {
+        Metrics = metrics;
         _options = options.Value;
-        _relay = relay;
+        _relays = relays;
         _localDomain = mail.Value.Domain;
         _logger = logger;
         _lanes = [new LanePool(_options.BulkConnections), new LanePool(_options.AlertConnections)];
-        if (_options.MessagesPerSecond is { } perSecond)
-            _rate = new TokenBucketRateLimiter(new TokenBucketRateLimiterOptions
-            {
-                TokenLimit = Math.Max(1, perSecond / 10),
-                TokensPerPeriod = Math.Max(1, perSecond / 10),
-                ReplenishmentPeriod = TimeSpan.FromMilliseconds(100),
-                QueueLimit = int.MaxValue,
-                AutoReplenishment = true,
-            });
+        if (_options.MessagesPerSecond is { } perSecond) _rate = RateLimits.PerSecond(perSecond);
     }
-
 
     /// <summary>Waits for a free connection of the lane, opening one if none is idle.</summary>
     public async Task<SmtpConnection> RentAsync(Lane lane, CancellationToken cancellationToken)
@@ -73,7 +52,7 @@ public sealed class SmtpConnectionPool : IAsyncDisposable
         {
             while (pool.Idle.TryTake(out var idle))
             {
-                if (idle.Client.IsConnected && DateTime.UtcNow - idle.LastUsed < TimeSpan.FromSeconds(_options.IdleSeconds))
+                if (idle.Client.Client.IsConnected && DateTime.UtcNow - idle.LastUsed < TimeSpan.FromSeconds(_options.IdleSeconds))
                     return new SmtpConnection(this, pool, idle.Client, reused: true);
                 await CloseAsync(idle.Client);
             }
@@ -86,7 +65,61 @@ public sealed class SmtpConnectionPool : IAsyncDisposable
         }
     }
 
-    internal async Task<SmtpClient> ConnectAsync(CancellationToken cancellationToken)
+    /// <summary>Opens a connection to the best relay that answers; RelayUnavailableException when none does. The choice
+    /// and the count of its connections change together, so connections opened at the same moment still spread by weight.</summary>
+    internal async Task<RelayClient> ConnectAsync(CancellationToken cancellationToken)
+    {
+        var problems = new List<string>();
+        var tried = new List<Relay>();
+        while (true)
+        {
+            Relay? relay;
+            lock (_choosing)
+            {
+                relay = _relays.ByPreference().FirstOrDefault(r => !tried.Contains(r) && !r.IsBroken);
+                relay?.Opened();
+            }
+            if (relay is null)
+            {
+                problems.AddRange(_relays.All.Where(r => r.IsBroken && !tried.Contains(r))
+                    .Select(r => $"{r}: failed repeatedly, left alone for up to {_options.CircuitBreakSeconds} s"));
+                throw new RelayUnavailableException(string.Join("; ", problems));
+            }
+            tried.Add(relay);
+            try
+            {
+                return await relay.Breaker.ExecuteAsync(async token => await OpenAsync(relay, token), cancellationToken);
+            }
+            catch (RelayUnavailableException e)
+            {
+                relay.Closed();
+                problems.Add(e.Message);
+            }
+            catch (Polly.CircuitBreaker.BrokenCircuitException)
+            {
+                relay.Closed();
+                problems.Add($"{relay}: failed repeatedly, left alone for up to {_options.CircuitBreakSeconds} s");
+            }
+        }
+    }
+
+    /// <summary>Connects to this relay, whatever its circuit says (the health check asks every relay).</summary>
+    internal async Task<RelayClient> ConnectAsync(Relay relay, CancellationToken cancellationToken)
+    {
+        relay.Opened();
+        try
+        {
+            return await OpenAsync(relay, cancellationToken);
+        }
+        catch
+        {
+            relay.Closed();
+            throw;
+        }
+    }
+
+    /// <summary>EHLO, STARTTLS and AUTH as configured, on a NoDelay socket. The caller has counted the connection.</summary>
+    private async Task<RelayClient> OpenAsync(Relay relay, CancellationToken cancellationToken)
     {
         var client = new SmtpClient { Timeout = _options.TimeoutSeconds * 1000, LocalDomain = _localDomain };
         var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
@@ -94,36 +127,37 @@ public sealed class SmtpConnectionPool : IAsyncDisposable
         {
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             timeout.CancelAfter(TimeSpan.FromSeconds(_options.TimeoutSeconds));
-            await socket.ConnectAsync(_relay.Host, _relay.Port, timeout.Token);
-            await client.ConnectAsync(socket, _relay.Host, _relay.Port, ToMailKit(_relay.Security), timeout.Token);
-            if (!_options.UsesCaptureMailbox && !string.IsNullOrEmpty(_options.Username))
-                await client.AuthenticateAsync(_options.Username, _options.Password ?? "", timeout.Token);
-            return client;
+            await socket.ConnectAsync(relay.Host, relay.Port, timeout.Token);
+            await client.ConnectAsync(socket, relay.Host, relay.Port, relay.Security, timeout.Token);
+            if (!string.IsNullOrEmpty(relay.Options.Username))
+                await client.AuthenticateAsync(relay.Options.Username, relay.Options.Password ?? "", timeout.Token);
+            _logger.LogDebug("Connected to {Relay}: {Open} open", relay, relay.OpenConnections);
+            return new RelayClient(relay, client);
         }
         catch (Exception e) when (!cancellationToken.IsCancellationRequested)
         {
             socket.Dispose();
             client.Dispose();
-            throw new RelayUnavailableException($"Cannot reach the SMTP relay at {_relay}: {e.Message}", e);
+            throw new RelayUnavailableException($"Cannot reach the SMTP relay at {relay}: {e.Message}", e);
         }
     }
 
-    internal ValueTask WaitForRateAsync(CancellationToken cancellationToken) =>
-        _rate is null ? ValueTask.CompletedTask : WaitAsync(_rate, cancellationToken);
-
-    private static async ValueTask WaitAsync(RateLimiter limiter, CancellationToken cancellationToken)
+    internal async ValueTask WaitForRateAsync(Relay relay, CancellationToken cancellationToken)
     {
-        using var lease = await limiter.AcquireAsync(1, cancellationToken);
+        if (_rate is not null) await RateLimits.WaitAsync(_rate, cancellationToken);
+        await relay.WaitForRateAsync(cancellationToken);
     }
 
-    internal void Return(LanePool pool, SmtpClient? client)
+    internal void Return(LanePool pool, RelayClient? client)
     {
         if (client is not null) pool.Idle.Add(new IdleClient(client, DateTime.UtcNow));
         pool.Slots.Release();
     }
 
-    internal static async Task CloseAsync(SmtpClient client)
+    internal static async Task CloseAsync(RelayClient connection)
     {
+        var client = connection.Client;
+        connection.Relay.Closed();
         try
         {
             if (client.IsConnected)
@@ -150,14 +184,6 @@ public sealed class SmtpConnectionPool : IAsyncDisposable
         _rate?.Dispose();
     }
 
-    private static SecureSocketOptions ToMailKit(SmtpSecurity security) => security switch
-    {
-        SmtpSecurity.None => SecureSocketOptions.None,
-        SmtpSecurity.StartTls => SecureSocketOptions.StartTls,
-        SmtpSecurity.SslOnConnect => SecureSocketOptions.SslOnConnect,
-        _ => SecureSocketOptions.Auto,
-    };
-
     internal sealed class LanePool(int size)
     {
         public int Size { get; } = size;
@@ -165,9 +191,11 @@ public sealed class SmtpConnectionPool : IAsyncDisposable
         public ConcurrentBag<IdleClient> Idle { get; } = [];
     }
 
-    internal readonly record struct IdleClient(SmtpClient Client, DateTime LastUsed);
+    internal readonly record struct IdleClient(RelayClient Client, DateTime LastUsed);
 
     internal ILogger Logger => _logger;
+
+    internal Metrics.DispatcherMetrics Metrics { get; }
 }
 
 /// <summary>A rented connection. Send messages through it, then dispose it to give it back (or drop it when it broke).</summary>
@@ -175,10 +203,10 @@ public sealed class SmtpConnection : IAsyncDisposable
 {
     private readonly SmtpConnectionPool _owner;
     private readonly SmtpConnectionPool.LanePool _pool;
-    private SmtpClient? _client;
+    private RelayClient? _client;
     private bool _reused;
 
-    internal SmtpConnection(SmtpConnectionPool owner, SmtpConnectionPool.LanePool pool, SmtpClient client, bool reused)
+    internal SmtpConnection(SmtpConnectionPool owner, SmtpConnectionPool.LanePool pool, RelayClient client, bool reused)
     {
         _owner = owner;
         _pool = pool;
@@ -190,13 +218,15 @@ public sealed class SmtpConnection : IAsyncDisposable
     /// a broken connection is replaced (once, when it was an idle pooled one that had gone stale) or reported as Retry.</summary>
     public async Task<SendOutcome> SendAsync(MimeMessage message, MailboxAddress sender, MailboxAddress recipient, CancellationToken cancellationToken)
     {
-        await _owner.WaitForRateAsync(cancellationToken);
         while (true)
         {
             try
             {
                 _client ??= await _owner.ConnectAsync(cancellationToken);
-                var response = await _client.SendAsync(message, sender, [recipient], cancellationToken);
+                await _owner.WaitForRateAsync(_client.Relay, cancellationToken);
+                var started = System.Diagnostics.Stopwatch.GetTimestamp();
+                var response = await _client.Client.SendAsync(message, sender, [recipient], cancellationToken);
+                _owner.Metrics.SmtpSendSeconds.WithLabels(_client.Relay.ToString()).Observe(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds);
                 _reused = true;
                 return SendOutcome.Accepted(response);
             }
@@ -235,11 +265,13 @@ public sealed class SmtpConnection : IAsyncDisposable
         await SmtpConnectionPool.CloseAsync(broken);
     }
 
-    public ValueTask DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
-        _owner.Return(_pool, _client is { IsConnected: true } ? _client : null);
-        if (_client is { IsConnected: false }) _client.Dispose();
+        if (_client is { Client.IsConnected: false }) await SmtpConnectionPool.CloseAsync(_client);
+        _owner.Return(_pool, _client is { Client.IsConnected: true } ? _client : null);
         _client = null;
-        return ValueTask.CompletedTask;
     }
 }
+
+/// <summary>An open SMTP client and the relay it talks to.</summary>
+public sealed record RelayClient(Relay Relay, SmtpClient Client);

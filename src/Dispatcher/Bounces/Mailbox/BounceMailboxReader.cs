@@ -10,6 +10,7 @@ public sealed class BounceMailboxReader(
     IServiceScopeFactory scopes,
     IOptions<BounceMailboxOptions> options,
     TimeProvider clock,
+    Metrics.DispatcherMetrics metrics,
     ILogger<BounceMailboxReader> logger) : BackgroundService
 {
     /// <summary>Visits that finished, for tests and health.</summary>
@@ -59,7 +60,10 @@ public sealed class BounceMailboxReader(
             {
                 var raw = await session.ReadAsync(id, cancellationToken);
                 await using (var scope = scopes.CreateAsyncScope())
-                    await scope.ServiceProvider.GetRequiredService<MailboxReports>().ProcessAsync(raw, cancellationToken);
+                {
+                    var outcome = await scope.ServiceProvider.GetRequiredService<MailboxReports>().ProcessAsync(raw, cancellationToken);
+                    metrics.BounceMailboxMessages.WithLabels(outcome.ToString().ToLowerInvariant()).Inc();
+                }
                 await session.DeleteAsync(id, cancellationToken);
                 handled++;
             }

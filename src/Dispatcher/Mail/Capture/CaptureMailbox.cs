@@ -14,7 +14,7 @@ namespace Dispatcher.Mail.Capture;
 public sealed class CaptureMailbox(
     IOptions<MailboxOptions> options,
     CapturedMessages messages,
-    RelayAddress relay,
+    RelaySet relay,
     TimeProvider clock,
     ILogger<CaptureMailbox> logger) : IHostedService
 {

@@ -1,0 +1,131 @@
+using System.ComponentModel.DataAnnotations;
+using System.Threading.RateLimiting;
+using MailKit.Security;
+using Microsoft.Extensions.Options;
+using Polly;
+using Polly.CircuitBreaker;
+
+namespace Dispatcher.Mail;
+
+/// <summary>One relay of Smtp:Relays (Smtp:Relays:0:Host, …). Without any, Smtp:Host and its neighbours are the one relay.</summary>
+public sealed class RelayOptions
+{
+    [Required] public string Host { get; set; } = "";
+    [Range(1, 65535)] public int Port { get; set; } = 25;
+    public SmtpSecurity Security { get; set; } = SmtpSecurity.Auto;
+    public string? Username { get; set; }
+    public string? Password { get; set; }
+
+    /// <summary>Its share of the connections (and so of the mail): weights 3 and 1 send three quarters through the first.</summary>
+    [Range(1, 1000)] public int Weight { get; set; } = 1;
+
+    /// <summary>This relay's own limit per worker process; empty = only Smtp:MessagesPerSecond applies.</summary>
+    [Range(1, 1_000_000)] public int? MessagesPerSecond { get; set; }
+}
+
+public sealed class RelayUnavailableException(string message, Exception? inner = null) : Exception(message, inner);
+
+/// <summary>A relay: where it is, its rate limit, its open connections, and a circuit breaker (Polly) that stops new
+/// connection attempts for a while after repeated failures, so a dead relay is not hammered and the others take the work.</summary>
+public sealed class Relay : IDisposable
+{
+    private readonly RateLimiter? _limiter;
+    private readonly CircuitBreakerStateProvider _circuit = new();
+    private int _open;
+
+    internal Relay(RelayOptions options, int? captureMailboxPort, TimeSpan breakFor)
+    {
+        Options = options;
+        CapturePort = captureMailboxPort;
+        if (options.MessagesPerSecond is { } perSecond) _limiter = RateLimits.PerSecond(perSecond);
+        Breaker = new ResiliencePipelineBuilder()
+            .AddCircuitBreaker(new CircuitBreakerStrategyOptions
+            {
+                StateProvider = _circuit,
+                FailureRatio = 0.5,
+                MinimumThroughput = 3,
+                SamplingDuration = TimeSpan.FromSeconds(30),
+                BreakDuration = breakFor,
+                ShouldHandle = new PredicateBuilder().Handle<RelayUnavailableException>(),
+            })
+            .Build();
+    }
+
+    public RelayOptions Options { get; }
+    internal int? CapturePort { get; set; }
+    internal ResiliencePipeline Breaker { get; }
+
+    public string Host => Options.Host;
+    public int Port => CapturePort ?? Options.Port;
+    public int OpenConnections => Volatile.Read(ref _open);
+
+    /// <summary>Its circuit is open: it failed repeatedly and is left alone for Smtp:CircuitBreakSeconds.</summary>
+    public bool IsBroken => _circuit.CircuitState is CircuitState.Open or CircuitState.Isolated;
+
+    /// <summary>Open connections per unit of weight: the relay with the least gets the next connection.</summary>
+    internal double Load => (double)OpenConnections / Options.Weight;
+
+    internal void Opened() => Interlocked.Increment(ref _open);
+    internal void Closed() => Interlocked.Decrement(ref _open);
+
+    internal ValueTask WaitForRateAsync(CancellationToken cancellationToken) =>
+        _limiter is null ? ValueTask.CompletedTask : RateLimits.WaitAsync(_limiter, cancellationToken);
+
+    internal SecureSocketOptions Security => Options.Security switch
+    {
+        SmtpSecurity.None => SecureSocketOptions.None,
+        SmtpSecurity.StartTls => SecureSocketOptions.StartTls,
+        SmtpSecurity.SslOnConnect => SecureSocketOptions.SslOnConnect,
+        _ => SecureSocketOptions.Auto,
+    };
+
+    public override string ToString() => CapturePort is not null ? $"capture mailbox on 127.0.0.1:{Port}" : $"{Host}:{Port}";
+
+    public void Dispose() => _limiter?.Dispose();
+}
+
+/// <summary>The relays this process sends through: Smtp:Relays, or the single Smtp:Host, or (Smtp:Host empty) the
+/// capture mailbox, whose port is known once it listens.</summary>
+public sealed class RelaySet : IDisposable
+{
+    public RelaySet(IOptions<SmtpOptions> options)
+    {
+        var o = options.Value;
+        var breakFor = TimeSpan.FromSeconds(o.CircuitBreakSeconds);
+        All = o.UsesCaptureMailbox
+            ? [new Relay(new RelayOptions { Host = "127.0.0.1", Security = SmtpSecurity.None }, captureMailboxPort: 0, breakFor)]
+            : o.EffectiveRelays.Select(r => new Relay(r, null, breakFor)).ToList();
+    }
+
+    public IReadOnlyList<Relay> All { get; }
+
+    public void UseCaptureMailbox(int port) => All[0].CapturePort = port;
+
+    /// <summary>The order to try relays in for a new connection: least loaded for its weight first.</summary>
+    internal IEnumerable<Relay> ByPreference() => All.Count == 1 ? All : All.OrderBy(r => r.Load).ThenByDescending(r => r.Options.Weight);
+
+    public override string ToString() => string.Join(", ", All.Select(r => All.Count == 1 ? r.ToString() : $"{r} (weight {r.Options.Weight})"));
+
+    public void Dispose()
+    {
+        foreach (var relay in All) relay.Dispose();
+    }
+}
+
+public static class RateLimits
+{
+    /// <summary>A token bucket refilled every 100 ms, so the rate is smooth rather than a burst each second.</summary>
+    public static RateLimiter PerSecond(int perSecond) => new TokenBucketRateLimiter(new TokenBucketRateLimiterOptions
+    {
+        TokenLimit = Math.Max(1, perSecond / 10),
+        TokensPerPeriod = Math.Max(1, perSecond / 10),
+        ReplenishmentPeriod = TimeSpan.FromMilliseconds(100),
+        QueueLimit = int.MaxValue,
+        AutoReplenishment = true,
+    });
+
+    public static async ValueTask WaitAsync(RateLimiter limiter, CancellationToken cancellationToken)
+    {
+        using var lease = await limiter.AcquireAsync(1, cancellationToken);
+    }
+}

@@ -1,0 +1,56 @@
+using Prometheus;
+
+namespace Dispatcher.Metrics;
+
+/// <summary>What this process counts, in Prometheus form at GET /metrics (prometheus-net). Counters and the SMTP
+/// latency are per process — scrape every worker; the dispatch and queue gauges come from the database, the same in
+/// every process. A registry of its own per host (not prometheus-net's static default), so hosts side by side in one
+/// process — the tests — count separately.</summary>
+public sealed class DispatcherMetrics
+{
+    public DispatcherMetrics()
+    {
+        Registry = Prometheus.Metrics.NewCustomRegistry();
+        var create = Prometheus.Metrics.WithCustomRegistry(Registry);
+        DotNetStats.Register(Registry);
+
+        MessagesSent = create.CreateCounter(
+            "dispatcher_messages_sent_total", "Messages the relay accepted, per lane.", "lane");
+
+        MessagesNotSent = create.CreateCounter(
+            "dispatcher_messages_not_sent_total", "Attempts the relay did not accept, per lane and outcome (retry, failed, bounced).", "lane", "outcome");
+
+        SmtpSendSeconds = create.CreateHistogram(
+            "dispatcher_smtp_send_seconds", "Time for one message: MAIL, RCPT, DATA and the relay's answer.",
+            new HistogramConfiguration
+            {
+                LabelNames = ["relay"],
+                Buckets = [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+            });
+
+        SmtpConnections = create.CreateGauge(
+            "dispatcher_smtp_connections", "Open SMTP connections, per relay.", "relay");
+
+        QueueDepth = create.CreateGauge(
+            "dispatcher_queue_depth", "Deliveries waiting to be sent in dispatches that are sending, per lane.", "lane");
+
+        DispatchDeliveries = create.CreateGauge(
+            "dispatcher_dispatch_deliveries", "Deliveries of each dispatch in flight, per status.", "dispatch", "kind", "status");
+
+        DispatchRate = create.CreateGauge(
+            "dispatcher_dispatch_messages_per_second", "Deliveries finished per second since each dispatch in flight started.", "dispatch", "kind");
+
+        BounceMailboxMessages = create.CreateCounter(
+            "dispatcher_bounce_mailbox_messages_total", "Messages read from the bounce mailbox, per outcome.", "outcome");
+    }
+
+    public CollectorRegistry Registry { get; }
+    public Counter MessagesSent { get; }
+    public Counter MessagesNotSent { get; }
+    public Histogram SmtpSendSeconds { get; }
+    public Gauge SmtpConnections { get; }
+    public Gauge QueueDepth { get; }
+    public Gauge DispatchDeliveries { get; }
+    public Gauge DispatchRate { get; }
+    public Counter BounceMailboxMessages { get; }
+}
