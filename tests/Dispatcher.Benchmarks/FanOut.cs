@@ -67,7 +67,17 @@ public static class FanOut
     };
 
     /// <summary>The size of the message the app sends for Statement(), rendered with the same template and builder.</summary>
-    private static async Task<int> MessageSizeAsync()
+    public static async Task<int> MessageSizeAsync()
+    {
+        var factory = new MessageFactory(new MailOptions { FromAddress = "news@example.org" }, TimeProvider.System);
+        var message = factory.Create(await SampleMessageAsync());
+        using var stream = new MemoryStream();
+        await message.WriteToAsync(stream);
+        return (int)stream.Length;
+    }
+
+    /// <summary>One personalised statement email, as the app builds it.</summary>
+    public static async Task<OutgoingMessage> SampleMessageAsync()
     {
         var templates = Path.GetFullPath(Path.Combine(Path.GetDirectoryName(Environment.GetEnvironmentVariable("DISPATCHER_APP_DLL")!)!, "templates"));
         var renderer = new EmailRenderer(templates);
@@ -77,18 +87,14 @@ public static class FanOut
             Title = "Stop the repression of South Korean trade unionists", Author = "International Socialist Tendency",
             PublishedAt = DateTime.UtcNow, Summary = new string('x', 330), Url = "https://example.org/statements/stop-the-repression-of-south-korean-trade-unionists",
         });
-        var factory = new MessageFactory(new MailOptions { FromAddress = "news@example.org" }, TimeProvider.System);
         var token = new string('A', 44);
-        var message = factory.Create(new OutgoingMessage
+        return new OutgoingMessage
         {
             Subject = email.Subject,
             Body = email.For(new Personalisation("Reader 123", "reader-123@example.org", $"https://dispatch.example.org/unsubscribe/{token}", $"https://dispatch.example.org/preferences/{token}")),
             ToAddress = "reader-123@example.org", ToName = "Reader 123", MessageId = "d1.s123.0123456789ab@example.org",
             List = new ListIdentity("statements", "Statements"), UnsubscribeUrl = $"https://dispatch.example.org/unsubscribe/{token}",
             UnsubscribeMailto = $"mailto:news@example.org?subject=unsubscribe%20{token}",
-        });
-        using var stream = new MemoryStream();
-        await message.WriteToAsync(stream);
-        return (int)stream.Length;
+        };
     }
 }

@@ -4,6 +4,7 @@ using Dispatcher.Benchmarks;
 //   fanout [--subscribers N] [--stacks inmemory,rabbitmq]   statement fan-out into postfix's smtp-sink, vs smtp-source → smtp-sink
 //   import [--rows N]                                         CSV import through the API: seconds and peak memory
 //   digest [--subscribers N]                                  a daily digest of 10 statements to N people: msg/s and peak memory
+//   smtp [--subscribers N]                                    MessageFactory + MailKit alone into smtp-sink: the sending path without the system
 //   alert [--subscribers N] [--bulk M]                        send → first/last alert accepted, alone and with an M-person send in flight
 var options = BenchOptions.Parse(args);
 var results = new List<BenchResult>();
@@ -14,6 +15,7 @@ foreach (var scenario in options.Scenarios)
         "import" => await Import.RunAsync(options),
         "alert" => await AlertLatency.RunAsync(options),
         "digest" => await Digest.RunAsync(options),
+        "smtp" => await SmtpOnly.RunAsync(options),
         _ => throw new ArgumentException($"Unknown scenario '{scenario}'. Known: fanout, import, alert, digest."),
     });
 

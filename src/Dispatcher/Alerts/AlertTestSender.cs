@@ -16,7 +16,7 @@ public sealed class AlertTestSender(DispatcherDb db, AlertContent content, SmtpC
         if (alert is null) return;
         var list = (await content.ListsOfAsync(alert, cancellationToken)).FirstOrDefault();
         var email = await content.CompileAsync(alert, list?.Name ?? "our mailing list");
-        var message = messages.Create(new OutgoingMessage
+        using var message = messages.Create(new OutgoingMessage
         {
             Subject = $"[Test] {email.Subject}",
             Body = email.For(AlertPreviews.SamplePerson(test.Email)),

@@ -108,7 +108,8 @@ public sealed class BatchSender(
             {
                 return SendOutcome.Unavailable(e.Message);
             }
-            var message = messages.Create(await content.MessageForAsync(row));
+            // Disposed once sent: its parts hold buffers, and a message left to the finalizer costs more than it carries.
+            using var message = messages.Create(await content.MessageForAsync(row));
             return await connection.SendAsync(message, returnPaths.EnvelopeFor(row.DeliveryId), new MailboxAddress(string.Empty, row.Email!), cancellationToken);
         }
     }

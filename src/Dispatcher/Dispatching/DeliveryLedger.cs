@@ -1,6 +1,9 @@
+using System.Collections.Concurrent;
 using Dispatcher.Data;
 using Dispatcher.Subscribers;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Infrastructure;
+using Microsoft.EntityFrameworkCore.Storage;
 using Microsoft.Extensions.Options;
 
 namespace Dispatcher.Dispatching;
@@ -59,24 +62,14 @@ public sealed class DeliveryLedger(DispatcherDb db, TimeProvider clock, IOptions
         return new Claim(claimId, batch.DispatchId, rows);
     }
 
-    /// <summary>Writes every outcome in one round trip. Rows whose lease was taken over meanwhile are left to their new owner.</summary>
+    /// <summary>Writes every outcome in one statement (UPDATE … FROM VALUES, on SQLite and PostgreSQL alike), with the
+    /// bounces it implies, in one transaction. Rows whose lease was taken over meanwhile (another claim id) are left
+    /// to their new owner.</summary>
     public async Task RecordAsync(Claim claim, IReadOnlyCollection<DeliveryOutcome> outcomes, CancellationToken cancellationToken)
     {
         if (outcomes.Count == 0) return;
         var now = Now;
         db.ChangeTracker.Clear();
-        foreach (var outcome in outcomes)
-        {
-            var row = new Delivery { Id = outcome.DeliveryId, ClaimId = claim.Id };
-            db.Deliveries.Attach(row);
-            row.Status = outcome.Status;
-            row.ClaimId = null;
-            row.LeaseUntil = null;
-            row.RetryAt = outcome.RetryAt;
-            row.RelayResponse = outcome.Response;
-            if (outcome.Status == DeliveryStatus.Sent) row.SentAt = now;
-        }
-
         var bounced = outcomes.Where(o => o.Status == DeliveryStatus.Bounced && o.SubscriberId is not null).Select(o => o.SubscriberId!.Value).ToList();
         foreach (var outcome in outcomes.Where(o => o.Status == DeliveryStatus.Bounced))
             db.Bounces.Add(new Bounces.Bounce
@@ -87,30 +80,49 @@ public sealed class DeliveryLedger(DispatcherDb db, TimeProvider clock, IOptions
         try
         {
             await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-            await db.SaveChangesAsync(cancellationToken);
+            var written = 0;
+            foreach (var chunk in outcomes.Chunk(200))
+                written += await WriteOutcomesAsync(claim.Id, chunk, now, cancellationToken);
+            if (db.ChangeTracker.HasChanges()) await db.SaveChangesAsync(cancellationToken);
             if (bounced.Count > 0) await MarkBouncedAsync(bounced, cancellationToken);
             await transaction.CommitAsync(cancellationToken);
-        }
-        catch (DbUpdateConcurrencyException)
-        {
-            // Our lease ran out on some rows and another worker claimed them: record the rest one by one.
-            logger.LogWarning("Lease lost on part of a batch of dispatch {DispatchId}; recording row by row", claim.DispatchId);
-            db.ChangeTracker.Clear();
-            foreach (var outcome in outcomes)
-                await db.Deliveries.Where(d => d.Id == outcome.DeliveryId && d.ClaimId == claim.Id)
-                    .ExecuteUpdateAsync(s => s
-                        .SetProperty(d => d.Status, outcome.Status)
-                        .SetProperty(d => d.ClaimId, (Guid?)null)
-                        .SetProperty(d => d.LeaseUntil, (DateTime?)null)
-                        .SetProperty(d => d.RetryAt, outcome.RetryAt)
-                        .SetProperty(d => d.RelayResponse, outcome.Response)
-                        .SetProperty(d => d.SentAt, d => outcome.Status == DeliveryStatus.Sent ? now : d.SentAt), cancellationToken);
-            if (bounced.Count > 0) await MarkBouncedAsync(bounced, cancellationToken);
+            if (written < outcomes.Count)
+                logger.LogWarning("Lease lost on {Lost} deliveries of dispatch {DispatchId}: another worker holds them now", outcomes.Count - written, claim.DispatchId);
         }
         finally
         {
             db.ChangeTracker.Clear();
         }
+    }
+
+    /// <summary>One UPDATE for up to 200 outcomes. Parameters are made by EF's own type mappings, so ids, dates and the
+    /// claim id are written exactly as EF writes them on either database.</summary>
+    private async Task<int> WriteOutcomesAsync(Guid claimId, DeliveryOutcome[] outcomes, DateTime now, CancellationToken cancellationToken)
+    {
+        var connection = db.Database.GetDbConnection();
+        await using var command = connection.CreateCommand();
+        command.Transaction = db.Database.CurrentTransaction?.GetDbTransaction();
+        var mappings = db.GetService<IRelationalTypeMappingSource>();
+        var p = db.IsPostgres ? "@" : "$";
+        var index = 0;
+        string Add(Type type, object? value)
+        {
+            var name = $"{p}p{index++}";
+            command.Parameters.Add(mappings.FindMapping(type)!.CreateParameter(command, name, value, nullable: true));
+            return name;
+        }
+
+        var rows = string.Join(", ", outcomes.Select(o =>
+            $"({Add(typeof(long), o.DeliveryId)}, {Add(typeof(int), (int)o.Status)}, {Add(typeof(string), o.Response)}, {Add(typeof(DateTime), o.RetryAt)})"));
+        // VALUES columns are column1, column2, … on both databases.
+        command.CommandText = $"""
+            UPDATE deliveries SET
+                status = v.column2, relay_response = v.column3, retry_at = v.column4, claim_id = NULL, lease_until = NULL,
+                sent_at = CASE WHEN v.column2 = {(int)DeliveryStatus.Sent} THEN {Add(typeof(DateTime), now)} ELSE deliveries.sent_at END
+            FROM (VALUES {rows}) AS v
+            WHERE deliveries.id = v.column1 AND deliveries.claim_id = {Add(typeof(Guid), claimId)}
+            """;
+        return await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
     /// <summary>Gives back claimed rows that were not tried (shutdown, pause): they go out later without counting an
@@ -139,10 +151,17 @@ public sealed class DeliveryLedger(DispatcherDb db, TimeProvider clock, IOptions
             .Where(s => subscriberIds.Contains(s.SubscriberId) && (s.Status == SubscriptionStatus.Confirmed || s.Status == SubscriptionStatus.Unconfirmed))
             .ExecuteUpdateAsync(s => s.SetProperty(x => x.Status, SubscriptionStatus.Bounced).SetProperty(x => x.UpdatedAt, Now), cancellationToken);
 
-    /// <summary>Notes that a worker picked up work of this dispatch, so the sweeper does not think it stalled.</summary>
+    private static readonly ConcurrentDictionary<long, DateTime> LastTouched = new();
+
+    /// <summary>Notes that a worker picked up work of this dispatch, so the sweeper does not think it stalled — at most
+    /// every few seconds per process: the sweeper waits Dispatching:StallAfter (30 s), and every batch writing the same
+    /// dispatch row would make the batches queue for it.</summary>
     public Task TouchAsync(long dispatchId, CancellationToken cancellationToken)
     {
         var now = Now;
+        if (LastTouched.TryGetValue(dispatchId, out var last) && now - last < TimeSpan.FromSeconds(5)) return Task.CompletedTask;
+        LastTouched[dispatchId] = now;
+        if (LastTouched.Count > 1000) LastTouched.Clear(); // finished dispatches are never touched again
         return db.Dispatches.Where(d => d.Id == dispatchId).ExecuteUpdateAsync(s => s.SetProperty(d => d.LastActivityAt, now), cancellationToken);
     }
 

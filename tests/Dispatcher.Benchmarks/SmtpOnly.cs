@@ -1,0 +1,51 @@
+using System.Diagnostics;
+using System.Net.Sockets;
+using Dispatcher.Mail;
+using MailKit.Net.Smtp;
+using MailKit.Security;
+using MimeKit;
+
+namespace Dispatcher.Benchmarks;
+
+/// <summary>The sending path without the rest of the system: N connections, each sending messages built by
+/// MessageFactory (a new MimeMessage per message, as the app does) through MailKit into smtp-sink. What the app's
+/// fan-out is compared with, to see how much the rest costs.</summary>
+public static class SmtpOnly
+{
+    private const int Connections = 6;
+
+    public static async Task<List<BenchResult>> RunAsync(BenchOptions options)
+    {
+        var size = await FanOut.MessageSizeAsync();
+        var limit = await SmtpSink.LimitAsync(Math.Max(options.Subscribers, 20_000), Connections, size);
+        var (sink, port) = await SmtpSink.StartAsync();
+        await using var _ = sink;
+        var message = await FanOut.SampleMessageAsync();
+        var factory = new MessageFactory(new MailOptions { FromAddress = "news@example.org" }, TimeProvider.System);
+
+        var perConnection = options.Subscribers / Connections;
+        await SendAsync(port, factory, message, 200); // warm up
+        var watch = Stopwatch.StartNew();
+        var cpu = Process.GetCurrentProcess().TotalProcessorTime;
+        await Task.WhenAll(Enumerable.Range(0, Connections).Select(_ => Task.Run(() => SendAsync(port, factory, message, perConnection))));
+        var seconds = watch.Elapsed.TotalSeconds;
+        var cpuMs = (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalMilliseconds / (perConnection * Connections);
+        return [new BenchResult("smtp only", "MessageFactory + MailKit", perConnection * Connections, seconds, limit, null,
+            $"{cpuMs * 1000:0} µs CPU/msg, {Connections} conn")];
+    }
+
+    private static async Task SendAsync(int port, MessageFactory factory, OutgoingMessage message, int count)
+    {
+        using var client = new SmtpClient { LocalDomain = "example.org" };
+        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        await socket.ConnectAsync("127.0.0.1", port);
+        await client.ConnectAsync(socket, "127.0.0.1", port, SecureSocketOptions.None);
+        var sender = new MailboxAddress("", "bounces+1.0123456789ab@example.org");
+        for (var i = 0; i < count; i++)
+        {
+            using var mime = factory.Create(message);
+            await client.SendAsync(mime, sender, [new MailboxAddress("", message.ToAddress)]);
+        }
+        await client.DisconnectAsync(true);
+    }
+}
