@@ -1,6 +1,6 @@
 namespace Dispatcher.Benchmarks;
 
-public sealed record BenchOptions(IReadOnlyList<string> Scenarios, int Subscribers, int BulkSubscribers, int Rows, IReadOnlyList<string> Stacks, string AppDll)
+public sealed record BenchOptions(IReadOnlyList<string> Scenarios, int Subscribers, int BulkSubscribers, int Rows, IReadOnlyList<string> Stacks, IReadOnlyList<int> Workers, string AppDll)
 {
     public static BenchOptions Parse(string[] args)
     {
@@ -9,6 +9,7 @@ public sealed record BenchOptions(IReadOnlyList<string> Scenarios, int Subscribe
         var rows = 100_000;
         var bulk = 100_000;
         var stacks = new List<string> { "inmemory", "rabbitmq" };
+        var workers = new List<int> { 0 };
         for (var i = 0; i < args.Length; i++)
         {
             switch (args[i])
@@ -17,13 +18,14 @@ public sealed record BenchOptions(IReadOnlyList<string> Scenarios, int Subscribe
                 case "--rows": rows = int.Parse(args[++i]); break;
                 case "--bulk": bulk = int.Parse(args[++i]); break;
                 case "--stacks": stacks = [.. args[++i].Split(',', StringSplitOptions.RemoveEmptyEntries)]; break;
+                case "--workers": workers = [.. args[++i].Split(',', StringSplitOptions.RemoveEmptyEntries).Select(int.Parse)]; break;
                 default: scenarios.Add(args[i]); break;
             }
         }
         if (scenarios.Count == 0) scenarios.Add("fanout");
         var dll = Environment.GetEnvironmentVariable("DISPATCHER_APP_DLL")
                   ?? throw new InvalidOperationException("DISPATCHER_APP_DLL is not set: run the benchmarks through tests/bench.sh.");
-        return new BenchOptions(scenarios, subscribers, bulk, rows, stacks, dll);
+        return new BenchOptions(scenarios, subscribers, bulk, rows, stacks, workers, dll);
     }
 }
 

@@ -19,42 +19,68 @@ public static class FanOut
         var limit = await SmtpSink.LimitAsync(Math.Max(options.Subscribers, 20_000), BulkConnections, size);
         Console.WriteLine($"Limit: {limit:N0} msg/s");
 
+        var limits = new Dictionary<int, double> { [BulkConnections] = limit };
         var results = new List<BenchResult>();
         foreach (var stack in options.Stacks)
-        {
-            Console.WriteLine($"Fan-out to {options.Subscribers:N0} on {stack}…");
-            results.Add(await RunOnceAsync(options, stack, limit, size));
-        }
+            foreach (var workers in stack == "rabbitmq" ? options.Workers : [0])
+            {
+                // Each worker process opens its own connections: compare with the limit for as many.
+                var connections = BulkConnections * Math.Max(1, workers);
+                if (!limits.TryGetValue(connections, out var sameConnections))
+                    limits[connections] = sameConnections = await SmtpSink.LimitAsync(Math.Max(options.Subscribers, 20_000), connections, size);
+                Console.WriteLine($"Fan-out to {options.Subscribers:N0} on {stack}{(workers > 0 ? $" with {workers} worker process(es)" : "")}…");
+                results.Add(await RunOnceAsync(options, stack, workers, sameConnections, size));
+            }
         return results;
     }
 
-    private static async Task<BenchResult> RunOnceAsync(BenchOptions options, string stack, double limit, int size)
+    /// <param name="workers">0: one process does everything; otherwise a Web process and this many Worker processes.</param>
+    private static async Task<BenchResult> RunOnceAsync(BenchOptions options, string stack, int workers, double limit, int size)
     {
         var folder = Directory.CreateTempSubdirectory("dispatcher-bench-").FullName;
         var (sink, sinkPort) = await SmtpSink.StartAsync();
         await using var _ = sink;
 
         var (settings, database, connectionString) = await Stacks.SettingsAsync(stack, sinkPort);
+        var processes = new List<AppProcess>();
+        try
+        {
+            if (workers == 0) processes.Add(await AppProcess.StartAsync(options.AppDll, settings, Path.Combine(folder, "app.log")));
+            else
+            {
+                processes.Add(await AppProcess.StartAsync(options.AppDll, With(settings, "Web"), Path.Combine(folder, "web.log")));
+                for (var i = 0; i < workers; i++)
+                    processes.Add(await AppProcess.StartAsync(options.AppDll, With(settings, "Worker"), Path.Combine(folder, $"worker{i}.log")));
+            }
+            var app = processes[0];
+            await app.PostAsync("/api/lists", new { name = "Warm-up", slug = "warmup" });
+            await app.PostAsync("/api/lists", new { name = "Statements", slug = "statements" });
+            await Seeder.SeedAsync(database, connectionString, "warmup", 500 * Math.Max(1, workers), "warm-");
+            await Seeder.SeedAsync(database, connectionString, "statements", options.Subscribers, "reader-");
 
-        await using var app = await AppProcess.StartAsync(options.AppDll, settings, Path.Combine(folder, "app.log"));
-        await app.PostAsync("/api/lists", new { name = "Warm-up", slug = "warmup" });
-        await app.PostAsync("/api/lists", new { name = "Statements", slug = "statements" });
-        await Seeder.SeedAsync(database, connectionString, "warmup", 500, "warm-");
-        await Seeder.SeedAsync(database, connectionString, "statements", options.Subscribers, "reader-");
+            // Warm up JIT, the template and the connections, then measure.
+            var warm = await app.PostAsync("/api/statements", new { title = "Warm-up", lists = new[] { "warmup" } });
+            await app.WaitForDispatchAsync(warm["dispatchId"]!.GetValue<long>(), Stopwatch.StartNew(), TimeSpan.FromMinutes(5));
 
-        // Warm up JIT, the template and the connections, then measure.
-        var warm = await app.PostAsync("/api/statements", new { title = "Warm-up", lists = new[] { "warmup" } });
-        await app.WaitForDispatchAsync(warm["dispatchId"]!.GetValue<long>(), Stopwatch.StartNew(), TimeSpan.FromMinutes(5));
+            var watch = Stopwatch.StartNew();
+            var posted = await app.PostAsync("/api/statements", Statement());
+            var (seconds, dispatch) = await app.WaitForDispatchAsync(posted["dispatchId"]!.GetValue<long>(), watch, TimeSpan.FromMinutes(60));
+            var sent = dispatch["sent"]!.GetValue<int>();
+            if (sent != options.Subscribers) throw new InvalidOperationException($"Sent {sent} of {options.Subscribers}: {dispatch}");
+            var planned = (dispatch["startedAt"]!.GetValue<DateTime>() - dispatch["createdAt"]!.GetValue<DateTime>()).TotalSeconds;
 
-        var watch = Stopwatch.StartNew();
-        var posted = await app.PostAsync("/api/statements", Statement());
-        var (seconds, dispatch) = await app.WaitForDispatchAsync(posted["dispatchId"]!.GetValue<long>(), watch, TimeSpan.FromMinutes(30));
-        var sent = dispatch["sent"]!.GetValue<int>();
-        if (sent != options.Subscribers) throw new InvalidOperationException($"Sent {sent} of {options.Subscribers}: {dispatch}");
-
-        return new BenchResult("fan-out", Stacks.Describe(stack),
-            sent, seconds, limit, app.Process.PeakRssMb(), $"{size / 1024.0:0.0} KB, {BulkConnections} conn");
+            var senders = workers == 0 ? processes : processes.Skip(1).ToList();
+            return new BenchResult("fan-out", Stacks.Describe(stack, workers), sent, seconds, limit,
+                senders.Max(p => p.Process.PeakRssMb()), $"{size / 1024.0:0.0} KB, {BulkConnections * Math.Max(1, workers)} conn, planned in {planned:0.0} s");
+        }
+        finally
+        {
+            foreach (var process in processes) await process.DisposeAsync();
+        }
     }
+
+    private static Dictionary<string, string> With(Dictionary<string, string> settings, string role) =>
+        new(settings) { ["Dispatcher__Role"] = role };
 
     private static object Statement() => new
     {

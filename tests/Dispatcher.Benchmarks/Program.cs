@@ -1,7 +1,8 @@
 using Dispatcher.Benchmarks;
 
 // tests/bench.sh starts PostgreSQL and RabbitMQ, builds the app in Release and runs this with:
-//   fanout [--subscribers N] [--stacks inmemory,rabbitmq]   statement fan-out into postfix's smtp-sink, vs smtp-source → smtp-sink
+//   fanout [--subscribers N] [--stacks inmemory,rabbitmq] [--workers 0,1,2]
+//        statement fan-out into postfix's smtp-sink, vs smtp-source → smtp-sink; on RabbitMQ, 0 = one process, N = web + N workers
 //   import [--rows N]                                         CSV import through the API: seconds and peak memory
 //   digest [--subscribers N]                                  a daily digest of 10 statements to N people: msg/s and peak memory
 //   smtp [--subscribers N]                                    MessageFactory + MailKit alone into smtp-sink: the sending path without the system

@@ -3,7 +3,9 @@ namespace Dispatcher.Benchmarks;
 /// <summary>The environment of the app process for each stack the benchmarks compare.</summary>
 public static class Stacks
 {
-    public static string Describe(string stack) => stack == "rabbitmq" ? "RabbitMQ + PostgreSQL, 1 process" : "in-memory + SQLite, 1 process";
+    public static string Describe(string stack, int workers = 0) =>
+        (stack == "rabbitmq" ? "RabbitMQ + PostgreSQL, " : "in-memory + SQLite, ")
+        + (workers == 0 ? "1 process" : $"web + {workers} worker{(workers > 1 ? "s" : "")}");
 
     /// <returns>The environment, and the database kind and connection string (for seeding).</returns>
     public static async Task<(Dictionary<string, string> Settings, string Database, string ConnectionString)> SettingsAsync(string stack, int smtpPort)

@@ -32,6 +32,7 @@ public abstract class DispatcherDb(DbContextOptions options) : DbContext(options
     public DbSet<Suppression> Suppressions => Set<Suppression>();
     public DbSet<Bounce> Bounces => Set<Bounce>();
     public DbSet<KeptMail> KeptMail => Set<KeptMail>();
+    public DbSet<Faults.FailedMessage> FailedMessages => Set<Faults.FailedMessage>();
     public DbSet<Alert> Alerts => Set<Alert>();
     public DbSet<AlertList> AlertLists => Set<AlertList>();
     public DbSet<DigestRun> DigestRuns => Set<DigestRun>();
@@ -200,6 +201,13 @@ public abstract class DispatcherDb(DbContextOptions options) : DbContext(options
             e.Property(b => b.ReportKey).HasMaxLength(64);
             e.HasIndex(b => b.ReportKey).IsUnique();
             e.HasOne<Subscriber>().WithMany().HasForeignKey(b => b.SubscriberId).OnDelete(DeleteBehavior.SetNull);
+        });
+
+        model.Entity<Faults.FailedMessage>(e =>
+        {
+            e.Property(f => f.MessageType).HasMaxLength(200);
+            e.Property(f => f.Payload).HasMaxLength(4000);
+            e.Property(f => f.Error).HasMaxLength(2000);
         });
 
         model.Entity<KeptMail>(e =>

@@ -129,6 +129,9 @@ public sealed class BatchSender(
         SendResult.Accepted => new(row.DeliveryId, row.SubscriberId, DeliveryStatus.Sent, sent.Response),
         SendResult.Bounced => new(row.DeliveryId, row.SubscriberId, DeliveryStatus.Bounced, sent.Response),
         SendResult.Failed => new(row.DeliveryId, row.SubscriberId, DeliveryStatus.Failed, sent.Response),
+        _ when sent.RelayUnavailable => ledger.RelayRetryAt(dispatch.StartedAt) is { } retryAt
+            ? new(row.DeliveryId, row.SubscriberId, DeliveryStatus.Pending, sent.Response, retryAt, NotTried: true)
+            : new(row.DeliveryId, row.SubscriberId, DeliveryStatus.Failed, $"gave up: the relay was still unavailable when Dispatching:RetryFor ran out: {sent.Response}"),
         _ => ledger.RetryAtFor(row.Attempts, dispatch.StartedAt) is { } retryAt
             ? new(row.DeliveryId, row.SubscriberId, DeliveryStatus.Pending, sent.Response, retryAt)
             : new(row.DeliveryId, row.SubscriberId, DeliveryStatus.Failed, $"gave up after {row.Attempts} attempts: {sent.Response}"),

@@ -16,8 +16,10 @@ public sealed record DeliveryRecipient(
 /// <summary>Deliveries this worker holds a lease on.</summary>
 public sealed record Claim(Guid Id, long DispatchId, IReadOnlyList<DeliveryRecipient> Rows);
 
-/// <summary>The final or temporary state of one delivery after an attempt.</summary>
-public readonly record struct DeliveryOutcome(long DeliveryId, long? SubscriberId, DeliveryStatus Status, string? Response, DateTime? RetryAt = null);
+/// <summary>The final or temporary state of one delivery after an attempt. NotTried: the relay was unreachable, so the
+/// attempt the claim counted is given back — a relay outage must not use up a person's retries.</summary>
+public readonly record struct DeliveryOutcome(long DeliveryId, long? SubscriberId, DeliveryStatus Status, string? Response,
+    DateTime? RetryAt = null, bool NotTried = false);
 
 /// <summary>Reads and writes Delivery rows: claim with a lease, record outcomes, release what was not tried, complete the dispatch.
 /// Every write after a claim is guarded by the claim id, so a worker whose lease ran out cannot overwrite a newer claim.</summary>
@@ -113,11 +115,12 @@ public sealed class DeliveryLedger(DispatcherDb db, TimeProvider clock, IOptions
         }
 
         var rows = string.Join(", ", outcomes.Select(o =>
-            $"({Add(typeof(long), o.DeliveryId)}, {Add(typeof(int), (int)o.Status)}, {Add(typeof(string), o.Response)}, {Add(typeof(DateTime), o.RetryAt)})"));
+            $"({Add(typeof(long), o.DeliveryId)}, {Add(typeof(int), (int)o.Status)}, {Add(typeof(string), o.Response)}, {Add(typeof(DateTime), o.RetryAt)}, {Add(typeof(int), o.NotTried ? 1 : 0)})"));
         // VALUES columns are column1, column2, … on both databases.
         command.CommandText = $"""
             UPDATE deliveries SET
                 status = v.column2, relay_response = v.column3, retry_at = v.column4, claim_id = NULL, lease_until = NULL,
+                attempts = deliveries.attempts - v.column5,
                 sent_at = CASE WHEN v.column2 = {(int)DeliveryStatus.Sent} THEN {Add(typeof(DateTime), now)} ELSE deliveries.sent_at END
             FROM (VALUES {rows}) AS v
             WHERE deliveries.id = v.column1 AND deliveries.claim_id = {Add(typeof(Guid), claimId)}
@@ -174,14 +177,21 @@ public sealed class DeliveryLedger(DispatcherDb db, TimeProvider clock, IOptions
             .ExecuteUpdateAsync(s => s.SetProperty(d => d.Status, DispatchStatus.Completed).SetProperty(d => d.FinishedAt, now), cancellationToken) > 0;
     }
 
-    /// <summary>When a temporarily failed delivery may be tried again: exponential back-off with jitter.</summary>
+    /// <summary>When a temporarily failed delivery may be tried again: exponential back-off with ±20 % jitter, so
+    /// retries of one batch do not arrive at the relay together. Null once MaxAttempts or RetryFor is used up.</summary>
     public DateTime? RetryAtFor(int attempts, DateTime? dispatchStartedAt)
     {
         var o = options.Value;
-        var now = Now;
-        if (attempts >= o.MaxAttempts || (dispatchStartedAt is { } started && now - started > o.RetryFor)) return null;
+        if (attempts >= o.MaxAttempts || TooOld(dispatchStartedAt)) return null;
         var delay = o.RetryBaseDelay * Math.Pow(2, Math.Max(0, attempts - 1));
         if (delay > o.RetryMaxDelay) delay = o.RetryMaxDelay;
-        return now + delay * (0.8 + Random.Shared.NextDouble() * 0.4);
+        return Now + delay * (0.8 + Random.Shared.NextDouble() * 0.4);
     }
+
+    /// <summary>When to look again after the relay was unreachable: every RetryBaseDelay (with jitter) until RetryFor is
+    /// used up, however long the outage — the circuit breaker keeps those looks from reaching a dead relay.</summary>
+    public DateTime? RelayRetryAt(DateTime? dispatchStartedAt) =>
+        TooOld(dispatchStartedAt) ? null : Now + options.Value.RetryBaseDelay * (0.8 + Random.Shared.NextDouble() * 0.4);
+
+    private bool TooOld(DateTime? dispatchStartedAt) => dispatchStartedAt is { } started && Now - started > options.Value.RetryFor;
 }

@@ -8,6 +8,8 @@ using Microsoft.EntityFrameworkCore;
 
 namespace Dispatcher.Dispatching;
 
+public sealed record DeliveryResponse(long Id, string? Email, string Status, int Attempts, string? Response, DateTime? SentAt, DateTime? RetryAt);
+
 public static class DispatchEndpoints
 {
     public static RouteGroupBuilder MapDispatches(this RouteGroupBuilder api)
@@ -15,6 +17,7 @@ public static class DispatchEndpoints
         var group = api.MapGroup("/dispatches").WithTags("Dispatches").RequireAuthorization(Policies.Publisher);
         group.MapGet("/{id:long}", Get);
         group.MapGet("/{id:long}/events", Events);
+        group.MapGet("/{id:long}/deliveries", Deliveries).RequireAuthorization(Policies.Admin);
         group.MapGet("/", List);
         group.MapPost("/{id:long}/pause", (long id, DispatchControl control, HttpContext http, CancellationToken ct) =>
             Answer(control.PauseAsync(id, Caller.From(http.User), ct), id, http)).RequireAuthorization(Policies.Organiser);
@@ -44,6 +47,33 @@ public static class DispatchEndpoints
             try { await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken); }
             catch (OperationCanceledException) { yield break; }
         }
+    }
+
+    /// <summary>A dispatch's deliveries (admin: they hold addresses), by status, with the relay's answer.</summary>
+    private static async Task<Results<Ok<Page<DeliveryResponse>>, ValidationProblem, ProblemHttpResult>> Deliveries(
+        long id, DispatcherDb db, string? status, string? after, int? limit, CancellationToken cancellationToken)
+    {
+        var errors = new ValidationErrors();
+        var page = PageRequest.Parse(after, limit, errors);
+        DeliveryStatus? statusFilter = null;
+        if (status is not null)
+        {
+            if (Enum.TryParse<DeliveryStatus>(status, ignoreCase: true, out var s) && !int.TryParse(status, out _)) statusFilter = s;
+            else errors.Add("status", "'status' must be pending, sending, sent, failed, bounced or skipped.");
+        }
+        if (errors.Any) return errors.ToProblem();
+        if (!await db.Dispatches.AnyAsync(d => d.Id == id, cancellationToken)) return ApiProblem.NotFound($"There is no dispatch {id}.");
+
+        var query = from d in db.Deliveries.AsNoTracking()
+                    where d.DispatchId == id
+                    join p in db.Subscribers on d.SubscriberId equals p.Id into people
+                    from p in people.DefaultIfEmpty()
+                    select new { d.Id, Email = p == null ? null : p.Email, d.Status, d.Attempts, d.RelayResponse, d.SentAt, d.RetryAt };
+        if (statusFilter is { } sf) query = query.Where(d => d.Status == sf);
+        if (page.After is { } afterId) query = query.Where(d => d.Id < afterId);
+        var rows = await query.OrderByDescending(d => d.Id).Take(page.Limit + 1).ToListAsync(cancellationToken);
+        return TypedResults.Ok(page.ToPage(rows, d => d.Id, d => new DeliveryResponse(
+            d.Id, d.Email, d.Status.ToString().ToLowerInvariant(), d.Attempts, d.RelayResponse, d.SentAt, d.RetryAt)));
     }
 
     private static async Task<Results<Ok<Page<DispatchResponse>>, ValidationProblem>> List(

@@ -31,16 +31,19 @@ public sealed class DispatchPlanner(
                        ?? throw new InvalidOperationException($"No delivery plan for {dispatch.Kind} dispatches.");
             total = await plan.InsertDeliveriesAsync(db, dispatch, cancellationToken);
 
+            // Sending starts once the rows are written: StartedAt − CreatedAt is how long planning took.
+            var planned = clock.GetUtcNow().UtcDateTime;
             dispatch.Total = total;
-            dispatch.StartedAt = now;
-            dispatch.LastActivityAt = now;
+            dispatch.StartedAt = planned;
+            dispatch.LastActivityAt = planned;
             dispatch.Status = total == 0 ? DispatchStatus.Completed : DispatchStatus.Sending;
-            if (total == 0) dispatch.FinishedAt = now;
+            if (total == 0) dispatch.FinishedAt = planned;
             await db.SaveChangesAsync(cancellationToken);
             await transaction.CommitAsync(cancellationToken);
         }
 
-        logger.LogInformation("Dispatch {DispatchId} ({Kind}) planned for {Total} people", dispatchId, dispatch.Kind, total);
+        logger.LogInformation("Dispatch {DispatchId} ({Kind}) planned for {Total} people in {Seconds:0.00} s",
+            dispatchId, dispatch.Kind, total, (dispatch.StartedAt!.Value - now).TotalSeconds);
         if (total > 0) await batches.PublishPendingAsync(dispatchId, dispatch.Lane, cancellationToken);
     }
 }

@@ -1,3 +1,4 @@
+using Dispatcher.Faults;
 using Dispatcher.Hosting;
 using MassTransit;
 using Microsoft.Extensions.Options;
@@ -31,7 +32,17 @@ public static class DispatchingExtensions
         {
             x.SetKebabCaseEndpointNameFormatter();
             x.ConfigureHealthCheckOptions(o => o.Name = "bus");
-            if (runsWorker) x.AddConsumers(typeof(DispatchingExtensions).Assembly);
+            if (runsWorker)
+            {
+                x.AddConsumers(typeof(DispatchingExtensions).Assembly);
+                // Every message that fails all its retries is recorded (see FaultRecorder), on one queue of its own.
+                x.AddConsumer<FaultRecorder<Statements.StatementPublished>>().Endpoint(e => e.Name = "faults");
+                x.AddConsumer<FaultRecorder<SendBulkBatch>>().Endpoint(e => e.Name = "faults");
+                x.AddConsumer<FaultRecorder<SendUrgentBatch>>().Endpoint(e => e.Name = "faults");
+                x.AddConsumer<FaultRecorder<Alerts.AlertApproved>>().Endpoint(e => e.Name = "faults");
+                x.AddConsumer<FaultRecorder<Alerts.SendTestAlert>>().Endpoint(e => e.Name = "faults");
+                x.AddConsumer<FaultRecorder<Digests.DigestDue>>().Endpoint(e => e.Name = "faults");
+            }
 
             // Every consumer queue is a durable quorum queue: replicated, and it survives a broker restart.
             x.AddConfigureEndpointsCallback((_, _, endpoint) =>

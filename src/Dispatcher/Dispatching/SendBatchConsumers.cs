@@ -22,7 +22,7 @@ public sealed class BulkBatchConsumerDefinition : ConsumerDefinition<BulkBatchCo
     public BulkBatchConsumerDefinition(IOptions<SmtpOptions> smtp)
     {
         EndpointName = "send-bulk";
-        ConcurrentMessageLimit = smtp.Value.BulkConnections * 2;
+        ConcurrentMessageLimit = smtp.Value.BulkConnections;
     }
 
     protected override void ConfigureConsumer(IReceiveEndpointConfigurator endpoint, IConsumerConfigurator<BulkBatchConsumer> consumer, IRegistrationContext context)

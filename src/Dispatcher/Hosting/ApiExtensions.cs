@@ -3,6 +3,7 @@ using System.Text.Json.Serialization;
 using Dispatcher.Access;
 using Dispatcher.Alerts;
 using Dispatcher.Audit;
+using Dispatcher.Faults;
 using Dispatcher.Bounces;
 using Dispatcher.Digests;
 using Dispatcher.Feeds;
@@ -46,6 +47,7 @@ public static class ApiExtensions
         api.MapMailbox();
         api.MapBounces();
         api.MapAudit();
+        api.MapFaults();
         // Anything else under /api is a 404 problem, not a page.
         api.MapFallback(() => ApiProblem.NotFound("There is no such API endpoint."));
         return app;

@@ -44,6 +44,17 @@ public sealed class TestSmtpServer : IAsyncDisposable
     /// <summary>Answer to RCPT TO for an address; null accepts.</summary>
     public Func<string, SmtpResponse?> RecipientReply { get; set; } = _ => null;
 
+    /// <summary>Answer after DATA for a message to this address, instead of taking it; null takes it.</summary>
+    public Func<string, SmtpResponse?> MessageReply { get; set; } = _ => null;
+
+    /// <summary>While above zero, each message's connection is dropped after DATA (and the count goes down).</summary>
+    public int DropConnections;
+
+    /// <summary>Every DATA the relay saw, taken or not: who, when, and what it answered.</summary>
+    public IReadOnlyCollection<(string To, DateTime At, string Answer)> Attempts => _attempts.ToArray();
+
+    private readonly ConcurrentQueue<(string To, DateTime At, string Answer)> _attempts = new();
+
     public static async Task<TestSmtpServer> StartAsync()
     {
         var listeners = new NoDelayEndpointListenerFactory();
@@ -53,6 +64,9 @@ public sealed class TestSmtpServer : IAsyncDisposable
         TestSmtpServer? server = null;
         var options = new SmtpServerOptionsBuilder()
             .ServerName("test-relay")
+            // The library ends a session with a bare 554 after a few refused commands; Postfix allows 20 (smtpd_hard_error_limit)
+            // and our connections are long-lived, so refusals the test asks for must not turn into refusals it did not.
+            .MaxRetryCount(10_000)
             .Endpoint(b => b.Endpoint(new IPEndPoint(IPAddress.Loopback, 0)))
             .Build();
         var services = new SmtpServer.ComponentModel.ServiceProvider();
@@ -85,6 +99,20 @@ public sealed class TestSmtpServer : IAsyncDisposable
         {
             var relay = server();
             if (relay.Delay > TimeSpan.Zero) await Task.Delay(relay.Delay, cancellationToken);
+            var to = transaction.To.Single().AsAddress();
+            if (Interlocked.Decrement(ref relay.DropConnections) >= 0)
+            {
+                relay._attempts.Enqueue((to, DateTime.UtcNow, "dropped"));
+                context.Pipe.Dispose(); // closes the socket: the client reads no answer to its DATA
+                throw new IOException("test relay drops the connection");
+            }
+            Interlocked.Exchange(ref relay.DropConnections, 0);
+            if (relay.MessageReply(to) is { } reply)
+            {
+                relay._attempts.Enqueue((to, DateTime.UtcNow, $"{(int)reply.ReplyCode}"));
+                return reply;
+            }
+            relay._attempts.Enqueue((to, DateTime.UtcNow, "250"));
             var raw = buffer.ToArray();
             using var stream = new MemoryStream(raw);
             var message = MimeMessage.Load(stream, cancellationToken);
@@ -98,8 +126,13 @@ public sealed class TestSmtpServer : IAsyncDisposable
     {
         public override Task<bool> CanDeliverToAsync(ISessionContext context, IMailbox to, IMailbox from, CancellationToken cancellationToken)
         {
-            var reply = server().RecipientReply(to.AsAddress());
-            if (reply is not null) throw new SmtpResponseException(reply);
+            var relay = server();
+            var reply = relay.RecipientReply(to.AsAddress());
+            if (reply is not null)
+            {
+                relay._attempts.Enqueue((to.AsAddress(), DateTime.UtcNow, $"{(int)reply.ReplyCode}"));
+                throw new SmtpResponseException(reply);
+            }
             return Task.FromResult(true);
         }
     }

@@ -610,6 +610,43 @@ namespace Dispatcher.Data.Migrations.Postgres
                     b.ToTable("dispatches", (string)null);
                 });
 
+            modelBuilder.Entity("Dispatcher.Faults.FailedMessage", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasColumnName("id");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<string>("Error")
+                        .IsRequired()
+                        .HasMaxLength(2000)
+                        .HasColumnType("character varying(2000)")
+                        .HasColumnName("error");
+
+                    b.Property<DateTime>("FaultedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("faulted_at");
+
+                    b.Property<string>("MessageType")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("message_type");
+
+                    b.Property<string>("Payload")
+                        .IsRequired()
+                        .HasMaxLength(4000)
+                        .HasColumnType("character varying(4000)")
+                        .HasColumnName("payload");
+
+                    b.HasKey("Id")
+                        .HasName("pk_failed_messages");
+
+                    b.ToTable("failed_messages", (string)null);
+                });
+
             modelBuilder.Entity("Dispatcher.Feeds.Feed", b =>
                 {
                     b.Property<int>("Id")

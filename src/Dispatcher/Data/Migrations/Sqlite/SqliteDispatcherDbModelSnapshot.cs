@@ -586,6 +586,41 @@ namespace Dispatcher.Data.Migrations.Sqlite
                     b.ToTable("dispatches", (string)null);
                 });
 
+            modelBuilder.Entity("Dispatcher.Faults.FailedMessage", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("id");
+
+                    b.Property<string>("Error")
+                        .IsRequired()
+                        .HasMaxLength(2000)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("error");
+
+                    b.Property<DateTime>("FaultedAt")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("faulted_at");
+
+                    b.Property<string>("MessageType")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("message_type");
+
+                    b.Property<string>("Payload")
+                        .IsRequired()
+                        .HasMaxLength(4000)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("payload");
+
+                    b.HasKey("Id")
+                        .HasName("pk_failed_messages");
+
+                    b.ToTable("failed_messages", (string)null);
+                });
+
             modelBuilder.Entity("Dispatcher.Feeds.Feed", b =>
                 {
                     b.Property<int>("Id")
