@@ -33,12 +33,27 @@ public sealed class DispatchSweep(
         var forgotten = await db.Dispatches.AsNoTracking()
             .Where(d => d.Status == DispatchStatus.Queued && d.PlannedAt == null && d.CreatedAt < before)
             .OrderBy(d => d.Id).Select(d => d.Id).Take(20).ToListAsync(cancellationToken);
-        foreach (var id in forgotten)
+        var now = clock.GetUtcNow().UtcDateTime;
+        foreach (var id in forgotten.Where(id => !PlanningFailures.TryGetValue(id, out var next) || next <= now))
         {
             logger.LogWarning("Dispatch {DispatchId} was not planned within {Grace}; planning it now", id, options.Value.PlanGrace);
-            await planner.PlanAsync(id, cancellationToken);
+            try
+            {
+                await planner.PlanAsync(id, cancellationToken);
+                PlanningFailures.TryRemove(id, out _);
+            }
+            catch (Exception e) when (!cancellationToken.IsCancellationRequested && e is not DbUpdateConcurrencyException)
+            {
+                // A dispatch that cannot be planned must not stop the sweeper's other work; try it again later, less often.
+                var wait = PlanningFailures.ContainsKey(id) ? TimeSpan.FromMinutes(5) : TimeSpan.FromMinutes(1);
+                PlanningFailures[id] = now + wait;
+                logger.LogError(e, "Dispatch {DispatchId} could not be planned; trying again in {Wait}", id, wait);
+            }
         }
     }
+
+    /// <summary>Dispatches whose planning failed in this process, and when to try again.</summary>
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<long, DateTime> PlanningFailures = new();
 
     /// <summary>Deliveries claimed by a worker that died (or stalled) past its lease go back to pending and are re-published.</summary>
     private async Task ReleaseExpiredLeasesAsync(CancellationToken cancellationToken)
