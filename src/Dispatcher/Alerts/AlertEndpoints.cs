@@ -88,6 +88,7 @@ public static class AlertEndpoints
         AlertResult.NotFound => ApiProblem.NotFound("There is no such alert."),
         AlertResult.Forbidden f => ApiProblem.Forbidden(f.Detail),
         AlertResult.Conflict c => ApiProblem.Conflict(c.Detail),
+        AlertResult.Unavailable u => ApiProblem.Unavailable(u.Detail),
         _ => throw new InvalidOperationException($"Unexpected result {result}."),
     };
 

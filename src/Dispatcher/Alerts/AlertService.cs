@@ -19,6 +19,7 @@ public abstract record AlertResult
     public sealed record NotFound : AlertResult;
     public sealed record Forbidden(string Detail) : AlertResult;
     public sealed record Conflict(string Detail) : AlertResult;
+    public sealed record Unavailable(string Detail) : AlertResult;
 }
 
 /// <summary>Drafts, sending and the two-person rule. Every status change is a conditional UPDATE (draft → sent,
@@ -110,7 +111,18 @@ public sealed class AlertService(
         var found = await FindAsync(id, caller, cancellationToken);
         if (found is not AlertResult.Ok<Alert> { Value: var alert }) return found;
 
-        await bus.Publish(new SendTestAlert(alert.Id, address!), cancellationToken);
+        try
+        {
+            // A test copy is not kept in the database (nobody is owed it), so with the broker down say so rather than hang.
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            timeout.CancelAfter(TimeSpan.FromSeconds(5));
+            await bus.Publish(new SendTestAlert(alert.Id, address!), timeout.Token);
+        }
+        catch (Exception e) when (!cancellationToken.IsCancellationRequested)
+        {
+            logger.LogWarning(e, "Could not queue a test copy of alert {AlertId}", alert.Id);
+            return new AlertResult.Unavailable("The message broker is not reachable just now, so the test copy was not sent. Try again in a minute.");
+        }
         db.Audit.Add(AuditLog.Entry(clock, caller, "alert.tested", $"alert:{alert.Id}", address));
         await db.SaveChangesAsync(cancellationToken);
         return new AlertResult.Ok<bool>(true);

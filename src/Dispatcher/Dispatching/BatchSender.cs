@@ -43,10 +43,14 @@ public sealed class BatchSender(
         }
         finally
         {
-            // Whatever happened (shutdown, a bug), keep what we know and give back the rest.
+            // Whatever happened (shutdown, a bug), keep what we know and give back the rest — through a database
+            // outage too: these messages are sent, and forgetting that would send them again once the lease runs out.
             var done = outcomes.Select(o => o.DeliveryId).ToHashSet();
-            await ledger.RecordAsync(claim, outcomes, CancellationToken.None);
-            await ledger.ReleaseAsync(claim, claim.Rows.Select(r => r.DeliveryId).Where(id => !done.Contains(id)), CancellationToken.None);
+            await DatabaseRetry.Pipeline.ExecuteAsync(async _ =>
+            {
+                await ledger.RecordAsync(claim, outcomes, CancellationToken.None);
+                await ledger.ReleaseAsync(claim, claim.Rows.Select(r => r.DeliveryId).Where(id => !done.Contains(id)), CancellationToken.None);
+            }, CancellationToken.None);
         }
 
         var accepted = outcomes.Where(o => o.Status == DeliveryStatus.Sent && o.SubscriberId is not null).Select(o => o.SubscriberId!.Value).ToList();
@@ -110,7 +114,9 @@ public sealed class BatchSender(
             }
             // Disposed once sent: its parts hold buffers, and a message left to the finalizer costs more than it carries.
             using var message = messages.Create(await content.MessageForAsync(row));
-            return await connection.SendAsync(message, returnPaths.EnvelopeFor(row.DeliveryId), new MailboxAddress(string.Empty, row.Email!), cancellationToken);
+            // Not cancelled midway (shutdown, a lost broker connection): a message cut off after its DATA would be
+            // neither known sent nor known unsent, and would go out again. Smtp:TimeoutSeconds bounds the wait.
+            return await connection.SendAsync(message, returnPaths.EnvelopeFor(row.DeliveryId), new MailboxAddress(string.Empty, row.Email!), CancellationToken.None);
         }
     }
 

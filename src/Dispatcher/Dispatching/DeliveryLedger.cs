@@ -31,7 +31,15 @@ public sealed class DeliveryLedger(DispatcherDb db, TimeProvider clock, IOptions
     /// because the UPDATE only takes rows that are still pending (PostgreSQL re-checks the row after a concurrent update).</summary>
     public async Task<Claim> ClaimAsync(ISendBatch batch, CancellationToken cancellationToken)
     {
+        // Both steps are retried with the same claim id through a database outage: rows the UPDATE took (even when its
+        // answer was lost) are found by the SELECT, instead of sitting leased to nobody until the lease runs out.
         var claimId = Guid.NewGuid();
+        var tries = 0;
+        return await DatabaseRetry.Pipeline.ExecuteAsync(token => new ValueTask<Claim>(ClaimAsync(batch, claimId, retry: tries++ > 0, token)), cancellationToken);
+    }
+
+    private async Task<Claim> ClaimAsync(ISendBatch batch, Guid claimId, bool retry, CancellationToken cancellationToken)
+    {
         var now = Now;
         var leaseUntil = now + options.Value.LeaseDuration;
         var claimed = await db.Deliveries
@@ -45,7 +53,8 @@ public sealed class DeliveryLedger(DispatcherDb db, TimeProvider clock, IOptions
                 .SetProperty(d => d.LeaseUntil, leaseUntil)
                 .SetProperty(d => d.RetryAt, (DateTime?)null)
                 .SetProperty(d => d.Attempts, d => d.Attempts + 1), cancellationToken);
-        if (claimed == 0) return new Claim(claimId, batch.DispatchId, []);
+        // Nothing taken — unless this is a retry, when the first try's UPDATE may have taken the rows.
+        if (claimed == 0 && !retry) return new Claim(claimId, batch.DispatchId, []);
 
         var rows = await (
             from d in db.Deliveries

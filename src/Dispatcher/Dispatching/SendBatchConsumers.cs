@@ -27,8 +27,9 @@ public sealed class BulkBatchConsumerDefinition : ConsumerDefinition<BulkBatchCo
 
     protected override void ConfigureConsumer(IReceiveEndpointConfigurator endpoint, IConsumerConfigurator<BulkBatchConsumer> consumer, IRegistrationContext context)
     {
-        // Relay trouble is handled per delivery from the database; these retries only cover a database hiccup.
-        endpoint.UseMessageRetry(r => r.Intervals(500, 2000, 5000));
+        // Relay trouble is handled per delivery from the database; these retries cover the database being away for a
+        // minute or two (the worker backs off and carries on) before a batch counts as failed and goes to send-bulk_error.
+        endpoint.UseMessageRetry(r => r.Exponential(8, TimeSpan.FromMilliseconds(500), TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(1)));
         endpoint.PrefetchCount = (ConcurrentMessageLimit ?? 1) * 2;
     }
 }
@@ -44,7 +45,7 @@ public sealed class UrgentBatchConsumerDefinition : ConsumerDefinition<UrgentBat
 
     protected override void ConfigureConsumer(IReceiveEndpointConfigurator endpoint, IConsumerConfigurator<UrgentBatchConsumer> consumer, IRegistrationContext context)
     {
-        endpoint.UseMessageRetry(r => r.Intervals(200, 1000, 3000));
+        endpoint.UseMessageRetry(r => r.Exponential(8, TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(1)));
         endpoint.PrefetchCount = (ConcurrentMessageLimit ?? 1) * 2;
     }
 }

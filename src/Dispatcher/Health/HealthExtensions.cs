@@ -27,7 +27,8 @@ public static class HealthExtensions
             ResultStatusCodes =
             {
                 [HealthStatus.Healthy] = StatusCodes.Status200OK,
-                [HealthStatus.Degraded] = StatusCodes.Status200OK,
+                // MassTransit says Degraded while its endpoints reconnect to a broker that is gone: not able to work.
+                [HealthStatus.Degraded] = StatusCodes.Status503ServiceUnavailable,
                 [HealthStatus.Unhealthy] = StatusCodes.Status503ServiceUnavailable,
             },
             ResponseWriter = WriteAsync,
@@ -38,7 +39,7 @@ public static class HealthExtensions
     private static Task WriteAsync(HttpContext context, HealthReport report)
     {
         context.Response.ContentType = "application/json";
-        var failing = report.Entries.Where(e => e.Value.Status == HealthStatus.Unhealthy).Select(e => e.Key).ToList();
+        var failing = report.Entries.Where(e => e.Value.Status != HealthStatus.Healthy).Select(e => e.Key).ToList();
         return JsonSerializer.SerializeAsync(context.Response.Body, new
         {
             status = report.Status.ToString().ToLowerInvariant(),

@@ -26,6 +26,33 @@ public static class TestServices
         return $"{server};Database={name}";
     }
 
+    /// <summary>Takes one test's database away (no new connections, the open ones terminated) or brings it back — a
+    /// database outage for that test alone, while the cluster keeps serving the others.</summary>
+    public static async Task SetPostgresDatabaseOnlineAsync(string connectionString, bool online)
+    {
+        var name = new NpgsqlConnectionStringBuilder(connectionString).Database!;
+        await using var connection = new NpgsqlConnection(Require("DISPATCHER_TEST_POSTGRES") + ";Database=postgres");
+        await connection.OpenAsync();
+        await using var allow = new NpgsqlCommand($"ALTER DATABASE \"{name}\" WITH ALLOW_CONNECTIONS {(online ? "true" : "false")}", connection);
+        await allow.ExecuteNonQueryAsync();
+        if (online) return;
+        await using var terminate = new NpgsqlCommand("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = @name", connection);
+        terminate.Parameters.AddWithValue("name", name);
+        await terminate.ExecuteNonQueryAsync();
+    }
+
+    /// <summary>Stops the shared RabbitMQ node (every virtual host goes with it); only for tests in <see cref="BrokerRestarts"/>.</summary>
+    public static Task StopRabbitMqAsync() => RabbitMqCtlAsync("shutdown");
+
+    public static async Task StartRabbitMqAsync()
+    {
+        // The node outlives this call: give it /dev/null, not a pipe of ours (or of the test run's) to hold open.
+        var start = new ProcessStartInfo("bash") { ArgumentList = { "-c", "exec \"$0\" -detached </dev/null >/dev/null 2>&1", Require("DISPATCHER_TEST_RABBITMQ_SERVER") } };
+        using (var process = Process.Start(start)!)
+            await process.WaitForExitAsync();
+        await RabbitMqCtlAsync("wait", "--timeout", "60", Require("DISPATCHER_TEST_RABBITMQ_PIDFILE"));
+    }
+
     /// <summary>The throwaway Dovecot: any user name logs in with <see cref="MailboxPassword"/> and has a mailbox of its own.</summary>
     public static (string Host, int Port) Imap => HostAndPort("DISPATCHER_TEST_IMAP");
 

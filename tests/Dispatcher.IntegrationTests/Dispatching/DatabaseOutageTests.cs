@@ -1,0 +1,60 @@
+using System.Net;
+using Dispatcher.IntegrationTests.Infrastructure;
+
+namespace Dispatcher.IntegrationTests.Dispatching;
+
+/// <summary>PostgreSQL goes away mid-dispatch (connections refused, open ones cut) and comes back: health names the
+/// database meanwhile, workers back off and carry on, and the dispatch completes with everyone sent it once.</summary>
+public sealed class DatabaseOutageTests
+{
+    [Fact]
+    public async Task Workers_back_off_while_the_database_is_away_and_finish_the_dispatch_when_it_returns()
+    {
+        const int people = 3_000;
+        await using var smtp = await TestSmtpServer.StartAsync();
+        smtp.Delay = TimeSpan.FromMilliseconds(2);
+        // Leases as in production (2 minutes) and a dispatch that must finish well before one runs out: rows claimed
+        // before the outage are carried through it, not left for the sweeper to find when their lease expires.
+        await using var app = await DispatcherApp.StartAsync(Stack.RabbitMqPostgres, smtp,
+            new Dictionary<string, string?> { ["Dispatching:LeaseDuration"] = "00:02:00" });
+        await app.Api.CreateListAsync("statements");
+        using (var import = await app.Api.PostAsync("/api/lists/statements/import", new StringContent(
+                   "email\n" + string.Join("\n", Enumerable.Range(1, people).Select(i => $"reader{i}@example.org")), System.Text.Encoding.UTF8, "text/csv")))
+            Assert.Equal(HttpStatusCode.OK, import.StatusCode);
+        using var anonymous = app.ClientWithKey(null);
+
+        var (_, dispatchId) = await app.Api.PublishAsync(new { title = "Stop the repression of South Korean trade unionists", lists = new[] { "statements" } });
+        await Eventually.UntilAsync(() => smtp.Received.Count >= 500, TimeSpan.FromSeconds(60), "the dispatch to be under way");
+
+        var connectionString = app.Settings["ConnectionStrings:Dispatcher"]!;
+        int receivedDuringOutage;
+        try
+        {
+            await TestServices.SetPostgresDatabaseOnlineAsync(connectionString, online: false);
+            var outage = System.Diagnostics.Stopwatch.StartNew();
+            var health = await Eventually.UntilAsync(async () =>
+                {
+                    using var response = await anonymous.GetAsync("/health");
+                    return (response.StatusCode, Body: await response.Content.ReadAsStringAsync());
+                },
+                // The outage lasts at least 4 s — longer than a batch takes to send, so batches finish their messages
+                // while the database is away and must hold on to what they sent until it returns.
+                r => r.StatusCode == HttpStatusCode.ServiceUnavailable && outage.Elapsed > TimeSpan.FromSeconds(4),
+                TimeSpan.FromSeconds(30), "health to notice the database is away");
+            Assert.Contains("\"failing\":[\"database\"]", health.Body);
+            // Sending stops: nothing more can be claimed (batches already claimed may finish their messages).
+            receivedDuringOutage = smtp.Received.Count;
+        }
+        finally
+        {
+            await TestServices.SetPostgresDatabaseOnlineAsync(connectionString, online: true);
+        }
+
+        var dispatch = await app.Api.WaitForDispatchAsync(dispatchId!.Value, timeout: TimeSpan.FromSeconds(60));
+        Assert.True(receivedDuringOutage < people, "the dispatch finished before the outage");
+        Assert.Equal(people, dispatch.Int("sent"));
+        Assert.Equal(0, dispatch.Int("failed"));
+        Assert.Equal(people, smtp.Received.Select(m => m.To).Distinct().Count()); // everybody
+        Assert.Equal(people, smtp.Received.Count);                                // and nobody twice: what was sent was recorded after the outage
+    }
+}
