@@ -13,8 +13,15 @@ public static class FaultEndpoints
     public static RouteGroupBuilder MapFaults(this RouteGroupBuilder api)
     {
         api.MapGet("/errors", List).WithTags("Errors").RequireAuthorization(Policies.Admin);
+        api.MapDelete("/errors/{id:long}", Dismiss).WithTags("Errors").RequireAuthorization(Policies.Admin);
         return api;
     }
+
+    /// <summary>Takes a failed message off the list once it is dealt with (the error queue keeps its own copy).</summary>
+    private static async Task<Results<NoContent, ProblemHttpResult>> Dismiss(long id, DispatcherDb db, CancellationToken cancellationToken) =>
+        await db.FailedMessages.Where(f => f.Id == id).ExecuteDeleteAsync(cancellationToken) > 0
+            ? TypedResults.NoContent()
+            : ApiProblem.NotFound("There is no such failed message.");
 
     /// <summary>Messages that failed all their retries and went to an error queue, newest first.</summary>
     private static async Task<Results<Ok<Page<FailedMessageResponse>>, ValidationProblem>> List(

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text;
 using Dispatcher.IntegrationTests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
 
 namespace Dispatcher.IntegrationTests.Admin;
@@ -135,6 +136,32 @@ public sealed class AdminUiTests(Chromium chromium) : IClassFixture<Chromium>
             await admin.GotoAsync(path);
             await Chromium.ScreenshotAsync(admin, name);
         }
+    }
+
+    [Fact]
+    public async Task Failed_bus_messages_are_shown_to_admins_and_can_be_dismissed()
+    {
+        await using var app = await StartAsync();
+        // How a message gets here (retries, the error queue) is PoisonMessageTests' business; this is what people see.
+        await using (var scope = app.Services.CreateAsyncScope())
+        {
+            var db = scope.ServiceProvider.GetRequiredService<Dispatcher.Data.DispatcherDb>();
+            db.FailedMessages.Add(new Dispatcher.Faults.FailedMessage
+            {
+                MessageType = "StatementPublished", Payload = "{\"StatementId\":7,\"DispatchId\":9}",
+                Error = "System.InvalidOperationException: No delivery plan for 99 dispatches. " + Hostile, FaultedAt = DateTime.UtcNow,
+            });
+            await db.SaveChangesAsync();
+        }
+        var admin = await chromium.NewPageAsync(app.ServerAddress!);
+        await LogInAsync(admin, AdminEmail, AdminPassword);
+
+        await admin.GotoAsync("/admin/dispatches");
+        await Assertions.Expect(admin.GetByRole(AriaRole.Heading, new() { Name = "Failed messages" })).ToBeVisibleAsync();
+        await Assertions.Expect(admin.GetByText("No delivery plan for 99 dispatches. " + Hostile)).ToBeVisibleAsync(); // shown as text, not run
+        await admin.GetByRole(AriaRole.Button, new() { Name = "Dismiss" }).ClickAsync();
+        await Assertions.Expect(admin.GetByText("Dismissed.")).ToBeVisibleAsync();
+        await Assertions.Expect(admin.GetByRole(AriaRole.Heading, new() { Name = "Failed messages" })).ToHaveCountAsync(0);
     }
 
     [Fact]

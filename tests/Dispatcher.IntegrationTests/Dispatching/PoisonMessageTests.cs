@@ -44,6 +44,9 @@ public sealed class PoisonMessageTests
             e => e is not null, TimeSpan.FromSeconds(60), "the poisoned message to be recorded as failed"))!;
         Assert.Equal("StatementPublished", error["messageType"]!.GetValue<string>());
         Assert.Contains("No delivery plan for 99 dispatches", error["error"]!.GetValue<string>());
+        using (var dismissed = await app.Api.DeleteAsync($"/api/errors/{error["id"]}"))
+            Assert.Equal(System.Net.HttpStatusCode.NoContent, dismissed.StatusCode);
+        Assert.Empty((await app.Api.GetJsonAsync("/api/errors"))["items"]!.AsArray());
 
         if (stack == Stack.RabbitMqPostgres)
         {

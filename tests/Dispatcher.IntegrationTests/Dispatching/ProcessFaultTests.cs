@@ -30,6 +30,10 @@ public sealed class ProcessFaultTests(ITestOutputHelper output)
         Assert.True(await first.WaitForExitAsync(TimeSpan.FromSeconds(10)), "kill -9 did not end the process");
 
         await using var second = await AppProcess.StartAsync(workerSettings);
+        var startedAfter = killedAt.Elapsed;
+        var beforeSecond = smtp.Received.Count;
+        await Eventually.UntilAsync(() => smtp.Received.Count > beforeSecond, TimeSpan.FromSeconds(60), "the new worker to send");
+        var resumedAfter = killedAt.Elapsed;
         var dispatch = await web.Api.WaitForDispatchAsync(dispatchId!.Value, timeout: TimeSpan.FromSeconds(240));
         var recovered = killedAt.Elapsed;
 
@@ -39,6 +43,7 @@ public sealed class ProcessFaultTests(ITestOutputHelper output)
         // In flight = every bulk connection's batch: claimed, maybe sent, not yet recorded when the process died.
         var inFlightBound = int.Parse(workerSettings["Smtp:MaxConnections"]!) * BatchSize;
         output.WriteLine($"killed at {receivedAtKill} of {people}; {duplicates} duplicates (bound {inFlightBound}); " +
+                         $"new worker up {startedAfter.TotalSeconds:0.0} s and sending {resumedAfter.TotalSeconds:0.0} s after the kill; " +
                          $"completed {recovered.TotalSeconds:0.0} s after the kill");
 
         Assert.Equal(people, dispatch.Int("sent"));
