@@ -17,6 +17,7 @@ public sealed class BatchSender(
     MessageFactory messages,
     ReturnPaths returnPaths,
     LaneGate gate,
+    InFlightBatches inFlight,
     DispatcherMetrics metrics,
     ILogger<BatchSender> logger)
 {
@@ -28,6 +29,8 @@ public sealed class BatchSender(
         var dispatch = await db.Dispatches.AsNoTracking().SingleOrDefaultAsync(d => d.Id == batch.DispatchId, cancellationToken);
         if (dispatch is not { Status: DispatchStatus.Sending }) return; // paused, cancelled or done: resume re-drives from the rows
 
+        using var entered = inFlight.Enter();
+        if (inFlight.Abandoning) return;
         await ledger.TouchAsync(dispatch.Id, cancellationToken);
         var claim = await ledger.ClaimAsync(batch, cancellationToken);
         if (claim.Rows.Count == 0) return;
@@ -70,6 +73,7 @@ public sealed class BatchSender(
             foreach (var row in claim.Rows)
             {
                 cancellationToken.ThrowIfCancellationRequested();
+                if (inFlight.Abandoning) return; // shutting down: the rest is given back
                 if (lane == Lane.Bulk && gate.UrgentActive)
                 {
                     // Step aside for an alert: give the connection back so the urgent lane can use it too.

@@ -26,7 +26,13 @@ public static class DispatchingExtensions
         services.AddScoped<DispatchProgress>();
         services.AddScoped<DispatchControl>();
         services.AddSingleton<LaneGate>();
-        if (runsWorker) services.AddHostedService<DispatchSweeper>();
+        services.AddSingleton<InFlightBatches>();
+        if (runsWorker)
+        {
+            services.AddHostedService<DispatchSweeper>();
+            // Before AddMassTransit: hosted services stop in reverse order, so this waits after the bus has stopped.
+            services.AddHostedService(sp => sp.GetRequiredService<InFlightBatches>());
+        }
 
         services.AddMassTransit(x =>
         {
