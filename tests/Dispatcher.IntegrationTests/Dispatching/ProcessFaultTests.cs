@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Net;
 using Dispatcher.IntegrationTests.Infrastructure;
 using Xunit.Abstractions;
 
@@ -95,10 +94,7 @@ public sealed class ProcessFaultTests(ITestOutputHelper output)
             ["Dispatching:LeaseDuration"] = "00:00:05",
             ["Smtp:MaxConnections"] = "6",
         });
-        await web.Api.CreateListAsync("statements");
-        using var import = await web.Api.PostAsync("/api/lists/statements/import", new StringContent(
-            "email\n" + string.Join("\n", Enumerable.Range(1, people).Select(i => $"reader{i}@example.org")), System.Text.Encoding.UTF8, "text/csv"));
-        Assert.Equal(HttpStatusCode.OK, import.StatusCode);
+        await web.Api.CreateListWithReadersAsync("statements", people);
         return web;
     }
 

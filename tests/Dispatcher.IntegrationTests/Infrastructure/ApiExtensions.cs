@@ -24,12 +24,30 @@ public static class ApiExtensions
         return JsonNode.Parse(text)!;
     }
 
+    public static async Task<(HttpStatusCode StatusCode, string Body)> GetAnswerAsync(this HttpClient client, string path)
+    {
+        using var response = await client.GetAsync(path);
+        return (response.StatusCode, await response.Content.ReadAsStringAsync());
+    }
+
     public static Task CreateListAsync(this HttpClient client, string slug, string? name = null, bool doubleOptIn = true) =>
         client.PostOkAsync("/api/lists", new { name = name ?? slug, slug, doubleOptIn }, HttpStatusCode.Created);
 
     public static Task SubscribeAsync(this HttpClient client, string list, string email, string? name = null,
         string cadence = "immediate", bool confirmed = true, bool alerts = true) =>
         client.PostOkAsync($"/api/lists/{list}/subscribers", new { email, name, cadence, confirmed, alerts }, HttpStatusCode.Created);
+
+    /// <summary>Creates the list and imports reader1@example.org … reader{count}@example.org into it (CSV, as admins do).
+    /// Returns their addresses.</summary>
+    public static async Task<List<string>> CreateListWithReadersAsync(this HttpClient client, string list, int count)
+    {
+        await client.CreateListAsync(list);
+        var people = Enumerable.Range(1, count).Select(i => $"reader{i}@example.org").ToList();
+        using var import = await client.PostAsync($"/api/lists/{list}/import",
+            new StringContent("email\n" + string.Join("\n", people), System.Text.Encoding.UTF8, "text/csv"));
+        Assert.Equal(HttpStatusCode.OK, import.StatusCode);
+        return people;
+    }
 
     /// <summary>Publishes a statement and returns (id, dispatchId).</summary>
     public static async Task<(long Id, long? DispatchId)> PublishAsync(this HttpClient client, object statement)
