@@ -75,4 +75,43 @@ public sealed class RelayFaultTests
         Assert.Contains(failedRows["items"]!.AsArray(), d => d!["email"]!.GetValue<string>() == "full@example.org"
             && d["response"]!.GetValue<string>().StartsWith("gave up after 5 attempts"));
     }
+
+    [Fact]
+    public async Task A_relay_down_for_a_while_holds_everything_and_takes_the_alert_first_when_it_returns()
+    {
+        await using var smtp = await TestSmtpServer.StartAsync();
+        smtp.Delay = TimeSpan.FromMilliseconds(3);
+        await using var app = await DispatcherApp.StartAsync(Stack.InMemorySqlite, smtp, new Dictionary<string, string?>
+        {
+            ["Dispatching:RetryBaseDelay"] = "00:00:01",
+            ["Dispatching:MaxAttempts"] = "2", // an outage must not use these up
+        });
+        await app.Api.CreateListWithReadersAsync("statements", 4_000);
+        await app.Api.CreateListAsync("turkey");
+        foreach (var i in Enumerable.Range(1, 100)) await app.Api.SubscribeAsync("turkey", $"activist{i}@example.org");
+
+        var down = true;
+        smtp.MessageReply = _ => down ? new SmtpResponse((SmtpReplyCode)421, "4.3.2 Service not available, closing channel") : null;
+        var (_, bulkId) = await app.Api.PublishAsync(new { title = "Syria, Iraq and the movement of refugees", lists = new[] { "statements" } });
+        var alert = await app.Api.PostOkAsync("/api/alerts", new
+        {
+            subject = "Ankara: protest at the Turkish embassy tonight", bodyMarkdown = "Meet at **18:00**.", lists = new[] { "turkey" },
+        }, HttpStatusCode.Created);
+        var alertId = (await app.Api.PostOkAsync($"/api/alerts/{alert["id"]}/send", new { }, HttpStatusCode.Accepted))["dispatchId"]!.GetValue<long>();
+
+        // Down long enough for both to be refused and to retry while it still is.
+        await Eventually.UntilAsync(() => smtp.Attempts.Count(a => a.To.StartsWith("activist")) >= 2 && smtp.Attempts.Count(a => a.To.StartsWith("reader")) >= 2,
+            TimeSpan.FromSeconds(30), "both dispatches to be refused more than once");
+        Assert.Empty(smtp.Received);
+        down = false;
+
+        var bulk = await app.Api.WaitForDispatchAsync(bulkId!.Value, timeout: TimeSpan.FromSeconds(120));
+        var alertDispatch = await app.Api.WaitForDispatchAsync(alertId, timeout: TimeSpan.FromSeconds(30));
+        Assert.Equal(4_000, bulk.Int("sent"));
+        Assert.Equal(100, alertDispatch.Int("sent"));
+        Assert.Equal(4_100, smtp.Received.Count); // nobody twice, nobody failed for the outage
+        var lastAlert = smtp.Received.Where(m => m.Subject.StartsWith("Ankara")).Max(m => m.Sequence);
+        var lastBulk = smtp.Received.Where(m => m.Subject.StartsWith("Syria")).Max(m => m.Sequence);
+        Assert.True(lastAlert < lastBulk, $"the alert's last message was #{lastAlert}, the statement's #{lastBulk}");
+    }
 }
