@@ -140,7 +140,6 @@ public sealed class AppProcess : IAsyncDisposable
             ["Dispatcher__Bootstrap__ApiKey"] = ApiKey,
             ["Logging__LogLevel__Default"] = "Warning",
             ["Logging__LogLevel__Dispatcher"] = "Information",
-            ["DOTNET_gcServer"] = "0",
         };
         var process = ChildProcess.Start("dotnet", [dll], environment, logFile);
         var api = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromMinutes(5) };
