@@ -71,7 +71,8 @@ public static class FanOut
 
             var senders = workers == 0 ? processes : processes.Skip(1).ToList();
             return new BenchResult("fan-out", Stacks.Describe(stack, workers), sent, seconds, limit,
-                senders.Max(p => p.Process.PeakRssMb()), $"{size / 1024.0:0.0} KB, {BulkConnections * Math.Max(1, workers)} conn, planned in {planned:0.0} s");
+                senders.Max(p => p.Process.PeakRssMb()),
+                $"{size / 1024.0:0.0} KB, {BulkConnections * Math.Max(1, workers)} conn, planned in {planned:0.0} s, private {senders.Max(p => p.Process.AnonRssMb())} MB at the end");
         }
         finally
         {

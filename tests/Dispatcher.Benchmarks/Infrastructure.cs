@@ -47,11 +47,17 @@ public sealed class ChildProcess : IAsyncDisposable
     public bool HasExited => _process.HasExited;
 
     /// <summary>Peak resident set size (VmHWM) in MB.</summary>
-    public long? PeakRssMb()
+    /// <summary>Peak resident memory (VmHWM): everything, mapped assemblies and the JIT's double-mapped code included.</summary>
+    public long? PeakRssMb() => StatusMb("VmHWM:");
+
+    /// <summary>Resident private memory now (RssAnon): the heap and native allocations, without mapped files and code.</summary>
+    public long? AnonRssMb() => StatusMb("RssAnon:");
+
+    private long? StatusMb(string field)
     {
         try
         {
-            var line = File.ReadLines($"/proc/{_process.Id}/status").FirstOrDefault(l => l.StartsWith("VmHWM:"));
+            var line = File.ReadLines($"/proc/{_process.Id}/status").FirstOrDefault(l => l.StartsWith(field));
             return line is null ? null : long.Parse(line.Split(':')[1].Trim().Split(' ')[0]) / 1024;
         }
         catch (IOException) { return null; }

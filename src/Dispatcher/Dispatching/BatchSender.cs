@@ -57,7 +57,9 @@ public sealed class BatchSender(
         }
 
         var accepted = outcomes.Where(o => o.Status == DeliveryStatus.Sent && o.SubscriberId is not null).Select(o => o.SubscriberId!.Value).ToList();
-        if (sentTo is not null && accepted.Count > 0) await sentTo.AfterSentAsync(db, accepted, CancellationToken.None);
+        // Nobody else would do this later (a digest's cursors), so it too waits out a database outage.
+        if (sentTo is not null && accepted.Count > 0)
+            await DatabaseRetry.Pipeline.ExecuteAsync(async _ => await sentTo.AfterSentAsync(db, accepted, CancellationToken.None), CancellationToken.None);
         if (await ledger.CompleteIfDoneAsync(dispatch.Id, cancellationToken))
             logger.LogInformation("Dispatch {DispatchId} ({Kind}) completed", dispatch.Id, dispatch.Kind);
     }
