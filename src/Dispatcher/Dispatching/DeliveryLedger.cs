@@ -81,24 +81,28 @@ public sealed class DeliveryLedger(DispatcherDb db, TimeProvider clock, IOptions
         if (outcomes.Count == 0) return;
         var now = Now;
         db.ChangeTracker.Clear();
-        var bounced = outcomes.Where(o => o.Status == DeliveryStatus.Bounced && o.SubscriberId is not null).Select(o => o.SubscriberId!.Value).ToList();
-        foreach (var outcome in outcomes.Where(o => o.Status == DeliveryStatus.Bounced))
-            db.Bounces.Add(new Bounces.Bounce
-            {
-                SubscriberId = outcome.SubscriberId, DeliveryId = outcome.DeliveryId, Kind = Bounces.BounceKind.Hard,
-                Reason = outcome.Response, Source = "relay", CreatedAt = now,
-            });
         try
         {
             await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-            var written = 0;
+            var written = new HashSet<long>();
             foreach (var chunk in outcomes.Chunk(200))
-                written += await WriteOutcomesAsync(claim.Id, chunk, now, cancellationToken);
+                written.UnionWith(await WriteOutcomesAsync(claim.Id, chunk, now, cancellationToken));
+
+            // Bounces only for rows this claim still held: not for a lease taken over, nor twice when a retry after a
+            // lost commit acknowledgement finds the rows already written.
+            var bounces = outcomes.Where(o => o.Status == DeliveryStatus.Bounced && written.Contains(o.DeliveryId)).ToList();
+            foreach (var outcome in bounces)
+                db.Bounces.Add(new Bounces.Bounce
+                {
+                    SubscriberId = outcome.SubscriberId, DeliveryId = outcome.DeliveryId, Kind = Bounces.BounceKind.Hard,
+                    Reason = outcome.Response, Source = "relay", CreatedAt = now,
+                });
             if (db.ChangeTracker.HasChanges()) await db.SaveChangesAsync(cancellationToken);
+            var bounced = bounces.Where(o => o.SubscriberId is not null).Select(o => o.SubscriberId!.Value).ToList();
             if (bounced.Count > 0) await MarkBouncedAsync(bounced, cancellationToken);
             await transaction.CommitAsync(cancellationToken);
-            if (written < outcomes.Count)
-                logger.LogWarning("Lease lost on {Lost} deliveries of dispatch {DispatchId}: another worker holds them now", outcomes.Count - written, claim.DispatchId);
+            if (written.Count < outcomes.Count)
+                logger.LogWarning("Lease lost on {Lost} deliveries of dispatch {DispatchId}: another worker holds them now", outcomes.Count - written.Count, claim.DispatchId);
         }
         finally
         {
@@ -106,9 +110,9 @@ public sealed class DeliveryLedger(DispatcherDb db, TimeProvider clock, IOptions
         }
     }
 
-    /// <summary>One UPDATE for up to 200 outcomes. Parameters are made by EF's own type mappings, so ids, dates and the
-    /// claim id are written exactly as EF writes them on either database.</summary>
-    private async Task<int> WriteOutcomesAsync(Guid claimId, DeliveryOutcome[] outcomes, DateTime now, CancellationToken cancellationToken)
+    /// <summary>One UPDATE for up to 200 outcomes; returns the ids it wrote. Parameters are made by EF's own type
+    /// mappings, so ids, dates and the claim id are written exactly as EF writes them on either database.</summary>
+    private async Task<List<long>> WriteOutcomesAsync(Guid claimId, DeliveryOutcome[] outcomes, DateTime now, CancellationToken cancellationToken)
     {
         var connection = db.Database.GetDbConnection();
         await using var command = connection.CreateCommand();
@@ -133,8 +137,12 @@ public sealed class DeliveryLedger(DispatcherDb db, TimeProvider clock, IOptions
                 sent_at = CASE WHEN v.column2 = {(int)DeliveryStatus.Sent} THEN {Add(typeof(DateTime), now)} ELSE deliveries.sent_at END
             FROM (VALUES {rows}) AS v
             WHERE deliveries.id = v.column1 AND deliveries.claim_id = {Add(typeof(Guid), claimId)}
+            RETURNING deliveries.id
             """;
-        return await command.ExecuteNonQueryAsync(cancellationToken);
+        var written = new List<long>(outcomes.Length);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken)) written.Add(reader.GetInt64(0));
+        return written;
     }
 
     /// <summary>Gives back claimed rows that were not tried (shutdown, pause): they go out later without counting an
