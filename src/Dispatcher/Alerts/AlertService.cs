@@ -111,18 +111,9 @@ public sealed class AlertService(
         var found = await FindAsync(id, caller, cancellationToken);
         if (found is not AlertResult.Ok<Alert> { Value: var alert }) return found;
 
-        try
-        {
-            // A test copy is not kept in the database (nobody is owed it), so with the broker down say so rather than hang.
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            timeout.CancelAfter(TimeSpan.FromSeconds(5));
-            await bus.Publish(new SendTestAlert(alert.Id, address!), timeout.Token);
-        }
-        catch (Exception e) when (!cancellationToken.IsCancellationRequested)
-        {
-            logger.LogWarning(e, "Could not queue a test copy of alert {AlertId}", alert.Id);
+        // A test copy is not kept in the database (nobody is owed it), so with the broker down say so rather than hang.
+        if (!await bus.TryPublishAsync(new SendTestAlert(alert.Id, address!), logger, cancellationToken))
             return new AlertResult.Unavailable("The message broker is not reachable just now, so the test copy was not sent. Try again in a minute.");
-        }
         db.Audit.Add(AuditLog.Entry(clock, caller, "alert.tested", $"alert:{alert.Id}", address));
         await db.SaveChangesAsync(cancellationToken);
         return new AlertResult.Ok<bool>(true);
@@ -176,14 +167,8 @@ public sealed class AlertService(
                         .SetProperty(a => a.ApprovedBy, caller.Id).SetProperty(a => a.ApprovedAt, now), cancellationToken);
             if (won == 0) return AlreadyGone(AlertStatus.Sent); // someone else sent or approved it a moment ago
 
-            dispatch = new Dispatch
-            {
-                Kind = DispatchKind.Alert,
-                Lane = Dispatch.LaneFor(DispatchKind.Alert),
-                Status = DispatchStatus.Queued,
-                AlertId = alert.Id,
-                CreatedAt = now,
-            };
+            dispatch = Dispatch.Queued(DispatchKind.Alert, now);
+            dispatch.AlertId = alert.Id;
             db.Dispatches.Add(dispatch);
             await db.SaveChangesAsync(cancellationToken);
             await db.Alerts.Where(a => a.Id == alert.Id).ExecuteUpdateAsync(s => s.SetProperty(a => a.DispatchId, dispatch.Id), cancellationToken);
@@ -192,16 +177,7 @@ public sealed class AlertService(
             await transaction.CommitAsync(cancellationToken);
         }
 
-        try
-        {
-            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
-            await bus.Publish(new AlertApproved(alert.Id, dispatch.Id), timeout.Token);
-        }
-        catch (Exception e)
-        {
-            // The queued dispatch is in the database: the sweeper plans it.
-            logger.LogWarning(e, "Could not publish AlertApproved for alert {AlertId}; the sweeper will plan dispatch {DispatchId}", alert.Id, dispatch.Id);
-        }
+        await bus.TryPublishAsync(new AlertApproved(alert.Id, dispatch.Id), logger); // else the sweeper plans the queued dispatch
         return new AlertResult.Ok<AlertSendResponse>(new AlertSendResponse(dispatch.Id, "sent"));
     }
 

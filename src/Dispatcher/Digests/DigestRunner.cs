@@ -51,15 +51,9 @@ public sealed class DigestRunner(DispatcherDb db, IPublishEndpoint bus, TimeProv
                 }
             }
 
-            dispatch = new Dispatch
-            {
-                Kind = DispatchKind.Digest,
-                Lane = Dispatch.LaneFor(DispatchKind.Digest),
-                Status = DispatchStatus.Queued,
-                Cadence = cadence,
-                DigestUpTo = await db.Statements.MaxAsync(s => (long?)s.Id, cancellationToken) ?? 0,
-                CreatedAt = now,
-            };
+            dispatch = Dispatch.Queued(DispatchKind.Digest, now);
+            dispatch.Cadence = cadence;
+            dispatch.DigestUpTo = await db.Statements.MaxAsync(s => (long?)s.Id, cancellationToken) ?? 0;
             db.Dispatches.Add(dispatch);
             await db.SaveChangesAsync(cancellationToken);
             if (run is not null) run.DispatchId = dispatch.Id;
@@ -69,15 +63,7 @@ public sealed class DigestRunner(DispatcherDb db, IPublishEndpoint bus, TimeProv
             await transaction.CommitAsync(cancellationToken);
         }
 
-        try
-        {
-            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
-            await bus.Publish(new DigestDue(dispatch.Id), timeout.Token);
-        }
-        catch (Exception e)
-        {
-            logger.LogWarning(e, "Could not publish DigestDue; the sweeper will plan dispatch {DispatchId}", dispatch.Id);
-        }
+        await bus.TryPublishAsync(new DigestDue(dispatch.Id), logger); // else the sweeper plans the queued dispatch
         return dispatch;
     }
 }

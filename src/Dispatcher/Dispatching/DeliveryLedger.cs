@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using Dispatcher.Data;
 using Dispatcher.Subscribers;
 using Microsoft.EntityFrameworkCore;
@@ -23,7 +22,8 @@ public readonly record struct DeliveryOutcome(long DeliveryId, long? SubscriberI
 
 /// <summary>Reads and writes Delivery rows: claim with a lease, record outcomes, release what was not tried, complete the dispatch.
 /// Every write after a claim is guarded by the claim id, so a worker whose lease ran out cannot overwrite a newer claim.</summary>
-public sealed class DeliveryLedger(DispatcherDb db, TimeProvider clock, IOptions<DispatchingOptions> options, ILogger<DeliveryLedger> logger)
+public sealed class DeliveryLedger(
+    DispatcherDb db, TimeProvider clock, TouchThrottle touches, IOptions<DispatchingOptions> options, ILogger<DeliveryLedger> logger)
 {
     private DateTime Now => clock.GetUtcNow().UtcDateTime;
 
@@ -171,17 +171,13 @@ public sealed class DeliveryLedger(DispatcherDb db, TimeProvider clock, IOptions
             .Where(s => subscriberIds.Contains(s.SubscriberId) && (s.Status == SubscriptionStatus.Confirmed || s.Status == SubscriptionStatus.Unconfirmed))
             .ExecuteUpdateAsync(s => s.SetProperty(x => x.Status, SubscriptionStatus.Bounced).SetProperty(x => x.UpdatedAt, Now), cancellationToken);
 
-    private static readonly ConcurrentDictionary<long, DateTime> LastTouched = new();
-
     /// <summary>Notes that a worker picked up work of this dispatch, so the sweeper does not think it stalled — at most
     /// every few seconds per process: the sweeper waits Dispatching:StallAfter (30 s), and every batch writing the same
     /// dispatch row would make the batches queue for it.</summary>
     public Task TouchAsync(long dispatchId, CancellationToken cancellationToken)
     {
         var now = Now;
-        if (LastTouched.TryGetValue(dispatchId, out var last) && now - last < TimeSpan.FromSeconds(5)) return Task.CompletedTask;
-        LastTouched[dispatchId] = now;
-        if (LastTouched.Count > 1000) LastTouched.Clear(); // finished dispatches are never touched again
+        if (!touches.ShouldTouch(dispatchId, now)) return Task.CompletedTask;
         return db.Dispatches.Where(d => d.Id == dispatchId).ExecuteUpdateAsync(s => s.SetProperty(d => d.LastActivityAt, now), cancellationToken);
     }
 

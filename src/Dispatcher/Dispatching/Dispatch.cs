@@ -54,6 +54,10 @@ public sealed class Dispatch
     /// <summary>Last time a worker picked up a batch of this dispatch; the sweeper re-drives dispatches that went quiet.</summary>
     public DateTime? LastActivityAt { get; set; }
 
+    /// <summary>A new dispatch waiting for its planner, on its kind's lane.</summary>
+    public static Dispatch Queued(DispatchKind kind, DateTime now) =>
+        new() { Kind = kind, Lane = LaneFor(kind), Status = DispatchStatus.Queued, CreatedAt = now };
+
     public static Lane LaneFor(DispatchKind kind) =>
         kind is DispatchKind.Alert or DispatchKind.Confirmation ? Lane.Urgent : Lane.Bulk;
 }

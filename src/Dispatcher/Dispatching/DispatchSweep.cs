@@ -11,6 +11,7 @@ public sealed class DispatchSweep(
     DispatchPlanner planner,
     BatchPublisher batches,
     DeliveryLedger ledger,
+    PlanningBackoff planningBackoff,
     TimeProvider clock,
     IOptions<DispatchingOptions> options,
     ILogger<DispatchSweep> logger)
@@ -34,26 +35,22 @@ public sealed class DispatchSweep(
             .Where(d => d.Status == DispatchStatus.Queued && d.PlannedAt == null && d.CreatedAt < before)
             .OrderBy(d => d.Id).Select(d => d.Id).Take(20).ToListAsync(cancellationToken);
         var now = clock.GetUtcNow().UtcDateTime;
-        foreach (var id in forgotten.Where(id => !PlanningFailures.TryGetValue(id, out var next) || next <= now))
+        foreach (var id in forgotten.Where(id => planningBackoff.MayTry(id, now)))
         {
             logger.LogWarning("Dispatch {DispatchId} was not planned within {Grace}; planning it now", id, options.Value.PlanGrace);
             try
             {
                 await planner.PlanAsync(id, cancellationToken);
-                PlanningFailures.TryRemove(id, out _);
+                planningBackoff.Succeeded(id);
             }
             catch (Exception e) when (!cancellationToken.IsCancellationRequested && e is not DbUpdateConcurrencyException)
             {
                 // A dispatch that cannot be planned must not stop the sweeper's other work; try it again later, less often.
-                var wait = PlanningFailures.ContainsKey(id) ? TimeSpan.FromMinutes(5) : TimeSpan.FromMinutes(1);
-                PlanningFailures[id] = now + wait;
+                var wait = planningBackoff.Failed(id, now);
                 logger.LogError(e, "Dispatch {DispatchId} could not be planned; trying again in {Wait}", id, wait);
             }
         }
     }
-
-    /// <summary>Dispatches whose planning failed in this process, and when to try again.</summary>
-    private static readonly System.Collections.Concurrent.ConcurrentDictionary<long, DateTime> PlanningFailures = new();
 
     /// <summary>Deliveries claimed by a worker that died (or stalled) past its lease go back to pending and are re-published.</summary>
     private async Task ReleaseExpiredLeasesAsync(CancellationToken cancellationToken)

@@ -27,6 +27,8 @@ public static class DispatchingExtensions
         services.AddScoped<DispatchControl>();
         services.AddSingleton<LaneGate>();
         services.AddSingleton<InFlightBatches>();
+        services.AddSingleton<TouchThrottle>();
+        services.AddSingleton<PlanningBackoff>();
         if (runsWorker)
         {
             services.AddHostedService<DispatchSweeper>();
@@ -42,12 +44,13 @@ public static class DispatchingExtensions
             {
                 x.AddConsumers(typeof(DispatchingExtensions).Assembly);
                 // Every message that fails all its retries is recorded (see FaultRecorder), on one queue of its own.
-                x.AddConsumer<FaultRecorder<Statements.StatementPublished>>().Endpoint(e => e.Name = "faults");
-                x.AddConsumer<FaultRecorder<SendBulkBatch>>().Endpoint(e => e.Name = "faults");
-                x.AddConsumer<FaultRecorder<SendUrgentBatch>>().Endpoint(e => e.Name = "faults");
-                x.AddConsumer<FaultRecorder<Alerts.AlertApproved>>().Endpoint(e => e.Name = "faults");
-                x.AddConsumer<FaultRecorder<Alerts.SendTestAlert>>().Endpoint(e => e.Name = "faults");
-                x.AddConsumer<FaultRecorder<Digests.DigestDue>>().Endpoint(e => e.Name = "faults");
+                void RecordFaultsOf<T>() where T : class => x.AddConsumer<FaultRecorder<T>>().Endpoint(e => e.Name = "faults");
+                RecordFaultsOf<Statements.StatementPublished>();
+                RecordFaultsOf<SendBulkBatch>();
+                RecordFaultsOf<SendUrgentBatch>();
+                RecordFaultsOf<Alerts.AlertApproved>();
+                RecordFaultsOf<Alerts.SendTestAlert>();
+                RecordFaultsOf<Digests.DigestDue>();
             }
 
             // Every consumer queue is a durable quorum queue: replicated, and it survives a broker restart.

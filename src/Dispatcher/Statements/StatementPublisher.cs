@@ -83,7 +83,7 @@ public sealed class StatementPublisher(DispatcherDb db, IPublishEndpoint bus, Ti
             throw;
         }
 
-        await AnnounceAsync(new StatementPublished(statement.Id, dispatch?.Id));
+        await bus.TryPublishAsync(new StatementPublished(statement.Id, dispatch?.Id), logger); // else the sweeper plans the queued dispatch
         return new PublishResult.Accepted(new PublishStatementResponse(statement.Id, dispatch?.Id));
     }
 
@@ -93,32 +93,11 @@ public sealed class StatementPublisher(DispatcherDb db, IPublishEndpoint bus, Ti
             && s.Status == SubscriptionStatus.Confirmed && s.Cadence == Cadence.Immediate, cancellationToken);
         if (!anyoneImmediate) return null;
 
-        var dispatch = new Dispatch
-        {
-            Kind = DispatchKind.Statement,
-            Lane = Dispatch.LaneFor(DispatchKind.Statement),
-            Status = DispatchStatus.Queued,
-            StatementId = statement.Id,
-            CreatedAt = now,
-        };
+        var dispatch = Dispatch.Queued(DispatchKind.Statement, now);
+        dispatch.StatementId = statement.Id;
         db.Dispatches.Add(dispatch);
         await db.SaveChangesAsync(cancellationToken);
         return dispatch;
-    }
-
-    /// <summary>Best effort: when the broker is unreachable the sweeper plans the queued dispatch instead.</summary>
-    private async Task AnnounceAsync(StatementPublished published)
-    {
-        try
-        {
-            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
-            await bus.Publish(published, timeout.Token);
-        }
-        catch (Exception e)
-        {
-            logger.LogWarning(e, "Could not publish StatementPublished for statement {StatementId}; the sweeper will plan dispatch {DispatchId}",
-                published.StatementId, published.DispatchId);
-        }
     }
 
     private async Task<PublishStatementResponse?> FindAsync(string externalId, CancellationToken cancellationToken)

@@ -31,7 +31,7 @@ public sealed class PoisonMessageTests
         await using (var scope = app.Services.CreateAsyncScope())
         {
             var db = scope.ServiceProvider.GetRequiredService<DispatcherDb>();
-            var dispatch = new Dispatch { Kind = (DispatchKind)99, Status = DispatchStatus.Queued, Lane = Lane.Bulk, CreatedAt = DateTime.UtcNow };
+            var dispatch = Dispatch.Queued((DispatchKind)99, DateTime.UtcNow);
             db.Dispatches.Add(dispatch);
             await db.SaveChangesAsync();
             poisoned = dispatch.Id;
@@ -80,9 +80,10 @@ public sealed class PoisonMessageTests
         await using (var scope = app.Services.CreateAsyncScope())
         {
             var db = scope.ServiceProvider.GetRequiredService<DispatcherDb>();
-            db.Dispatches.Add(new Dispatch { Kind = (DispatchKind)99, Status = DispatchStatus.Queued, Lane = Lane.Bulk, CreatedAt = DateTime.UtcNow.AddMinutes(-1) });
-            db.Dispatches.Add(new Dispatch { Kind = DispatchKind.Statement, Status = DispatchStatus.Queued, Lane = Lane.Bulk, CreatedAt = DateTime.UtcNow.AddMinutes(-1),
-                StatementId = (await app.Api.PublishAsync(new { title = "Stop the repression of South Korean trade unionists", lists = new[] { "statements" } })).Id });
+            db.Dispatches.Add(Dispatch.Queued((DispatchKind)99, DateTime.UtcNow.AddMinutes(-1)));
+            var lost = Dispatch.Queued(DispatchKind.Statement, DateTime.UtcNow.AddMinutes(-1));
+            lost.StatementId = (await app.Api.PublishAsync(new { title = "Stop the repression of South Korean trade unionists", lists = new[] { "statements" } })).Id;
+            db.Dispatches.Add(lost);
             await db.SaveChangesAsync();
         }
 

@@ -76,9 +76,8 @@ public sealed class AppProcess : IAsyncDisposable
     /// <summary>What systemd, Docker and Kubernetes send to stop a service.</summary>
     public async Task TerminateAsync()
     {
-        using var kill = Process.Start("kill", ["-TERM", _process.Id.ToString()]);
-        await kill.WaitForExitAsync();
-        if (kill.ExitCode != 0) throw new InvalidOperationException($"kill -TERM {_process.Id} failed");
+        var (exitCode, _, error) = await Command.RunAsync("kill", ["-TERM", _process.Id.ToString()]);
+        if (exitCode != 0) throw new InvalidOperationException($"kill -TERM {_process.Id} failed: {error}");
     }
 
     public async Task<bool> WaitForExitAsync(TimeSpan timeout)

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Npgsql;
 
 namespace Dispatcher.IntegrationTests.Infrastructure;
@@ -47,9 +46,7 @@ public static class TestServices
     public static async Task StartRabbitMqAsync()
     {
         // The node outlives this call: give it /dev/null, not a pipe of ours (or of the test run's) to hold open.
-        var start = new ProcessStartInfo("bash") { ArgumentList = { "-c", "exec \"$0\" -detached </dev/null >/dev/null 2>&1", Require("DISPATCHER_TEST_RABBITMQ_SERVER") } };
-        using (var process = Process.Start(start)!)
-            await process.WaitForExitAsync();
+        await Command.RunAsync("bash", ["-c", "exec \"$0\" -detached </dev/null >/dev/null 2>&1", Require("DISPATCHER_TEST_RABBITMQ_SERVER")]);
         await RabbitMqCtlAsync("wait", "--timeout", "60", Require("DISPATCHER_TEST_RABBITMQ_PIDFILE"));
     }
 
@@ -66,14 +63,7 @@ public static class TestServices
         return (parts[0], int.Parse(parts[1]));
     }
 
-    public static (string Host, int Port) RabbitMq
-    {
-        get
-        {
-            var parts = Require("DISPATCHER_TEST_RABBITMQ").Split(':');
-            return (parts[0], int.Parse(parts[1]));
-        }
-    }
+    public static (string Host, int Port) RabbitMq => HostAndPort("DISPATCHER_TEST_RABBITMQ");
 
     /// <summary>Creates a virtual host open to guest and returns its name.</summary>
     public static async Task<string> CreateRabbitMqVirtualHostAsync()
@@ -86,15 +76,8 @@ public static class TestServices
 
     public static async Task<string> RabbitMqCtlAsync(params string[] arguments)
     {
-        var start = new ProcessStartInfo(Require("DISPATCHER_TEST_RABBITMQCTL")) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var argument in arguments) start.ArgumentList.Add(argument);
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        await process.WaitForExitAsync(timeout.Token);
-        if (process.ExitCode != 0)
-            throw new InvalidOperationException($"rabbitmqctl {string.Join(' ', arguments)} failed: {await error}");
-        return await output;
+        var (exitCode, output, error) = await Command.RunAsync(Require("DISPATCHER_TEST_RABBITMQCTL"), arguments);
+        if (exitCode != 0) throw new InvalidOperationException($"rabbitmqctl {string.Join(' ', arguments)} failed: {error}");
+        return output;
     }
 }

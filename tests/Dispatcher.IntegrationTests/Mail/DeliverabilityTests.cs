@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 using System.Text.RegularExpressions;
 using Dispatcher.IntegrationTests.Infrastructure;
@@ -18,18 +17,8 @@ public sealed class DeliverabilityTests(ITestOutputHelper output) : IAsyncLifeti
     private TestSmtpServer _smtp = null!;
     private DispatcherApp _app = null!;
 
-    private static async Task<(int ExitCode, string Output, string Error)> RunDispatcherAsync(params string[] arguments)
-    {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = Path.GetTempPath() };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Dispatcher.dll"));
-        foreach (var argument in arguments) start.ArgumentList.Add(argument);
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        await process.WaitForExitAsync(timeout.Token);
-        return (process.ExitCode, await output, await error);
-    }
+    private static Task<(int ExitCode, string Output, string Error)> RunDispatcherAsync(params string[] arguments) =>
+        Command.RunAsync("dotnet", [Path.Combine(AppContext.BaseDirectory, "Dispatcher.dll"), .. arguments], Path.GetTempPath());
 
     public async Task InitializeAsync()
     {
@@ -170,17 +159,9 @@ public sealed class DeliverabilityTests(ITestOutputHelper output) : IAsyncLifeti
 
     private static async Task<(double Score, string Report)> SpamAssassinAsync(byte[] raw)
     {
-        var start = new ProcessStartInfo("spamassassin") { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var argument in new[] { "-L", "-t" }) start.ArgumentList.Add(argument);
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        await process.StandardInput.BaseStream.WriteAsync(raw);
-        process.StandardInput.Close();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(120));
-        await process.WaitForExitAsync(timeout.Token);
-        var text = await output;
+        var (_, text, error) = await Command.RunAsync("spamassassin", ["-L", "-t"], input: raw, limit: TimeSpan.FromSeconds(120));
         var status = Regex.Match(text, @"X-Spam-Status: (Yes|No), score=(-?[0-9.]+)");
-        Assert.True(status.Success, $"spamassassin gave no score:\n{text}\n{await process.StandardError.ReadToEndAsync()}");
+        Assert.True(status.Success, $"spamassassin gave no score:\n{text}\n{error}");
         var report = text[(text.LastIndexOf("Content analysis details", StringComparison.Ordinal) is var i and >= 0 ? i : 0)..];
         return (double.Parse(status.Groups[2].Value, System.Globalization.CultureInfo.InvariantCulture), report);
     }
