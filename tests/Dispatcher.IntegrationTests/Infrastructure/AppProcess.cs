@@ -20,10 +20,6 @@ public sealed class AppProcess : IAsyncDisposable
 
     public Uri Address { get; }
 
-    public int Id => _process.Id;
-
-    public bool HasExited => _process.HasExited;
-
     public int ExitCode => _process.ExitCode;
 
     /// <summary>The last lines it wrote, for failure messages.</summary>
