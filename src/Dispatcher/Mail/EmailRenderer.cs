@@ -86,9 +86,12 @@ public sealed class EmailRenderer
         return (inlined, HtmlToText.Convert(inlined));
     }
 
+    private static readonly string[] NotForTemplates = TemplateReferences.Excluded();
+
     private static RazorLightEngine Engine(TemplateProject project) => new RazorLightEngineBuilder()
         .UseProject(project)
         .SetOperatingAssembly(typeof(EmailRenderer).Assembly)
+        .ExcludeAssemblies(NotForTemplates)
         .UseMemoryCachingProvider()
         .Build();
 }

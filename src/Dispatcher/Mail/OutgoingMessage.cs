@@ -1,7 +1,7 @@
+using System.Collections.Concurrent;
 using System.Text;
 using MimeKit;
 using MimeKit.Cryptography;
-using MimeKit.Text;
 using MimeKit.Utils;
 
 namespace Dispatcher.Mail;
@@ -41,36 +41,49 @@ public sealed class MessageFactory(MailOptions mail, TimeProvider clock, DkimSig
         HeaderId.ListUnsubscribe, HeaderId.ListUnsubscribePost, HeaderId.MimeVersion, HeaderId.ContentType,
     ];
 
+    private static readonly Version MimeVersion = new(1, 0);
+
     private readonly string _fromName = Clean(mail.FromName);
+    private readonly Header _fromHeader = FromHeader(new MailboxAddress(Clean(mail.FromName), mail.FromAddress));
+    private readonly ConcurrentDictionary<(HeaderId Id, string Key), Header> _formatted = new();
+
+    // "=_" never occurs in quoted-printable text (see EncodedAlternative); the random part keeps it unguessable anyway.
+    private readonly string _boundary = $"=_{Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(12))}";
 
     /// <summary>A new instance each time: an address added to a message's From list holds on to that message (MimeKit
     /// subscribes to its Changed event), so one shared instance would keep every message ever built alive.</summary>
     public MailboxAddress From => new(_fromName, mail.FromAddress);
 
+    private static Header FromHeader(MailboxAddress from)
+    {
+        using var template = new MimeMessage((IEnumerable<Header>)[]);
+        template.From.Add(from);
+        return template.Headers.First(h => h.Id == HeaderId.From).Clone();
+    }
+
     public MimeMessage Create(OutgoingMessage message)
     {
-        var mime = new MimeMessage();
-        mime.From.Add(From);
+        // Not new MimeMessage(): that makes up a Message-ID (from the host name and random bytes) only to be replaced.
+        var mime = new MimeMessage((IEnumerable<Header>)[]);
+        mime.Headers.Add(_fromHeader.Clone());
         mime.To.Add(new MailboxAddress(Clean(message.ToName ?? ""), message.ToAddress));
-        mime.Subject = Clean(message.Subject);
-        mime.Date = clock.GetUtcNow();
+        mime.Headers.Add(Formatted(HeaderId.Subject, message.Subject, subject => new Header(Encoding.UTF8, HeaderId.Subject, Clean(subject))));
+        mime.Headers.Add(Formatted(HeaderId.Date, DateUtils.FormatDate(TruncateToSecond(clock.GetUtcNow())), date => new Header(HeaderId.Date, date)));
         mime.MessageId = message.MessageId;
 
         if (message.List is { } list)
-            mime.Headers.Add(HeaderId.ListId, $"{Encoding.ASCII.GetString(Rfc2047.EncodePhrase(Encoding.UTF8, Clean(list.Name)))} <{ListIdOf(list.Slug)}>");
+            mime.Headers.Add(Formatted(HeaderId.ListId, $"{list.Slug} {list.Name}", _ => new Header(HeaderId.ListId,
+                $"{Encoding.ASCII.GetString(Rfc2047.EncodePhrase(Encoding.UTF8, Clean(list.Name)))} <{ListIdOf(list.Slug)}>")));
         if (message.UnsubscribeUrl is { } unsubscribe)
         {
             var targets = message.UnsubscribeMailto is { } mailto ? $"<{unsubscribe}>, <{mailto}>" : $"<{unsubscribe}>";
             mime.Headers.Add(HeaderId.ListUnsubscribe, targets);
-            mime.Headers.Add(HeaderId.ListUnsubscribePost, "List-Unsubscribe=One-Click");
+            mime.Headers.Add(Formatted(HeaderId.ListUnsubscribePost, "List-Unsubscribe=One-Click", value => new Header(HeaderId.ListUnsubscribePost, value)));
         }
-        if (message.Bulk) mime.Headers.Add(HeaderId.Precedence, "bulk");
+        if (message.Bulk) mime.Headers.Add(Formatted(HeaderId.Precedence, "bulk", value => new Header(HeaderId.Precedence, value)));
+        mime.MimeVersion = MimeVersion;
 
-        mime.Body = new MultipartAlternative
-        {
-            new TextPart(TextFormat.Plain) { Text = message.Body.Text, ContentTransferEncoding = ContentEncoding.QuotedPrintable },
-            new TextPart(TextFormat.Html) { Text = message.Body.Html, ContentTransferEncoding = ContentEncoding.QuotedPrintable },
-        };
+        mime.Body = new EncodedAlternative(message.Body.Text, message.Body.Html, _boundary);
         if (dkim is not null)
         {
             // Seven-bit already (quoted-printable parts, RFC 2047 headers): nothing on the way needs to re-encode, which
@@ -80,6 +93,16 @@ public sealed class MessageFactory(MailOptions mail, TimeProvider clock, DkimSig
         }
         return mime;
     }
+
+    /// <summary>A copy of the header for this value, formatted (encoded, folded) once: most headers are the same for every
+    /// message of a dispatch, and MimeKit takes several microseconds to format each one.</summary>
+    private Header Formatted(HeaderId id, string key, Func<string, Header> format)
+    {
+        if (_formatted.Count > 1_000) _formatted.Clear(); // dates and subjects change; keep only what is current
+        return _formatted.GetOrAdd((id, key), static (k, format) => format(k.Key), format).Clone();
+    }
+
+    private static DateTimeOffset TruncateToSecond(DateTimeOffset time) => time.AddTicks(-(time.Ticks % TimeSpan.TicksPerSecond));
 
     public string ListIdOf(string slug) => $"{slug}.{mail.Domain}";
 

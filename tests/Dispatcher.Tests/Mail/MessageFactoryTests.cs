@@ -98,4 +98,18 @@ public sealed class MessageFactoryTests
         Assert.Null(mime.Headers["List-Unsubscribe-Post"]);
         Assert.Null(mime.Headers[HeaderId.Precedence]);
     }
+
+    [Fact]
+    public void Headers_formatted_once_and_reused_still_follow_each_message()
+    {
+        // Subject, From, List-Id and Date are formatted once and copied into later messages: each copy must be its own.
+        var first = RoundTrip(Factory.Create(Message(subject: "Ankara bomb attacks")));
+        var second = RoundTrip(Factory.Create(Message(subject: "Stop the repression") with { List = new ListIdentity("alerts", "Alerts") }));
+        var third = RoundTrip(Factory.Create(Message(subject: "Ankara bomb attacks")));
+
+        Assert.Equal(["Ankara bomb attacks", "Stop the repression", "Ankara bomb attacks"], new[] { first, second, third }.Select(m => m.Subject));
+        Assert.Equal(["statements", "alerts", "statements"], new[] { first, second, third }.Select(m => m.Headers[HeaderId.ListId]!.Split('<')[1].Split('.')[0]));
+        Assert.All(new[] { first, second, third }, m => Assert.Equal("\"Socialism From Below\" <news@example.org>", m.From.ToString()));
+        Assert.All(new[] { first, second, third }, m => Assert.Equal(1, m.Headers.Count(h => h.Id == HeaderId.Subject)));
+    }
 }
