@@ -32,15 +32,16 @@ public sealed class BatchSender(
         using var entered = inFlight.Enter();
         if (inFlight.Abandoning) return;
         await ledger.TouchAsync(dispatch.Id, cancellationToken);
+        // Before the claim, so the lease only has to cover sending: compiling the template on a cold worker can take
+        // seconds, and a lease that ran out meanwhile would let another batch send the same people.
+        var prepared = await contents.GetAsync(dispatch, cancellationToken);
         var claim = await ledger.ClaimAsync(batch, cancellationToken);
         if (claim.Rows.Count == 0) return;
         using var urgent = lane == Lane.Urgent ? gate.EnterUrgent() : null;
 
         var outcomes = new List<DeliveryOutcome>(claim.Rows.Count);
-        IPreparedContent? sentTo = null;
         try
         {
-            var prepared = sentTo = await contents.GetAsync(dispatch, cancellationToken);
             var content = await prepared.ForBatchAsync(db, claim.Rows, cancellationToken);
             await SendClaimedAsync(dispatch, claim, content, lane, outcomes, cancellationToken);
         }
@@ -58,8 +59,8 @@ public sealed class BatchSender(
 
         var accepted = outcomes.Where(o => o.Status == DeliveryStatus.Sent && o.SubscriberId is not null).Select(o => o.SubscriberId!.Value).ToList();
         // Nobody else would do this later (a digest's cursors), so it too waits out a database outage.
-        if (sentTo is not null && accepted.Count > 0)
-            await DatabaseRetry.Pipeline.ExecuteAsync(async _ => await sentTo.AfterSentAsync(db, accepted, CancellationToken.None), CancellationToken.None);
+        if (accepted.Count > 0)
+            await DatabaseRetry.Pipeline.ExecuteAsync(async _ => await prepared.AfterSentAsync(db, accepted, CancellationToken.None), CancellationToken.None);
         if (await ledger.CompleteIfDoneAsync(dispatch.Id, cancellationToken))
             logger.LogInformation("Dispatch {DispatchId} ({Kind}) completed", dispatch.Id, dispatch.Kind);
     }

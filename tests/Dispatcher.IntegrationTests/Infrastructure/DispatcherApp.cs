@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Dispatcher.IntegrationTests.Infrastructure;
@@ -23,11 +24,13 @@ public sealed class DispatcherApp : WebApplicationFactory<Program>
 
     private readonly IReadOnlyDictionary<string, string?> _settings;
     private readonly string? _sqliteFile;
+    private readonly Action<IServiceCollection>? _services;
 
-    private DispatcherApp(IReadOnlyDictionary<string, string?> settings, string? sqliteFile)
+    private DispatcherApp(IReadOnlyDictionary<string, string?> settings, string? sqliteFile, Action<IServiceCollection>? services = null)
     {
         _settings = settings;
         _sqliteFile = sqliteFile;
+        _services = services;
     }
 
     public HttpClient Api { get; private set; } = null!;
@@ -41,7 +44,9 @@ public sealed class DispatcherApp : WebApplicationFactory<Program>
 
     /// <param name="smtp">The relay; null uses the built-in capture mailbox.</param>
     /// <param name="kestrel">Serve on a real loopback port (for Chromium) instead of the in-memory test server.</param>
-    public static async Task<DispatcherApp> StartAsync(Stack stack, TestSmtpServer? smtp, IDictionary<string, string?>? overrides = null, bool kestrel = false)
+    /// <param name="services">Changes to the app's services, to cause a fault that cannot be caused from outside.</param>
+    public static async Task<DispatcherApp> StartAsync(Stack stack, TestSmtpServer? smtp, IDictionary<string, string?>? overrides = null,
+        bool kestrel = false, Action<IServiceCollection>? services = null)
     {
         var settings = new Dictionary<string, string?>
         {
@@ -83,7 +88,7 @@ public sealed class DispatcherApp : WebApplicationFactory<Program>
             settings["urls"] = "http://127.0.0.1:0";
             settings["Dispatcher:PublicBaseUrl"] = null; // links in emails point at the real server
         }
-        var app = new DispatcherApp(settings, sqliteFile) { Stack = stack };
+        var app = new DispatcherApp(settings, sqliteFile, services) { Stack = stack };
         if (kestrel)
         {
             app.UseKestrel(0);
@@ -121,6 +126,7 @@ public sealed class DispatcherApp : WebApplicationFactory<Program>
         // UseSetting (not ConfigureAppConfiguration) so Program.cs sees the values while it wires the app.
         foreach (var (key, value) in _settings) builder.UseSetting(key, value);
         builder.UseEnvironment("Testing");
+        if (_services is not null) builder.ConfigureTestServices(_services);
     }
 
     public override async ValueTask DisposeAsync()
