@@ -41,8 +41,6 @@ public sealed class MessageFactory(MailOptions mail, TimeProvider clock, DkimSig
         HeaderId.ListUnsubscribe, HeaderId.ListUnsubscribePost, HeaderId.MimeVersion, HeaderId.ContentType,
     ];
 
-    private static readonly Version MimeVersion = new(1, 0);
-
     private readonly string _fromName = Clean(mail.FromName);
     private readonly Header _fromHeader = FromHeader(new MailboxAddress(Clean(mail.FromName), mail.FromAddress));
     private readonly ConcurrentDictionary<(HeaderId Id, string Key), Header> _formatted = new();
@@ -81,7 +79,7 @@ public sealed class MessageFactory(MailOptions mail, TimeProvider clock, DkimSig
             mime.Headers.Add(Formatted(HeaderId.ListUnsubscribePost, "List-Unsubscribe=One-Click", value => new Header(HeaderId.ListUnsubscribePost, value)));
         }
         if (message.Bulk) mime.Headers.Add(Formatted(HeaderId.Precedence, "bulk", value => new Header(HeaderId.Precedence, value)));
-        mime.MimeVersion = MimeVersion;
+        mime.Headers.Add(Formatted(HeaderId.MimeVersion, "1.0", version => new Header(HeaderId.MimeVersion, version)));
 
         mime.Body = new EncodedAlternative(message.Body.Text, message.Body.Html, _boundary);
         if (dkim is not null)

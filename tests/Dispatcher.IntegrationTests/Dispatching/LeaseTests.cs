@@ -20,7 +20,7 @@ public sealed class LeaseTests
             ["Dispatching:LeaseDuration"] = "00:00:01",
         }, services: services =>
         {
-            services.RemoveAll<IDispatchContent>(typeof(StatementContent));
+            services.Remove(services.Single(d => d.ServiceType == typeof(IDispatchContent) && d.ImplementationType == typeof(StatementContent)));
             services.AddScoped<IDispatchContent>(sp => new SlowToPrepare(ActivatorUtilities.CreateInstance<StatementContent>(sp), TimeSpan.FromSeconds(3)));
         });
         await app.Api.CreateListWithReadersAsync("statements", people);
@@ -43,15 +43,5 @@ public sealed class LeaseTests
             await Task.Delay(delay, cancellationToken); // the fault itself, not a wait for an outcome
             return await inner.PrepareAsync(dispatch, cancellationToken);
         }
-    }
-}
-
-internal static class ServiceCollectionTestExtensions
-{
-    /// <summary>Removes the registrations of <typeparamref name="TService"/> implemented by <paramref name="implementation"/>.</summary>
-    public static void RemoveAll<TService>(this IServiceCollection services, Type implementation)
-    {
-        foreach (var descriptor in services.Where(d => d.ServiceType == typeof(TService) && d.ImplementationType == implementation).ToList())
-            services.Remove(descriptor);
     }
 }
