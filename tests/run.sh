@@ -35,7 +35,7 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 results="$work/results"
 log "running dotnet test"
 ( cd "$root" && dotnet test Dispatcher.sln --results-directory "$results" --logger "trx" --logger "console;verbosity=normal" ) 2>&1 \
-  | grep -vE '^\s*$' | tee "$work/test.log" | grep -E 'error|Failed |Passed!|Failed!|Total tests|\[FAIL\]' >&2
+  | grep -vE '^\s*$' | tee "$work/test.log" | grep -E 'error [A-Z]+[0-9]+:|Failed Dispatcher\.|Passed!|Failed!|Total tests|\[FAIL\]' >&2
 status=${PIPESTATUS[0]}
 
 passed=0
@@ -52,8 +52,13 @@ for file in "$results"/*.trx; do
 done
 mkdir -p "$root/tests/artifacts" && cp "$work/test.log" "$root/tests/artifacts/test.log"
 if [ "$failed" -gt 0 ]; then
+  # Each failed test's message and our frames of its stack (not the app's log that follows them), then the names
+  # alone, last, so that the end of the output says what failed. The whole log: tests/artifacts/test.log.
   log "failures:"
-  grep -A 25 -E '^\s*Failed [A-Za-z]' "$work/test.log" | grep -vE '^\s*at (System|Microsoft|Xunit)\.' | head -n 300 >&2
+  awk '/^[[:space:]]*Failed Dispatcher\./ { show = 1 } /Standard (Output|Error) Messages:/ { show = 0 } show' "$work/test.log" \
+    | grep -vE '^\s*at (System|Microsoft|Xunit|MassTransit|Npgsql)\.' | head -n 200 >&2
+  log "failed tests:"
+  grep -E '^\s*Failed Dispatcher\.' "$work/test.log" | sed 's/^\s*/  /' >&2
 fi
 if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then
   log "dotnet test failed before reporting (build error?):"
