@@ -144,10 +144,13 @@ public sealed class DigestTests
         var checks = schedulers.Select(s => s.Checks).ToList();
         await Eventually.UntilAsync(() => schedulers.Select((s, i) => s.Checks >= checks[i] + 5).All(x => x), TimeSpan.FromSeconds(30), "both workers to look again");
 
+        // Dispatches first, runs second: a new minute between the two reads adds a run, never a dispatch without one.
+        var dispatches = (await one.Api.GetJsonAsync("/api/dispatches?kind=digest"))["items"]!.AsArray()
+            .Select(d => d!["id"]!.GetValue<long>()).ToList();
         var runs = await RunsAsync(one);
         Assert.Equal(runs.Select(r => r.Period).Distinct().Count(), runs.Count);
-        var dispatches = await one.Api.GetJsonAsync("/api/dispatches?kind=digest");
-        Assert.Equal(runs.Count, dispatches["items"]!.AsArray().Count);
+        Assert.All(dispatches, id => Assert.Single(runs, r => r.DispatchId == id)); // each digest dispatch is one period's run
+        Assert.True(runs.Count - dispatches.Count is 0 or 1, $"{runs.Count} runs, {dispatches.Count} digest dispatches");
     }
 
     private static async Task<List<DigestRun>> RunsAsync(DispatcherApp app)

@@ -17,11 +17,11 @@ public sealed class LeaseTests
         await using var app = await DispatcherApp.StartAsync(Stack.RabbitMqPostgres, smtp, new Dictionary<string, string?>
         {
             ["Dispatching:BatchSize"] = "10",
-            ["Dispatching:LeaseDuration"] = "00:00:01",
+            ["Dispatching:LeaseDuration"] = "00:00:03", // ample for sending a batch of 10 on a busy machine
         }, services: services =>
         {
             services.Remove(services.Single(d => d.ServiceType == typeof(IDispatchContent) && d.ImplementationType == typeof(StatementContent)));
-            services.AddScoped<IDispatchContent>(sp => new SlowToPrepare(ActivatorUtilities.CreateInstance<StatementContent>(sp), TimeSpan.FromSeconds(3)));
+            services.AddScoped<IDispatchContent>(sp => new SlowToPrepare(ActivatorUtilities.CreateInstance<StatementContent>(sp), TimeSpan.FromSeconds(8))); // well past the lease and the sweep after it
         });
         await app.Api.CreateListWithReadersAsync("statements", people);
 
