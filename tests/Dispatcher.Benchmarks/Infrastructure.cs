@@ -46,7 +46,6 @@ public sealed class ChildProcess : IAsyncDisposable
 
     public bool HasExited => _process.HasExited;
 
-    /// <summary>Peak resident set size (VmHWM) in MB.</summary>
     /// <summary>Peak resident memory (VmHWM): everything, mapped assemblies and the JIT's double-mapped code included.</summary>
     public long? PeakRssMb() => StatusMb("VmHWM:");
 
