@@ -7,18 +7,25 @@ using Microsoft.Extensions.Options;
 
 namespace Dispatcher.Alerts;
 
-/// <summary>The alert email: templates/Alert.cshtml, compiled once per dispatch and list. Also what the preview and the
-/// test send show, so the approver sees exactly what goes out.</summary>
-public sealed class AlertContent(DispatcherDb db, EmailRenderer renderer, RecipientLinks links, IOptions<MailOptions> mail, PublicUrls urls) : IDispatchContent
+/// <summary>The alert email: templates/Alert.cshtml, rendered once per dispatch and list and kept with the dispatch
+/// (see <see cref="DispatchEmail"/>). Also what the preview and the test send show, so the approver sees exactly what
+/// goes out.</summary>
+public sealed class AlertContent(
+    DispatcherDb db,
+    DispatchEmails emails,
+    EmailRenderer renderer,
+    RecipientLinks links,
+    IOptions<MailOptions> mail,
+    PublicUrls urls) : IDispatchContent
 {
     public DispatchKind Kind => DispatchKind.Alert;
 
     public async Task<IPreparedContent> PrepareAsync(Dispatch dispatch, CancellationToken cancellationToken)
     {
         var alert = await db.Alerts.AsNoTracking().Include(a => a.Lists).SingleAsync(a => a.Id == dispatch.AlertId, cancellationToken);
-        var perList = new Dictionary<int, (CompiledEmail Email, ListIdentity List)>();
-        foreach (var list in await ListsOfAsync(alert, cancellationToken))
-            perList[list.Id] = (await CompileAsync(alert, list.Name), new ListIdentity(list.Slug, list.Name));
+        var lists = (await ListsOfAsync(alert, cancellationToken)).ToDictionary(l => l.Id);
+        var rendered = await emails.GetOrRenderAsync(dispatch.Id, lists.Keys, listId => CompileAsync(alert, lists[listId].Name), cancellationToken);
+        var perList = lists.Values.ToDictionary(l => l.Id, l => (rendered[l.Id], new ListIdentity(l.Slug, l.Name)));
         return new Prepared(dispatch.Id, perList, links);
     }
 

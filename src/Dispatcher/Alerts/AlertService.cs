@@ -27,6 +27,7 @@ public abstract record AlertResult
 public sealed class AlertService(
     DispatcherDb db,
     AlertContent content,
+    DispatchContentCache contents,
     IPublishEndpoint bus,
     TimeProvider clock,
     ILogger<AlertService> logger)
@@ -177,6 +178,7 @@ public sealed class AlertService(
             await transaction.CommitAsync(cancellationToken);
         }
 
+        await contents.RenderInWebAsync(dispatch, cancellationToken);
         await bus.TryPublishAsync(new AlertApproved(alert.Id, dispatch.Id), logger); // else the sweeper plans the queued dispatch
         return new AlertResult.Ok<AlertSendResponse>(new AlertSendResponse(dispatch.Id, "sent"));
     }

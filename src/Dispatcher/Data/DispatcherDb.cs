@@ -36,6 +36,7 @@ public abstract class DispatcherDb(DbContextOptions options) : DbContext(options
     public DbSet<Alert> Alerts => Set<Alert>();
     public DbSet<AlertList> AlertLists => Set<AlertList>();
     public DbSet<DigestRun> DigestRuns => Set<DigestRun>();
+    public DbSet<DispatchEmail> DispatchEmails => Set<DispatchEmail>();
     public DbSet<Feed> Feeds => Set<Feed>();
     public DbSet<FeedList> FeedLists => Set<FeedList>();
     public DbSet<User> Users => Set<User>();
@@ -175,6 +176,14 @@ public abstract class DispatcherDb(DbContextOptions options) : DbContext(options
         });
 
         model.Entity<DigestRun>(e => e.HasIndex(r => new { r.Cadence, r.Period }).IsUnique());
+
+        model.Entity<DispatchEmail>(e =>
+        {
+            e.HasKey(m => new { m.DispatchId, m.ListId });
+            e.Property(m => m.Subject).HasMaxLength(1000);
+            e.Property(m => m.Nonce).HasMaxLength(16);
+            e.HasOne<Dispatch>().WithMany().HasForeignKey(m => m.DispatchId).OnDelete(DeleteBehavior.Cascade);
+        });
 
         model.Entity<Feed>(e =>
         {

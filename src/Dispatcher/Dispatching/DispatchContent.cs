@@ -1,6 +1,8 @@
 using Dispatcher.Data;
+using Dispatcher.Hosting;
 using Dispatcher.Mail;
 using Microsoft.Extensions.Caching.Memory;
+using Microsoft.Extensions.Options;
 
 namespace Dispatcher.Dispatching;
 
@@ -47,7 +49,8 @@ public abstract class PerListContent : IPreparedContent, IBatchContent
 
 /// <summary>Keeps each dispatch's prepared content (its compiled template) in the process-wide cache for a while, so
 /// every batch reuses it. Scoped, like the content kinds it asks (they read the database).</summary>
-public sealed class DispatchContentCache(IEnumerable<IDispatchContent> kinds, IMemoryCache cache)
+public sealed class DispatchContentCache(
+    IEnumerable<IDispatchContent> kinds, IMemoryCache cache, IOptions<DispatcherOptions> options, ILogger<DispatchContentCache> logger)
 {
     private readonly Dictionary<DispatchKind, IDispatchContent> _kinds = kinds.ToDictionary(k => k.Kind);
 
@@ -56,10 +59,27 @@ public sealed class DispatchContentCache(IEnumerable<IDispatchContent> kinds, IM
         var key = (typeof(DispatchContentCache), dispatch.Id);
         if (cache.TryGetValue(key, out IPreparedContent? prepared) && prepared is not null) return prepared;
 
-        if (!_kinds.TryGetValue(dispatch.Kind, out var kind))
-            throw new InvalidOperationException($"No content is registered for {dispatch.Kind} dispatches.");
-        prepared = await kind.PrepareAsync(dispatch, cancellationToken);
+        prepared = await KindOf(dispatch).PrepareAsync(dispatch, cancellationToken);
         cache.Set(key, prepared, new MemoryCacheEntryOptions { SlidingExpiration = TimeSpan.FromMinutes(10) });
         return prepared;
+    }
+
+    private IDispatchContent KindOf(Dispatch dispatch) => _kinds.TryGetValue(dispatch.Kind, out var kind) ? kind
+        : throw new InvalidOperationException($"No content is registered for {dispatch.Kind} dispatches.");
+
+    /// <summary>In a Web process, renders a dispatch it has just created, so that its email is kept with the dispatch
+    /// (see <see cref="DispatchEmail"/>) and the workers that send it need no compiler. A process that also sends
+    /// renders at its first batch, as before. Best effort: what fails here fails again, and is reported, in the worker.</summary>
+    public async Task RenderInWebAsync(Dispatch dispatch, CancellationToken cancellationToken)
+    {
+        if (options.Value.Role != HostRole.Web) return;
+        try
+        {
+            await KindOf(dispatch).PrepareAsync(dispatch, cancellationToken); // not cached here: this process sends nothing
+        }
+        catch (Exception e) when (!cancellationToken.IsCancellationRequested)
+        {
+            logger.LogWarning(e, "Could not render dispatch {DispatchId} here; its worker will", dispatch.Id);
+        }
     }
 }

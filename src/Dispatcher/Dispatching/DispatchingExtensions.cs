@@ -22,6 +22,7 @@ public static class DispatchingExtensions
         services.AddScoped<DispatchPlanner>();
         services.AddScoped<BatchSender>();
         services.AddScoped<DispatchContentCache>();
+        services.AddScoped<DispatchEmails>();
         services.AddScoped<DispatchSweep>();
         services.AddScoped<DispatchProgress>();
         services.AddScoped<DispatchControl>();

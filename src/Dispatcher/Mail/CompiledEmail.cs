@@ -19,16 +19,21 @@ public sealed class CompiledEmail
 {
     private readonly Segment[] _htmlWithName, _textWithName, _htmlWithoutName, _textWithoutName;
 
-    private CompiledEmail(string subject, Segment[] htmlWithName, Segment[] textWithName, Segment[] htmlWithoutName, Segment[] textWithoutName)
+    private CompiledEmail(CompiledEmailParts parts, Placeholders placeholders)
     {
-        Subject = subject;
-        _htmlWithName = htmlWithName;
-        _textWithName = textWithName;
-        _htmlWithoutName = htmlWithoutName;
-        _textWithoutName = textWithoutName;
+        Parts = parts;
+        _htmlWithName = placeholders.Split(parts.HtmlWithName);
+        _textWithName = placeholders.Split(parts.TextWithName);
+        _htmlWithoutName = placeholders.Split(parts.HtmlWithoutName);
+        _textWithoutName = placeholders.Split(parts.TextWithoutName);
     }
 
-    public string Subject { get; }
+    public string Subject => Parts.Subject;
+
+    /// <summary>What this email is made of, to keep it (with its dispatch) and make it again with <see cref="From"/>.</summary>
+    public CompiledEmailParts Parts { get; }
+
+    public static CompiledEmail From(CompiledEmailParts parts) => new(parts, new Placeholders(parts.Nonce));
 
     public RenderedBody For(in Personalisation person)
     {
@@ -70,7 +75,15 @@ public sealed class CompiledEmail
     /// and a per-compilation nonce means no statement text can forge one.</summary>
     internal sealed class Placeholders
     {
-        private readonly string _nonce = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8));
+        private readonly string _nonce;
+
+        public Placeholders() => _nonce = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8));
+
+        /// <summary>The placeholders of an email rendered before (its nonce kept with it).</summary>
+        public Placeholders(string nonce) =>
+            _nonce = nonce.Length == 16 && nonce.All(char.IsAsciiHexDigitLower) ? nonce : throw new FormatException($"'{nonce}' is not a placeholder nonce.");
+
+        public string Nonce => _nonce;
 
         public string this[Slot slot] => $"zq{_nonce}{(int)slot}qz";
 
@@ -100,7 +113,9 @@ public sealed class CompiledEmail
 
     internal static CompiledEmail Create(string subject, Placeholders placeholders,
         (string Html, string Text) withName, (string Html, string Text) withoutName) =>
-        new(subject,
-            placeholders.Split(withName.Html), placeholders.Split(withName.Text),
-            placeholders.Split(withoutName.Html), placeholders.Split(withoutName.Text));
+        new(new CompiledEmailParts(subject, placeholders.Nonce, withName.Html, withName.Text, withoutName.Html, withoutName.Text), placeholders);
 }
+
+/// <summary>A <see cref="CompiledEmail"/> as text: both variants (with and without a name) with the placeholders of
+/// <paramref name="Nonce"/> where each person's details go.</summary>
+public sealed record CompiledEmailParts(string Subject, string Nonce, string HtmlWithName, string TextWithName, string HtmlWithoutName, string TextWithoutName);

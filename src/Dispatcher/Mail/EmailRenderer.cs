@@ -26,9 +26,16 @@ public sealed class EmailRenderer
 
     public TemplateSource Source => _source;
 
+    private long _renders;
+
+    /// <summary>How many emails this process has rendered for dispatches (for tests: a worker that finds its dispatch's
+    /// email kept in the database renders none).</summary>
+    public long Renders => Interlocked.Read(ref _renders);
+
     /// <summary>Compiles <paramref name="template"/> (e.g. "Statement") for one dispatch.</summary>
     public async Task<CompiledEmail> CompileAsync(string template, string subject, Func<EmailRecipient, EmailModel> modelFor)
     {
+        Interlocked.Increment(ref _renders);
         await _source.RefreshAsync(CancellationToken.None);
         return await CompileWithAsync(_engine, template, subject, modelFor);
     }

@@ -41,7 +41,9 @@ public static class MailExtensions
                           && !builder.Configuration.GetSection($"{SmtpOptions.Section}:Relays").GetChildren().Any()
                           && builder.Configuration.GetValue($"{DispatcherOptions.Section}:Role", HostRole.All) != HostRole.Web;
         services.AddSingleton(sp => new CapturedMessages(sp.GetRequiredService<IOptions<MailboxOptions>>().Value.Capacity));
-        if (builder.Configuration.GetValue($"{DispatcherOptions.Section}:Role", HostRole.All) != HostRole.Web)
+        // Not on a Worker: a Web process renders statements and alerts (kept with their dispatch), so a worker compiles a
+        // template only for a digest or a confirmation, when the first one comes, and most never load the compiler.
+        if (builder.Configuration.GetValue($"{DispatcherOptions.Section}:Role", HostRole.All) != HostRole.Worker)
             services.AddHostedService<TemplateWarmup>();
         if (usesCapture)
         {

@@ -1,6 +1,6 @@
 namespace Dispatcher.Mail;
 
-/// <summary>Compiles the email templates in the background at start, on processes that send.</summary>
+/// <summary>Compiles the email templates in the background at start, so the first dispatch does not wait for Roslyn.</summary>
 public sealed class TemplateWarmup(EmailRenderer renderer, ILogger<TemplateWarmup> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)

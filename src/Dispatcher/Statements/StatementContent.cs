@@ -7,9 +7,11 @@ using Microsoft.Extensions.Options;
 
 namespace Dispatcher.Statements;
 
-/// <summary>The statement email: templates/Statement.cshtml, compiled once per dispatch and list.</summary>
+/// <summary>The statement email: templates/Statement.cshtml, rendered once per dispatch and list and kept with the
+/// dispatch (see <see cref="DispatchEmail"/>).</summary>
 public sealed class StatementContent(
     DispatcherDb db,
+    DispatchEmails emails,
     EmailRenderer renderer,
     RecipientLinks links,
     IOptions<MailOptions> mail,
@@ -22,17 +24,15 @@ public sealed class StatementContent(
         var statement = await db.Statements.AsNoTracking().Include(s => s.Lists)
             .SingleAsync(s => s.Id == dispatch.StatementId, cancellationToken);
         var listIds = statement.Lists.Select(l => l.ListId).ToList();
-        var lists = await db.Lists.AsNoTracking().Where(l => listIds.Contains(l.Id)).ToListAsync(cancellationToken);
+        var lists = await db.Lists.AsNoTracking().Where(l => listIds.Contains(l.Id)).ToDictionaryAsync(l => l.Id, cancellationToken);
 
-        var perList = new Dictionary<int, (CompiledEmail Email, ListIdentity List)>();
-        foreach (var list in lists)
-        {
-            var email = await renderer.CompileAsync("Statement", statement.Title, recipient => new StatementEmail
+        var rendered = await emails.GetOrRenderAsync(dispatch.Id, lists.Keys, listId => renderer.CompileAsync("Statement", statement.Title,
+            recipient => new StatementEmail
             {
                 Recipient = recipient,
                 OrganisationName = mail.Value.FromName,
                 PublicBaseUrl = urls.Base,
-                ListName = list.Name,
+                ListName = lists[listId].Name,
                 Preheader = statement.Summary,
                 Title = statement.Title,
                 Author = statement.Author,
@@ -40,9 +40,8 @@ public sealed class StatementContent(
                 Summary = statement.Summary,
                 BodyHtml = statement.BodyHtml,
                 Url = statement.Url,
-            });
-            perList[list.Id] = (email, new ListIdentity(list.Slug, list.Name));
-        }
+            }), cancellationToken);
+        var perList = lists.Values.ToDictionary(l => l.Id, l => (rendered[l.Id], new ListIdentity(l.Slug, l.Name)));
         return new Prepared(dispatch.Id, perList, links);
     }
 

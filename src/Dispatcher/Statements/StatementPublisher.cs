@@ -26,7 +26,8 @@ public abstract record PublishResult
 /// <summary>Stores a statement and, when someone on its lists takes statements at once, its queued dispatch — in one
 /// transaction, before answering 202. The queued dispatch row is the outbox: if the broker is down and the
 /// StatementPublished event cannot be published, the sweeper plans it from the database, so an accepted statement is never lost.</summary>
-public sealed class StatementPublisher(DispatcherDb db, IPublishEndpoint bus, TimeProvider clock, ILogger<StatementPublisher> logger)
+public sealed class StatementPublisher(
+    DispatcherDb db, DispatchContentCache contents, IPublishEndpoint bus, TimeProvider clock, ILogger<StatementPublisher> logger)
 {
     public async Task<PublishResult> PublishAsync(PublishStatementRequest request, Caller caller, CancellationToken cancellationToken,
         Distribution distribution = Distribution.Immediately)
@@ -83,6 +84,7 @@ public sealed class StatementPublisher(DispatcherDb db, IPublishEndpoint bus, Ti
             throw;
         }
 
+        if (dispatch is not null) await contents.RenderInWebAsync(dispatch, cancellationToken);
         await bus.TryPublishAsync(new StatementPublished(statement.Id, dispatch?.Id), logger); // else the sweeper plans the queued dispatch
         return new PublishResult.Accepted(new PublishStatementResponse(statement.Id, dispatch?.Id));
     }

@@ -50,6 +50,18 @@ public sealed class StatementRenderingTests
     }
 
     [Fact]
+    public async Task A_compiled_email_kept_as_its_parts_fills_in_the_same_and_refuses_a_nonce_that_is_not_one()
+    {
+        var compiled = await CompileAsync();
+        var again = CompiledEmail.From(compiled.Parts);
+
+        Assert.Equal(compiled.For(Ana), again.For(Ana));
+        Assert.Equal(compiled.For(Ana with { Name = null }), again.For(Ana with { Name = null }));
+        Assert.Equal(HostileTitle, again.Subject);
+        Assert.Throws<FormatException>(() => CompiledEmail.From(compiled.Parts with { Nonce = "([0-9])" }));
+    }
+
+    [Fact]
     public async Task Without_a_name_there_is_no_greeting()
     {
         var body = (await CompileAsync()).For(Ana with { Name = null });

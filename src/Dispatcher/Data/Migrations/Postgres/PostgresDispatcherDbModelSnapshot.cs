@@ -610,6 +610,58 @@ namespace Dispatcher.Data.Migrations.Postgres
                     b.ToTable("dispatches", (string)null);
                 });
 
+            modelBuilder.Entity("Dispatcher.Dispatching.DispatchEmail", b =>
+                {
+                    b.Property<long>("DispatchId")
+                        .HasColumnType("bigint")
+                        .HasColumnName("dispatch_id");
+
+                    b.Property<int>("ListId")
+                        .HasColumnType("integer")
+                        .HasColumnName("list_id");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<string>("HtmlWithName")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("html_with_name");
+
+                    b.Property<string>("HtmlWithoutName")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("html_without_name");
+
+                    b.Property<string>("Nonce")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasColumnName("nonce");
+
+                    b.Property<string>("Subject")
+                        .IsRequired()
+                        .HasMaxLength(1000)
+                        .HasColumnType("character varying(1000)")
+                        .HasColumnName("subject");
+
+                    b.Property<string>("TextWithName")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("text_with_name");
+
+                    b.Property<string>("TextWithoutName")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("text_without_name");
+
+                    b.HasKey("DispatchId", "ListId")
+                        .HasName("pk_dispatch_emails");
+
+                    b.ToTable("dispatch_emails", (string)null);
+                });
+
             modelBuilder.Entity("Dispatcher.Faults.FailedMessage", b =>
                 {
                     b.Property<long>("Id")
@@ -1085,6 +1137,16 @@ namespace Dispatcher.Data.Migrations.Postgres
                         .HasForeignKey("StatementId")
                         .OnDelete(DeleteBehavior.SetNull)
                         .HasConstraintName("fk_dispatches_statements_statement_id");
+                });
+
+            modelBuilder.Entity("Dispatcher.Dispatching.DispatchEmail", b =>
+                {
+                    b.HasOne("Dispatcher.Dispatching.Dispatch", null)
+                        .WithMany()
+                        .HasForeignKey("DispatchId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_dispatch_emails_dispatches_dispatch_id");
                 });
 
             modelBuilder.Entity("Dispatcher.Feeds.FeedList", b =>

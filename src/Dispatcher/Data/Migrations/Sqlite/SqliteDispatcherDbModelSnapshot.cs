@@ -586,6 +586,58 @@ namespace Dispatcher.Data.Migrations.Sqlite
                     b.ToTable("dispatches", (string)null);
                 });
 
+            modelBuilder.Entity("Dispatcher.Dispatching.DispatchEmail", b =>
+                {
+                    b.Property<long>("DispatchId")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("dispatch_id");
+
+                    b.Property<int>("ListId")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("list_id");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("created_at");
+
+                    b.Property<string>("HtmlWithName")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("html_with_name");
+
+                    b.Property<string>("HtmlWithoutName")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("html_without_name");
+
+                    b.Property<string>("Nonce")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("nonce");
+
+                    b.Property<string>("Subject")
+                        .IsRequired()
+                        .HasMaxLength(1000)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("subject");
+
+                    b.Property<string>("TextWithName")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("text_with_name");
+
+                    b.Property<string>("TextWithoutName")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("text_without_name");
+
+                    b.HasKey("DispatchId", "ListId")
+                        .HasName("pk_dispatch_emails");
+
+                    b.ToTable("dispatch_emails", (string)null);
+                });
+
             modelBuilder.Entity("Dispatcher.Faults.FailedMessage", b =>
                 {
                     b.Property<long>("Id")
@@ -1049,6 +1101,16 @@ namespace Dispatcher.Data.Migrations.Sqlite
                         .HasForeignKey("StatementId")
                         .OnDelete(DeleteBehavior.SetNull)
                         .HasConstraintName("fk_dispatches_statements_statement_id");
+                });
+
+            modelBuilder.Entity("Dispatcher.Dispatching.DispatchEmail", b =>
+                {
+                    b.HasOne("Dispatcher.Dispatching.Dispatch", null)
+                        .WithMany()
+                        .HasForeignKey("DispatchId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_dispatch_emails_dispatches_dispatch_id");
                 });
 
             modelBuilder.Entity("Dispatcher.Feeds.FeedList", b =>
