@@ -77,9 +77,12 @@ public sealed class DispatchContentCache(
         {
             await KindOf(dispatch).PrepareAsync(dispatch, cancellationToken); // not cached here: this process sends nothing
         }
-        catch (Exception e) when (!cancellationToken.IsCancellationRequested)
+        catch (Exception e)
         {
-            logger.LogWarning(e, "Could not render dispatch {DispatchId} here; its worker will", dispatch.Id);
+            // The dispatch is committed: whatever happened here (a client that went away included), the bus message
+            // still goes, and the worker renders.
+            logger.Log(cancellationToken.IsCancellationRequested ? LogLevel.Debug : LogLevel.Warning, e,
+                "Could not render dispatch {DispatchId} here; its worker will", dispatch.Id);
         }
     }
 }
