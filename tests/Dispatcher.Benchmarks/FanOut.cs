@@ -64,7 +64,9 @@ public static class FanOut
 
             var watch = Stopwatch.StartNew();
             var posted = await app.PostAsync("/api/statements", Statement());
-            var (seconds, dispatch) = await app.WaitForDispatchAsync(posted["dispatchId"]!.GetValue<long>(), watch, TimeSpan.FromMinutes(60));
+            var dispatchId = posted["dispatchId"]!.GetValue<long>();
+            var (seconds, dispatch) = await app.WaitForDispatchAsync(dispatchId, watch, TimeSpan.FromMinutes(60),
+                () => Seeder.IsCompletedAsync(database, connectionString, dispatchId));
             var sent = dispatch["sent"]!.GetValue<int>();
             if (sent != options.Subscribers) throw new InvalidOperationException($"Sent {sent} of {options.Subscribers}: {dispatch}");
             var planned = (dispatch["startedAt"]!.GetValue<DateTime>() - dispatch["createdAt"]!.GetValue<DateTime>()).TotalSeconds;

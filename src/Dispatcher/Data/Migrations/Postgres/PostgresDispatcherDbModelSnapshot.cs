@@ -524,12 +524,12 @@ namespace Dispatcher.Data.Migrations.Postgres
                     b.HasIndex("SubscriberId")
                         .HasDatabaseName("ix_deliveries_subscriber_id");
 
-                    b.HasIndex("DispatchId", "Status")
-                        .HasDatabaseName("ix_deliveries_dispatch_id_status");
-
                     b.HasIndex("DispatchId", "SubscriberId")
                         .IsUnique()
                         .HasDatabaseName("ix_deliveries_dispatch_id_subscriber_id");
+
+                    b.HasIndex("DispatchId", "Status", "Id")
+                        .HasDatabaseName("ix_deliveries_dispatch_id_status_id");
 
                     b.ToTable("deliveries", (string)null);
                 });
