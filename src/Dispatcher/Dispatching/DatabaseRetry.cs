@@ -11,7 +11,10 @@ public static class DatabaseRetry
     public static ResiliencePipeline Pipeline { get; } = new ResiliencePipelineBuilder()
         .AddRetry(new RetryStrategyOptions
         {
-            ShouldHandle = new PredicateBuilder().Handle<DbException>().Handle<TimeoutException>(),
+            ShouldHandle = new PredicateBuilder().Handle<DbException>().Handle<TimeoutException>()
+                // How EF Core reports a transient provider error (a connection cut, a database not accepting
+                // connections): "likely due to a transient failure", with the provider's exception inside.
+                .Handle<InvalidOperationException>(e => e.InnerException is DbException or TimeoutException),
             MaxRetryAttempts = 8,
             Delay = TimeSpan.FromMilliseconds(250),
             MaxDelay = TimeSpan.FromSeconds(15),
