@@ -23,9 +23,7 @@ public sealed class AlertContent(
     public async Task<IPreparedContent> PrepareAsync(Dispatch dispatch, CancellationToken cancellationToken)
     {
         var alert = await db.Alerts.AsNoTracking().Include(a => a.Lists).SingleAsync(a => a.Id == dispatch.AlertId, cancellationToken);
-        var lists = (await ListsOfAsync(alert, cancellationToken)).ToDictionary(l => l.Id);
-        var rendered = await emails.GetOrRenderAsync(dispatch.Id, lists.Keys, listId => CompileAsync(alert, lists[listId].Name), cancellationToken);
-        var perList = lists.Values.ToDictionary(l => l.Id, l => (rendered[l.Id], new ListIdentity(l.Slug, l.Name)));
+        var perList = await emails.PerListAsync(dispatch.Id, await ListsOfAsync(alert, cancellationToken), list => CompileAsync(alert, list.Name), cancellationToken);
         return new Prepared(dispatch.Id, perList, links);
     }
 

@@ -1,4 +1,5 @@
 using Dispatcher.Data;
+using Dispatcher.Lists;
 using Dispatcher.Mail;
 using Microsoft.EntityFrameworkCore;
 
@@ -26,17 +27,21 @@ public sealed class DispatchEmail
 /// <summary>Reads and keeps the rendered emails of a dispatch (see <see cref="DispatchEmail"/>).</summary>
 public sealed class DispatchEmails(DispatcherDb db, TimeProvider clock)
 {
-    /// <summary>The dispatch's email for each list in <paramref name="listIds"/>: the one kept, or else one rendered
-    /// now by <paramref name="render"/> and kept. When two processes render at once, the first one kept wins and both
-    /// send it.</summary>
-    public async Task<Dictionary<int, CompiledEmail>> GetOrRenderAsync(
-        long dispatchId, IEnumerable<int> listIds, Func<int, Task<CompiledEmail>> render, CancellationToken cancellationToken)
+    /// <summary>The dispatch's email for each of <paramref name="lists"/>, with the list's identity for its headers: the
+    /// one kept, or else one rendered now by <paramref name="render"/> and kept. When two processes render at once, the
+    /// first one kept wins and both send it.</summary>
+    public async Task<Dictionary<int, (CompiledEmail Email, ListIdentity List)>> PerListAsync(
+        long dispatchId, IEnumerable<MailingList> lists, Func<MailingList, Task<CompiledEmail>> render, CancellationToken cancellationToken)
     {
-        var emails = (await db.DispatchEmails.AsNoTracking().Where(e => e.DispatchId == dispatchId).ToListAsync(cancellationToken))
-            .ToDictionary(e => e.ListId, e => CompiledEmail.From(e.Parts));
-        foreach (var listId in listIds.Where(id => !emails.ContainsKey(id)).ToList())
-            emails[listId] = await KeepAsync(dispatchId, listId, await render(listId), cancellationToken);
-        return emails;
+        var kept = await db.DispatchEmails.AsNoTracking().Where(e => e.DispatchId == dispatchId).ToDictionaryAsync(e => e.ListId, cancellationToken);
+        var perList = new Dictionary<int, (CompiledEmail Email, ListIdentity List)>();
+        foreach (var list in lists)
+        {
+            var email = kept.TryGetValue(list.Id, out var row) ? CompiledEmail.From(row.Parts)
+                : await KeepAsync(dispatchId, list.Id, await render(list), cancellationToken);
+            perList[list.Id] = (email, new ListIdentity(list.Slug, list.Name));
+        }
+        return perList;
     }
 
     private async Task<CompiledEmail> KeepAsync(long dispatchId, int listId, CompiledEmail email, CancellationToken cancellationToken)

@@ -43,9 +43,10 @@ public sealed class DispatchProgress(DispatcherDb db, TimeProvider clock, IMemor
                 .GroupBy(d => new { d.DispatchId, d.Status })
                 .Select(g => new { g.Key.DispatchId, g.Key.Status, Count = g.Count() })
                 .ToListAsync(cancellationToken);
+            var counted = rows.ToLookup(r => r.DispatchId, r => (r.Status, r.Count));
             foreach (var d in dispatches.Where(d => ids.Contains(d.Id)))
             {
-                counts[d.Id] = rows.Where(r => r.DispatchId == d.Id).Select(r => (r.Status, r.Count)).ToArray();
+                counts[d.Id] = counted[d.Id].ToArray();
                 var age = TimeSpan.FromSeconds((double)d.Total / PeoplePerSecondOfAge);
                 if (age >= TimeSpan.FromMilliseconds(100)) cache.Set(KeyOf(d), counts[d.Id], age);
             }

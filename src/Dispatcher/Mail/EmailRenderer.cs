@@ -12,6 +12,7 @@ public sealed class EmailRenderer
 {
     private readonly TemplateSource _source;
     private readonly RazorLightEngine _engine;
+    private long _renders;
 
     /// <summary>Templates from files only (tests, tools).</summary>
     public EmailRenderer(string templatesPath) : this(new TemplateSource(templatesPath)) { }
@@ -25,8 +26,6 @@ public sealed class EmailRenderer
     public string TemplatesPath => _source.Folder;
 
     public TemplateSource Source => _source;
-
-    private long _renders;
 
     /// <summary>How many emails this process has rendered for dispatches (for tests: a worker that finds its dispatch's
     /// email kept in the database renders none).</summary>

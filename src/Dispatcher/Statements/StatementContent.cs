@@ -24,15 +24,15 @@ public sealed class StatementContent(
         var statement = await db.Statements.AsNoTracking().Include(s => s.Lists)
             .SingleAsync(s => s.Id == dispatch.StatementId, cancellationToken);
         var listIds = statement.Lists.Select(l => l.ListId).ToList();
-        var lists = await db.Lists.AsNoTracking().Where(l => listIds.Contains(l.Id)).ToDictionaryAsync(l => l.Id, cancellationToken);
+        var lists = await db.Lists.AsNoTracking().Where(l => listIds.Contains(l.Id)).ToListAsync(cancellationToken);
 
-        var rendered = await emails.GetOrRenderAsync(dispatch.Id, lists.Keys, listId => renderer.CompileAsync("Statement", statement.Title,
+        var perList = await emails.PerListAsync(dispatch.Id, lists, list => renderer.CompileAsync("Statement", statement.Title,
             recipient => new StatementEmail
             {
                 Recipient = recipient,
                 OrganisationName = mail.Value.FromName,
                 PublicBaseUrl = urls.Base,
-                ListName = lists[listId].Name,
+                ListName = list.Name,
                 Preheader = statement.Summary,
                 Title = statement.Title,
                 Author = statement.Author,
@@ -41,7 +41,6 @@ public sealed class StatementContent(
                 BodyHtml = statement.BodyHtml,
                 Url = statement.Url,
             }), cancellationToken);
-        var perList = lists.Values.ToDictionary(l => l.Id, l => (rendered[l.Id], new ListIdentity(l.Slug, l.Name)));
         return new Prepared(dispatch.Id, perList, links);
     }
 

@@ -13,8 +13,8 @@ using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 namespace Dispatcher.Data.Migrations.Postgres
 {
     [DbContext(typeof(PostgresDispatcherDb))]
-    [Migration("20261129180034_ClaimIndex")]
-    partial class ClaimIndex
+    [Migration("20261129192211_DispatchEmailsAndClaimIndex")]
+    partial class DispatchEmailsAndClaimIndex
     {
         /// <inheritdoc />
         protected override void BuildTargetModel(ModelBuilder modelBuilder)

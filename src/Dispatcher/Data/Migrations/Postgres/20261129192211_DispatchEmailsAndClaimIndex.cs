@@ -6,11 +6,15 @@ using Microsoft.EntityFrameworkCore.Migrations;
 namespace Dispatcher.Data.Migrations.Postgres
 {
     /// <inheritdoc />
-    public partial class DispatchEmails : Migration
+    public partial class DispatchEmailsAndClaimIndex : Migration
     {
         /// <inheritdoc />
         protected override void Up(MigrationBuilder migrationBuilder)
         {
+            migrationBuilder.DropIndex(
+                name: "ix_deliveries_dispatch_id_status",
+                table: "deliveries");
+
             migrationBuilder.CreateTable(
                 name: "dispatch_emails",
                 columns: table => new
@@ -35,6 +39,11 @@ namespace Dispatcher.Data.Migrations.Postgres
                         principalColumn: "id",
                         onDelete: ReferentialAction.Cascade);
                 });
+
+            migrationBuilder.CreateIndex(
+                name: "ix_deliveries_dispatch_id_status_id",
+                table: "deliveries",
+                columns: new[] { "dispatch_id", "status", "id" });
         }
 
         /// <inheritdoc />
@@ -42,6 +51,15 @@ namespace Dispatcher.Data.Migrations.Postgres
         {
             migrationBuilder.DropTable(
                 name: "dispatch_emails");
+
+            migrationBuilder.DropIndex(
+                name: "ix_deliveries_dispatch_id_status_id",
+                table: "deliveries");
+
+            migrationBuilder.CreateIndex(
+                name: "ix_deliveries_dispatch_id_status",
+                table: "deliveries",
+                columns: new[] { "dispatch_id", "status" });
         }
     }
 }

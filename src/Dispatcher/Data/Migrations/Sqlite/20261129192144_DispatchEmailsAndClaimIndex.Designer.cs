@@ -11,8 +11,8 @@ using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 namespace Dispatcher.Data.Migrations.Sqlite
 {
     [DbContext(typeof(SqliteDispatcherDb))]
-    [Migration("20261129172234_DispatchEmails")]
-    partial class DispatchEmails
+    [Migration("20261129192144_DispatchEmailsAndClaimIndex")]
+    partial class DispatchEmailsAndClaimIndex
     {
         /// <inheritdoc />
         protected override void BuildTargetModel(ModelBuilder modelBuilder)
@@ -505,12 +505,12 @@ namespace Dispatcher.Data.Migrations.Sqlite
                     b.HasIndex("SubscriberId")
                         .HasDatabaseName("ix_deliveries_subscriber_id");
 
-                    b.HasIndex("DispatchId", "Status")
-                        .HasDatabaseName("ix_deliveries_dispatch_id_status");
-
                     b.HasIndex("DispatchId", "SubscriberId")
                         .IsUnique()
                         .HasDatabaseName("ix_deliveries_dispatch_id_subscriber_id");
+
+                    b.HasIndex("DispatchId", "Status", "Id")
+                        .HasDatabaseName("ix_deliveries_dispatch_id_status_id");
 
                     b.ToTable("deliveries", (string)null);
                 });
