@@ -10,7 +10,8 @@ namespace Dispatcher.Benchmarks;
 /// <summary>The sending path without the rest of the system: N connections, each sending messages built by
 /// MessageFactory (a new MimeMessage per message, as the app does) through MailKit into smtp-sink. What the app's
 /// fan-out is compared with, to see how much the rest costs — and MailKit alone, writing one prebuilt message again and
-/// again: the most any MailKit-based sender can do on this machine.</summary>
+/// again: the most any MailKit-based sender can do on this machine. Each both ways: blocking calls on a thread per
+/// connection (what the app does) and MailKit's asynchronous calls.</summary>
 public static class SmtpOnly
 {
     private const int Connections = 6;
@@ -25,22 +26,51 @@ public static class SmtpOnly
         var factory = new MessageFactory(new MailOptions { FromAddress = "news@example.org" }, TimeProvider.System);
 
         var perConnection = options.Subscribers / Connections;
-        await SendAsync(port, factory, message, 200, reuse: false); // warm up
+        Send(port, factory, message, 200, reuse: false); // warm up
+        await SendAsync(port, factory, message, 200, reuse: false);
         return
         [
-            await MeasureAsync("MessageFactory + MailKit", reuse: false),
-            await MeasureAsync("MailKit alone, one prebuilt message", reuse: true),
+            Measure("MessageFactory + MailKit, blocking", () => OnThreads(() => Send(port, factory, message, perConnection, reuse: false))),
+            Measure("MailKit alone, one prebuilt message, blocking", () => OnThreads(() => Send(port, factory, message, perConnection, reuse: true))),
+            Measure("MessageFactory + MailKit, async", () => Task.WaitAll(Enumerable.Range(0, Connections)
+                .Select(_ => Task.Run(() => SendAsync(port, factory, message, perConnection, reuse: false))))),
+            Measure("MailKit alone, one prebuilt message, async", () => Task.WaitAll(Enumerable.Range(0, Connections)
+                .Select(_ => Task.Run(() => SendAsync(port, factory, message, perConnection, reuse: true))))),
         ];
 
-        async Task<BenchResult> MeasureAsync(string setup, bool reuse)
+        BenchResult Measure(string setup, Action run)
         {
             var watch = Stopwatch.StartNew();
             var cpu = Process.GetCurrentProcess().TotalProcessorTime;
-            await Task.WhenAll(Enumerable.Range(0, Connections).Select(_ => Task.Run(() => SendAsync(port, factory, message, perConnection, reuse))));
+            run();
             var seconds = watch.Elapsed.TotalSeconds;
             var cpuMs = (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalMilliseconds / (perConnection * Connections);
             return new BenchResult("smtp only", setup, perConnection * Connections, seconds, limit, null, $"{cpuMs * 1000:0} µs CPU/msg, {Connections} conn");
         }
+    }
+
+    private static void OnThreads(Action send)
+    {
+        var threads = Enumerable.Range(0, Connections).Select(_ => new Thread(() => send())).ToList();
+        threads.ForEach(t => t.Start());
+        threads.ForEach(t => t.Join());
+    }
+
+    /// <summary>Blocking calls only, so the socket stays a blocking one (see SmtpConnectionPool.OpenAsync).</summary>
+    private static void Send(int port, MessageFactory factory, OutgoingMessage message, int count, bool reuse)
+    {
+        using var client = new SmtpClient { LocalDomain = "example.org" };
+        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        socket.Connect("127.0.0.1", port);
+        client.Connect(socket, "127.0.0.1", port, SecureSocketOptions.None);
+        var sender = new MailboxAddress("", "bounces+1.0123456789ab@example.org");
+        using var prebuilt = factory.Create(message);
+        for (var i = 0; i < count; i++)
+        {
+            using var built = reuse ? null : factory.Create(message);
+            client.Send(built ?? prebuilt, sender, [new MailboxAddress("", message.ToAddress)]);
+        }
+        client.Disconnect(true);
     }
 
     private static async Task SendAsync(int port, MessageFactory factory, OutgoingMessage message, int count, bool reuse)

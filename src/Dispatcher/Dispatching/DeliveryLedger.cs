@@ -58,7 +58,9 @@ public sealed class DeliveryLedger(
 
         var rows = await (
             from d in db.Deliveries
-            where d.DispatchId == batch.DispatchId && d.Id >= batch.FirstDeliveryId && d.Id <= batch.LastDeliveryId && d.ClaimId == claimId
+            // Status too, though the claim id alone would do: so the (dispatch, status, id) index covers the range. Without
+            // it SQLite walked every row of the dispatch for each batch (no statistics: it takes dispatch_id as selective).
+            where d.DispatchId == batch.DispatchId && d.Status == DeliveryStatus.Sending && d.Id >= batch.FirstDeliveryId && d.Id <= batch.LastDeliveryId && d.ClaimId == claimId
             join s in db.Subscribers on d.SubscriberId equals s.Id into people
             from s in people.DefaultIfEmpty()
             join sub in db.Subscriptions on new { S = d.SubscriberId ?? 0, L = d.ListId } equals new { S = sub.SubscriberId, L = sub.ListId } into subscriptions

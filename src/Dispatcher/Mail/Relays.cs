@@ -68,8 +68,10 @@ public sealed class Relay : IDisposable
     internal void Opened() => Interlocked.Increment(ref _open);
     internal void Closed() => Interlocked.Decrement(ref _open);
 
-    internal ValueTask WaitForRateAsync(CancellationToken cancellationToken) =>
-        _limiter is null ? ValueTask.CompletedTask : RateLimits.WaitAsync(_limiter, cancellationToken);
+    internal void WaitForRate(CancellationToken cancellationToken)
+    {
+        if (_limiter is not null) RateLimits.Wait(_limiter, cancellationToken);
+    }
 
     internal SecureSocketOptions Security => Options.Security switch
     {
@@ -124,8 +126,11 @@ public static class RateLimits
         AutoReplenishment = true,
     });
 
-    public static async ValueTask WaitAsync(RateLimiter limiter, CancellationToken cancellationToken)
+    /// <summary>Blocks the (sending) thread until a permit is free.</summary>
+    public static void Wait(RateLimiter limiter, CancellationToken cancellationToken)
     {
-        using var lease = await limiter.AcquireAsync(1, cancellationToken);
+        using var lease = limiter.AttemptAcquire();
+        if (lease.IsAcquired) return;
+        using var waited = limiter.AcquireAsync(1, cancellationToken).AsTask().GetAwaiter().GetResult();
     }
 }

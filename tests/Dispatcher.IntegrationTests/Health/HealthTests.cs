@@ -44,4 +44,23 @@ public sealed class HealthTests
         Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
         Assert.Contains("\"failing\":[\"relay\"]", body);
     }
+
+    [Fact]
+    public async Task Health_is_503_when_the_relay_accepts_the_connection_but_never_greets()
+    {
+        // Connects, then silence: the blocking greeting read must give up after Smtp:TimeoutSeconds, not hang the check.
+        using var silent = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        silent.Start();
+        var port = ((System.Net.IPEndPoint)silent.LocalEndpoint).Port;
+        await using var app = await DispatcherApp.StartAsync(Stack.InMemorySqlite, smtp: null,
+            new Dictionary<string, string?> { ["Smtp:Host"] = "127.0.0.1", ["Smtp:Port"] = port.ToString(), ["Smtp:TimeoutSeconds"] = "2" });
+        using var anonymous = app.ClientWithKey(null);
+        anonymous.Timeout = TimeSpan.FromSeconds(30);
+
+        using var response = await anonymous.GetAsync("/health");
+        var body = await response.Content.ReadAsStringAsync();
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+        Assert.Contains("\"failing\":[\"relay\"]", body);
+    }
 }
