@@ -43,7 +43,7 @@ public sealed class BatchSender(
         try
         {
             var content = await prepared.ForBatchAsync(db, claim.Rows, cancellationToken);
-            // A thread of its own for the batch, sending with MailKit's blocking calls: half the CPU per message of its
+            // A thread of its own for the batch, sending with MailKit's blocking calls: less CPU per message than its
             // asynchronous ones (see SmtpConnection.Send). One thread per batch of Dispatching:BatchSize messages.
             await Task.Factory.StartNew(() => SendClaimed(dispatch, claim, content, lane, outcomes, cancellationToken),
                 CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
