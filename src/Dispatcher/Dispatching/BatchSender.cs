@@ -85,7 +85,7 @@ public sealed class BatchSender(
                 if (lane == Lane.Bulk && gate.UrgentActive)
                 {
                     // Step aside for an alert: give the connection back so the urgent lane can use it too.
-                    GiveBack(connection);
+                    connection?.Dispose();
                     connection = null;
                     gate.WaitForUrgentAsync(cancellationToken).GetAwaiter().GetResult();
                 }
@@ -111,7 +111,7 @@ public sealed class BatchSender(
         }
         finally
         {
-            GiveBack(connection);
+            connection?.Dispose();
         }
 
         SendOutcome SendOne(DeliveryRecipient row)
@@ -132,8 +132,6 @@ public sealed class BatchSender(
             return connection.Send(message, returnPaths.EnvelopeFor(row.DeliveryId), new MailboxAddress(string.Empty, row.Email!), CancellationToken.None);
         }
     }
-
-    private static void GiveBack(SmtpConnection? connection) => connection?.DisposeAsync().AsTask().GetAwaiter().GetResult();
 
     private void Count(Lane lane, SendResult result)
     {

@@ -129,8 +129,6 @@ public static class RateLimits
     /// <summary>Blocks the (sending) thread until a permit is free.</summary>
     public static void Wait(RateLimiter limiter, CancellationToken cancellationToken)
     {
-        using var lease = limiter.AttemptAcquire();
-        if (lease.IsAcquired) return;
-        using var waited = limiter.AcquireAsync(1, cancellationToken).AsTask().GetAwaiter().GetResult();
+        using var lease = limiter.AcquireAsync(1, cancellationToken).AsTask().GetAwaiter().GetResult();
     }
 }

@@ -206,7 +206,7 @@ public sealed class SmtpConnectionPool : IAsyncDisposable
 }
 
 /// <summary>A rented connection. Send messages through it, then dispose it to give it back (or drop it when it broke).</summary>
-public sealed class SmtpConnection : IAsyncDisposable
+public sealed class SmtpConnection : IAsyncDisposable, IDisposable
 {
     private readonly SmtpConnectionPool _owner;
     private readonly SmtpConnectionPool.LanePool _pool;
@@ -286,6 +286,9 @@ public sealed class SmtpConnection : IAsyncDisposable
         _owner.Return(_pool, _client is { Client.IsConnected: true } ? _client : null);
         _client = null;
     }
+
+    /// <summary>For the sending threads (see <see cref="Send"/>), which may block.</summary>
+    public void Dispose() => DisposeAsync().AsTask().GetAwaiter().GetResult();
 }
 
 /// <summary>An open SMTP client and the relay it talks to.</summary>
