@@ -17,6 +17,7 @@ public sealed class BatchSender(
     MessageFactory messages,
     ReturnPaths returnPaths,
     LaneGate gate,
+    LeaseKeeper leases,
     InFlightBatches inFlight,
     DispatcherMetrics metrics,
     ILogger<BatchSender> logger)
@@ -40,23 +41,28 @@ public sealed class BatchSender(
         using var urgent = lane == Lane.Urgent ? gate.EnterUrgent() : null;
 
         var outcomes = new List<DeliveryOutcome>(claim.Rows.Count);
+        var lease = leases.Hold(claim);
+        var leaseInDoubt = false;
         try
         {
             var content = await prepared.ForBatchAsync(db, claim.Rows, cancellationToken);
             // A thread of its own for the batch, sending with MailKit's blocking calls: less CPU per message than its
             // asynchronous ones (see SmtpConnection.Send). One thread per batch of Dispatching:BatchSize messages.
-            await Task.Factory.StartNew(() => SendClaimed(dispatch, claim, content, lane, outcomes, cancellationToken),
+            leaseInDoubt = await Task.Factory.StartNew(() => SendClaimed(dispatch, claim, content, lane, lease, outcomes, cancellationToken),
                 CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
         }
         finally
         {
+            // Renewing stops before the outcomes are written: it expects every row of the claim still to be in flight.
+            await lease.DisposeAsync();
             // Whatever happened (shutdown, a bug), keep what we know and give back the rest — through a database
             // outage too: these messages are sent, and forgetting that would send them again once the lease runs out.
             var done = outcomes.Select(o => o.DeliveryId).ToHashSet();
             await DatabaseRetry.Pipeline.ExecuteAsync(async _ =>
             {
                 await ledger.RecordAsync(claim, outcomes, CancellationToken.None);
-                await ledger.ReleaseAsync(claim, claim.Rows.Select(r => r.DeliveryId).Where(id => !done.Contains(id)), CancellationToken.None);
+                await ledger.ReleaseAsync(claim, claim.Rows.Select(r => r.DeliveryId).Where(id => !done.Contains(id)),
+                    requeue: leaseInDoubt, CancellationToken.None);
             }, CancellationToken.None);
         }
 
@@ -70,7 +76,8 @@ public sealed class BatchSender(
 
     /// <summary>Sends the claimed rows one after another on the calling thread, which it blocks (waiting for the relay, an
     /// alert to finish or a connection): run it on a thread of its own, never on the thread pool.</summary>
-    private void SendClaimed(Dispatch dispatch, Claim claim, IBatchContent content, Lane lane,
+    /// <returns>True when it stopped because the lease was lost or in doubt: the rest is queued again.</returns>
+    private bool SendClaimed(Dispatch dispatch, Claim claim, IBatchContent content, Lane lane, LeaseKeeper.HeldLease lease,
         List<DeliveryOutcome> outcomes, CancellationToken cancellationToken)
     {
         SmtpConnection? connection = null;
@@ -81,7 +88,7 @@ public sealed class BatchSender(
             foreach (var row in claim.Rows)
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                if (inFlight.Abandoning) return; // shutting down: the rest is given back
+                if (inFlight.Abandoning) return false; // shutting down: the rest is given back
                 if (lane == Lane.Bulk && gate.UrgentActive)
                 {
                     // Step aside for an alert: give the connection back so the urgent lane can use it too.
@@ -89,10 +96,11 @@ public sealed class BatchSender(
                     connection = null;
                     gate.WaitForUrgentAsync(cancellationToken).GetAwaiter().GetResult();
                 }
+                if (!lease.Held) return true; // lost or in doubt: another worker may be sending these people now
                 if (sinceCheck.Elapsed > StatusCheckInterval)
                 {
                     // Paused or cancelled meanwhile: stop here; the rest is given back (or skipped, when cancelled).
-                    if (Status(dispatch.Id) != DispatchStatus.Sending) return;
+                    if (Status(dispatch.Id) != DispatchStatus.Sending) return false;
                     sinceCheck.Restart();
                 }
                 if (row.Email is null || !content.StillWanted(row))
@@ -108,6 +116,7 @@ public sealed class BatchSender(
                 outcomes.Add(ToOutcome(row, sent, dispatch));
                 Count(lane, sent.Result);
             }
+            return false;
         }
         finally
         {

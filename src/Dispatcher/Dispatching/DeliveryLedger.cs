@@ -12,8 +12,8 @@ public sealed record DeliveryRecipient(
     long DeliveryId, long? SubscriberId, int ListId, int Attempts,
     string? Email, string? Name, SubscriptionStatus? Status, Cadence? Cadence, bool? Alerts);
 
-/// <summary>Deliveries this worker holds a lease on.</summary>
-public sealed record Claim(Guid Id, long DispatchId, IReadOnlyList<DeliveryRecipient> Rows);
+/// <summary>Deliveries this worker holds a lease on, until LeaseUntil unless renewed (see LeaseKeeper).</summary>
+public sealed record Claim(Guid Id, long DispatchId, DateTime LeaseUntil, IReadOnlyList<DeliveryRecipient> Rows);
 
 /// <summary>The final or temporary state of one delivery after an attempt. NotTried: the relay was unreachable, so the
 /// attempt the claim counted is given back — a relay outage must not use up a person's retries.</summary>
@@ -35,12 +35,17 @@ public sealed class DeliveryLedger(
         // answer was lost) are found by the SELECT, instead of sitting leased to nobody until the lease runs out.
         var claimId = Guid.NewGuid();
         var tries = 0;
-        return await DatabaseRetry.Pipeline.ExecuteAsync(token => new ValueTask<Claim>(ClaimAsync(batch, claimId, retry: tries++ > 0, token)), cancellationToken);
+        DateTime? firstLeaseUntil = null; // rows the first try took keep its (earliest) lease
+        return await DatabaseRetry.Pipeline.ExecuteAsync(token =>
+        {
+            var now = Now;
+            firstLeaseUntil ??= now + options.Value.LeaseDuration;
+            return new ValueTask<Claim>(ClaimAsync(batch, claimId, now, firstLeaseUntil.Value, retry: tries++ > 0, token));
+        }, cancellationToken);
     }
 
-    private async Task<Claim> ClaimAsync(ISendBatch batch, Guid claimId, bool retry, CancellationToken cancellationToken)
+    private async Task<Claim> ClaimAsync(ISendBatch batch, Guid claimId, DateTime now, DateTime firstLeaseUntil, bool retry, CancellationToken cancellationToken)
     {
-        var now = Now;
         var leaseUntil = now + options.Value.LeaseDuration;
         var claimed = await db.Deliveries
             .Where(d => d.DispatchId == batch.DispatchId && d.Id >= batch.FirstDeliveryId && d.Id <= batch.LastDeliveryId
@@ -54,7 +59,7 @@ public sealed class DeliveryLedger(
                 .SetProperty(d => d.RetryAt, (DateTime?)null)
                 .SetProperty(d => d.Attempts, d => d.Attempts + 1), cancellationToken);
         // Nothing taken — unless this is a retry, when the first try's UPDATE may have taken the rows.
-        if (claimed == 0 && !retry) return new Claim(claimId, batch.DispatchId, []);
+        if (claimed == 0 && !retry) return new Claim(claimId, batch.DispatchId, firstLeaseUntil, []);
 
         var rows = await (
             from d in db.Deliveries
@@ -72,7 +77,7 @@ public sealed class DeliveryLedger(
                 sub == null ? null : sub.Status, sub == null ? null : sub.Cadence, sub == null ? null : sub.Alerts))
             .AsNoTracking()
             .ToListAsync(cancellationToken);
-        return new Claim(claimId, batch.DispatchId, rows);
+        return new Claim(claimId, batch.DispatchId, firstLeaseUntil, rows);
     }
 
     /// <summary>Writes every outcome in one statement (UPDATE … FROM VALUES, on SQLite and PostgreSQL alike), with the
@@ -147,17 +152,19 @@ public sealed class DeliveryLedger(
         return written;
     }
 
-    /// <summary>Gives back claimed rows that were not tried (shutdown, pause): they go out later without counting an
-    /// attempt — or, if the dispatch was cancelled meanwhile, they are skipped.</summary>
-    public Task ReleaseAsync(Claim claim, IEnumerable<long> deliveryIds, CancellationToken cancellationToken)
+    /// <summary>Gives back claimed rows that were not tried (shutdown, pause, a lease in doubt): they go out later without
+    /// counting an attempt — or, if the dispatch was cancelled meanwhile, they are skipped. With requeue, the sweeper
+    /// queues them again at its next pass; without, whatever stopped the batch re-drives them (resume, the next start).</summary>
+    public Task ReleaseAsync(Claim claim, IEnumerable<long> deliveryIds, bool requeue, CancellationToken cancellationToken)
     {
         var ids = deliveryIds.ToList();
         if (ids.Count == 0) return Task.CompletedTask;
-        return Release(db.Deliveries.Where(d => ids.Contains(d.Id) && d.ClaimId == claim.Id), countAttempt: false, cancellationToken);
+        return Release(db.Deliveries.Where(d => ids.Contains(d.Id) && d.ClaimId == claim.Id), countAttempt: false, cancellationToken,
+            retryAt: requeue ? Now : null);
     }
 
     /// <summary>Back to pending (or skipped, in a cancelled dispatch), unleased. Used for untried rows and for expired leases.</summary>
-    public Task<int> Release(IQueryable<Delivery> rows, bool countAttempt, CancellationToken cancellationToken) =>
+    public Task<int> Release(IQueryable<Delivery> rows, bool countAttempt, CancellationToken cancellationToken, DateTime? retryAt = null) =>
         rows.ExecuteUpdateAsync(s => s
             .SetProperty(d => d.Status, d => db.Dispatches.Any(x => x.Id == d.DispatchId && x.Status == DispatchStatus.Cancelled)
                 ? DeliveryStatus.Skipped : DeliveryStatus.Pending)
@@ -165,6 +172,7 @@ public sealed class DeliveryLedger(
                 ? "cancelled" : d.RelayResponse)
             .SetProperty(d => d.ClaimId, (Guid?)null)
             .SetProperty(d => d.LeaseUntil, (DateTime?)null)
+            .SetProperty(d => d.RetryAt, retryAt)
             .SetProperty(d => d.Attempts, d => countAttempt ? d.Attempts : d.Attempts - 1), cancellationToken);
 
     /// <summary>A relay that says the mailbox does not exist: never mail that address again, on any list.</summary>

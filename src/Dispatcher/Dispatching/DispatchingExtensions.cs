@@ -28,6 +28,7 @@ public static class DispatchingExtensions
         services.AddScoped<DispatchControl>();
         services.AddSingleton<LaneGate>();
         services.AddSingleton<InFlightBatches>();
+        services.AddSingleton<LeaseKeeper>();
         services.AddSingleton<TouchThrottle>();
         services.AddSingleton<PlanningBackoff>();
         if (runsWorker)

@@ -10,7 +10,9 @@ public sealed class DispatchingOptions
     /// <summary>Deliveries per SendBatch message: small enough that pausing is quick and a crash repeats little.</summary>
     [Range(1, 10_000)] public int BatchSize { get; set; } = 100;
 
-    /// <summary>How long a claimed delivery is held before the sweeper gives it to another worker.</summary>
+    /// <summary>How long a claimed delivery is held, unless renewed, before the sweeper gives it to another worker: how
+    /// long a worker that died or lost the database keeps its people waiting. A live worker renews it every third.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
     public TimeSpan LeaseDuration { get; set; } = TimeSpan.FromMinutes(2);
 
     public TimeSpan SweepInterval { get; set; } = TimeSpan.FromSeconds(2);

@@ -7,7 +7,8 @@ using Microsoft.Extensions.DependencyInjection;
 namespace Dispatcher.IntegrationTests.Dispatching;
 
 /// <summary>The ledger's guard on both databases: outcomes are written only by the claim that holds the rows, so a
-/// worker whose lease was taken over, or a write retried after its commit was in fact made, records nothing twice.</summary>
+/// worker whose lease was taken over, or a write retried after its commit was in fact made, records nothing twice;
+/// and a lease is kept only as long as its holder can renew it.</summary>
 public sealed class DeliveryLedgerTests
 {
     public static TheoryData<Stack> Stacks => [Stack.InMemorySqlite, Stack.RabbitMqPostgres];
@@ -19,21 +20,10 @@ public sealed class DeliveryLedgerTests
         {
             ["Dispatching:StallAfter"] = "01:00:00", // nobody but this test touches the rows below
         });
-        await app.Api.CreateListAsync("statements");
-        await app.Api.SubscribeAsync("statements", "gone@example.org");
-
         await using var scope = app.Services.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<DispatcherDb>();
         var ledger = scope.ServiceProvider.GetRequiredService<DeliveryLedger>();
-        var subscriber = await db.Subscribers.SingleAsync(s => s.Email == "gone@example.org");
-        var listId = await db.Lists.Where(l => l.Slug == "statements").Select(l => l.Id).SingleAsync();
-        var dispatch = new Dispatch { Kind = DispatchKind.Statement, Status = DispatchStatus.Sending, Lane = Lane.Bulk, CreatedAt = DateTime.UtcNow, Total = 1 };
-        db.Dispatches.Add(dispatch);
-        await db.SaveChangesAsync();
-        var delivery = new Delivery { DispatchId = dispatch.Id, SubscriberId = subscriber.Id, ListId = listId, Status = DeliveryStatus.Pending };
-        db.Deliveries.Add(delivery);
-        await db.SaveChangesAsync();
-        db.ChangeTracker.Clear();
+        var (dispatch, delivery, subscriber) = await OnePendingDeliveryAsync(app, db, "gone@example.org");
 
         var batch = new SendBulkBatch(dispatch.Id, delivery.Id, delivery.Id);
         var stale = await ledger.ClaimAsync(batch, CancellationToken.None);
@@ -41,7 +31,7 @@ public sealed class DeliveryLedgerTests
         Assert.Empty((await ledger.ClaimAsync(batch, CancellationToken.None)).Rows); // a repeated message claims nothing
 
         // The lease ran out and another worker took the row over.
-        var holder = new Claim(Guid.NewGuid(), dispatch.Id, stale.Rows);
+        var holder = new Claim(Guid.NewGuid(), dispatch.Id, stale.LeaseUntil, stale.Rows);
         await db.Deliveries.Where(d => d.Id == delivery.Id).ExecuteUpdateAsync(s => s.SetProperty(d => d.ClaimId, holder.Id));
         var bounced = new DeliveryOutcome(delivery.Id, subscriber.Id, DeliveryStatus.Bounced, "550 5.1.1 User unknown");
 
@@ -59,5 +49,61 @@ public sealed class DeliveryLedgerTests
         Task<DeliveryStatus> StatusAsync() => db.Deliveries.AsNoTracking().Where(d => d.Id == delivery.Id).Select(d => d.Status).SingleAsync();
         async Task<string> SubscriptionAsync() =>
             (await app.Api.GetJsonAsync("/api/subscribers/gone@example.org"))["subscriptions"]![0]!["status"]!.GetValue<string>();
+    }
+
+    [Fact]
+    public async Task A_lease_is_renewed_while_held_and_given_up_before_it_runs_out_when_the_database_is_away()
+    {
+        await using var app = await DispatcherApp.StartAsync(Stack.RabbitMqPostgres, smtp: null, new Dictionary<string, string?>
+        {
+            ["Dispatching:LeaseDuration"] = "00:00:03",
+            ["Dispatching:StallAfter"] = "01:00:00", // nobody but this test touches the rows below
+        });
+        await using var scope = app.Services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<DispatcherDb>();
+        var (dispatch, delivery, _) = await OnePendingDeliveryAsync(app, db, "reader@example.org");
+        var claim = await scope.ServiceProvider.GetRequiredService<DeliveryLedger>()
+            .ClaimAsync(new SendBulkBatch(dispatch.Id, delivery.Id, delivery.Id), CancellationToken.None);
+
+        await using var lease = scope.ServiceProvider.GetRequiredService<LeaseKeeper>().Hold(claim);
+        // Renewed: still held once the lease it was claimed with has run out, and the row says so too.
+        await Eventually.UntilAsync(() => DateTime.UtcNow > claim.LeaseUntil && lease.Held, TimeSpan.FromSeconds(20), "the lease to outlive its first term");
+        Assert.True(await LeaseUntilAsync() > claim.LeaseUntil);
+
+        var connectionString = app.Settings["ConnectionStrings:Dispatcher"]!;
+        DateTime givenUpAt;
+        try
+        {
+            await TestServices.SetPostgresDatabaseOnlineAsync(connectionString, online: false);
+            await Eventually.UntilAsync(() => !lease.Held, TimeSpan.FromSeconds(20), "the lease to be given up while it cannot be renewed");
+            givenUpAt = DateTime.UtcNow;
+        }
+        finally
+        {
+            await TestServices.SetPostgresDatabaseOnlineAsync(connectionString, online: true);
+        }
+        // Given up before the lease the database holds ran out, so the sweeper cannot have handed the row on yet.
+        Assert.True(givenUpAt < await LeaseUntilAsync(), "the lease was still counted as held after it ran out");
+
+        async Task<DateTime> LeaseUntilAsync() =>
+            (await db.Deliveries.AsNoTracking().Where(d => d.Id == delivery.Id).Select(d => d.LeaseUntil).SingleAsync())!.Value;
+    }
+
+    /// <summary>A sending dispatch with one pending delivery to a new subscriber of a new list, made directly in the
+    /// database so that no worker claims it: the test does.</summary>
+    private static async Task<(Dispatch, Delivery, Dispatcher.Subscribers.Subscriber)> OnePendingDeliveryAsync(DispatcherApp app, DispatcherDb db, string email)
+    {
+        await app.Api.CreateListAsync("statements");
+        await app.Api.SubscribeAsync("statements", email);
+        var subscriber = await db.Subscribers.SingleAsync(s => s.Email == email);
+        var listId = await db.Lists.Where(l => l.Slug == "statements").Select(l => l.Id).SingleAsync();
+        var dispatch = new Dispatch { Kind = DispatchKind.Statement, Status = DispatchStatus.Sending, Lane = Lane.Bulk, CreatedAt = DateTime.UtcNow, Total = 1 };
+        db.Dispatches.Add(dispatch);
+        await db.SaveChangesAsync();
+        var delivery = new Delivery { DispatchId = dispatch.Id, SubscriberId = subscriber.Id, ListId = listId, Status = DeliveryStatus.Pending };
+        db.Deliveries.Add(delivery);
+        await db.SaveChangesAsync();
+        db.ChangeTracker.Clear();
+        return (dispatch, delivery, subscriber);
     }
 }

@@ -1,0 +1,98 @@
+using Dispatcher.Data;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace Dispatcher.Dispatching;
+
+/// <summary>Keeps a claim's lease from running out while its batch is still being sent. A slow relay, a low
+/// Smtp:MessagesPerSecond or a long alert that bulk steps aside for can make a batch outlast Dispatching:LeaseDuration,
+/// and the sweeper would then give its rows to another batch that sends them again — over and over, for a batch that is
+/// always slower than the lease. A lease only runs out now when its worker stops renewing it: it died or lost the database.</summary>
+public sealed class LeaseKeeper(IServiceScopeFactory scopes, TimeProvider clock, IOptions<DispatchingOptions> options, ILogger<LeaseKeeper> logger)
+{
+    /// <summary>Renews the claim's lease every third of Dispatching:LeaseDuration until disposed.</summary>
+    public HeldLease Hold(Claim claim) => new(claim, scopes, clock, options.Value.LeaseDuration, logger);
+
+    /// <summary>A lease being renewed. The batch asks <see cref="Held"/> before each message.</summary>
+    public sealed class HeldLease : IAsyncDisposable
+    {
+        private readonly Claim _claim;
+        private readonly IServiceScopeFactory _scopes;
+        private readonly TimeProvider _clock;
+        private readonly TimeSpan _duration;
+        private readonly TimeSpan _every;
+        private readonly ILogger _logger;
+        private readonly CancellationTokenSource _stop = new();
+        private readonly Task _renewing;
+        private long _heldUntilTicks;
+
+        internal HeldLease(Claim claim, IServiceScopeFactory scopes, TimeProvider clock, TimeSpan duration, ILogger logger)
+        {
+            (_claim, _scopes, _clock, _duration, _logger) = (claim, scopes, clock, duration, logger);
+            _every = duration / 3;
+            Renewed(claim.LeaseUntil);
+            _renewing = claim.Rows.Count == 0 ? Task.CompletedTask : RenewAsync();
+        }
+
+        /// <summary>False once another claim has taken some of the rows over, or once renewals have failed (the database
+        /// is away) for so long that the lease may run out before the next message is sent: the batch then stops and
+        /// gives back the rest rather than risk sending it twice. A third of the lease is kept in hand for the message
+        /// in flight and the clocks of the other workers.</summary>
+        public bool Held => _clock.GetUtcNow().UtcDateTime.Ticks < Volatile.Read(ref _heldUntilTicks);
+
+        private void Renewed(DateTime leaseUntil) => Volatile.Write(ref _heldUntilTicks, (leaseUntil - _every).Ticks);
+
+        private async Task RenewAsync()
+        {
+            using var timer = new PeriodicTimer(_every, _clock);
+            try
+            {
+                while (await timer.WaitForNextTickAsync(_stop.Token))
+                    if (!await RenewOnceAsync()) return;
+            }
+            catch (OperationCanceledException) when (_stop.IsCancellationRequested)
+            {
+            }
+        }
+
+        /// <returns>False when the lease is lost for good.</returns>
+        private async Task<bool> RenewOnceAsync()
+        {
+            var leaseUntil = _clock.GetUtcNow().UtcDateTime + _duration;
+            try
+            {
+                // Its own context: the batch's is in use on the sending thread.
+                await using var scope = _scopes.CreateAsyncScope();
+                var db = scope.ServiceProvider.GetRequiredService<DispatcherDb>();
+                var (first, last) = (_claim.Rows[0].DeliveryId, _claim.Rows[^1].DeliveryId);
+                // The rows stay claimed, unwritten, until the batch ends (outcomes are recorded after renewing stops).
+                var renewed = await db.Deliveries
+                    .Where(d => d.DispatchId == _claim.DispatchId && d.Status == DeliveryStatus.Sending
+                                && d.Id >= first && d.Id <= last && d.ClaimId == _claim.Id)
+                    .ExecuteUpdateAsync(s => s.SetProperty(d => d.LeaseUntil, leaseUntil), _stop.Token);
+                if (renewed < _claim.Rows.Count)
+                {
+                    Volatile.Write(ref _heldUntilTicks, 0);
+                    _logger.LogWarning("Lease lost on {Lost} deliveries of dispatch {DispatchId} while sending them; the batch stops",
+                        _claim.Rows.Count - renewed, _claim.DispatchId);
+                    return false;
+                }
+                Renewed(leaseUntil);
+            }
+            catch (Exception e) when (!_stop.IsCancellationRequested)
+            {
+                // Tried again at the next tick; Held turns false if the lease may run out first.
+                _logger.LogWarning(e, "Could not renew the lease of {Count} deliveries of dispatch {DispatchId}",
+                    _claim.Rows.Count, _claim.DispatchId);
+            }
+            return true;
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await _stop.CancelAsync();
+            await _renewing;
+            _stop.Dispose();
+        }
+    }
+}
