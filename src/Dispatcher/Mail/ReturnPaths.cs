@@ -63,7 +63,7 @@ public sealed partial class ReturnPaths(SigningKey key, MailOptions mail)
     private string Tag(string value)
     {
         Span<byte> mac = stackalloc byte[32];
-        HMACSHA256.HashData(key.Value, Encoding.ASCII.GetBytes("return-path:" + value), mac);
+        key.Sign(Encoding.ASCII.GetBytes("return-path:" + value), mac);
         return Convert.ToHexStringLower(mac[..(TagLength / 2)]);
     }
 

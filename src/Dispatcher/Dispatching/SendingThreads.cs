@@ -1,0 +1,65 @@
+namespace Dispatcher.Dispatching;
+
+/// <summary>Threads for the batches' blocking send loops, kept for the next batch. A thread of its own per batch
+/// (TaskCreationOptions.LongRunning) cost about 4 % of the CPU at 4,000 messages a second: starting the thread and
+/// faulting in a fresh stack, every 100 messages. Every piece of work still gets a thread at once — an idle one or a
+/// new one, never a queue — because a bulk batch may block until an urgent one has finished. A thread idle for a minute ends.</summary>
+public sealed class SendingThreads
+{
+    private static readonly TimeSpan IdleFor = TimeSpan.FromMinutes(1);
+    private readonly Lock _gate = new();
+    private readonly Stack<Worker> _idle = new();
+
+    /// <summary>Runs the work on a thread of its own and completes with its result.</summary>
+    public Task<T> Run<T>(Func<T> work)
+    {
+        var done = new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);
+        Action job = () =>
+        {
+            try { done.SetResult(work()); }
+            catch (Exception e) { done.SetException(e); }
+        };
+        Worker? worker;
+        lock (_gate) _idle.TryPop(out worker);
+        if (worker is not null) worker.Give(job);
+        else new Worker(this, job).Start();
+        return done.Task;
+    }
+
+    private sealed class Worker(SendingThreads threads, Action first)
+    {
+        private readonly SemaphoreSlim _signal = new(0);
+        private Action? _next = first;
+
+        public void Start() => new Thread(Loop) { IsBackground = true, Name = "dispatcher-send" }.Start();
+
+        public void Give(Action job)
+        {
+            Volatile.Write(ref _next, job);
+            _signal.Release();
+        }
+
+        private void Loop()
+        {
+            while (Interlocked.Exchange(ref _next, null) is { } job)
+            {
+                job();
+                lock (threads._gate) threads._idle.Push(this);
+                if (_signal.Wait(IdleFor)) continue;
+                lock (threads._gate)
+                {
+                    // Still idle: take it off the stack so that nobody hands it work, and end. Otherwise Run took it
+                    // just now and its job is on the way.
+                    if (threads._idle.Contains(this))
+                    {
+                        var others = threads._idle.Where(w => w != this).Reverse().ToList();
+                        threads._idle.Clear();
+                        foreach (var other in others) threads._idle.Push(other);
+                        return;
+                    }
+                }
+                _signal.Wait();
+            }
+        }
+    }
+}
