@@ -48,6 +48,10 @@ public abstract class DispatcherDb(DbContextOptions options) : DbContext(options
     /// <summary>True on PostgreSQL, where claims can use FOR UPDATE SKIP LOCKED.</summary>
     public abstract bool IsPostgres { get; }
 
+    /// <summary>For a unit of work of several statements on a hot path (a batch being sent): keeps one connection open
+    /// until the context is disposed, where opening one per statement costs (SQLite). A no-op where it does not.</summary>
+    public virtual Task KeepConnectionOpenAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
     protected override void OnModelCreating(ModelBuilder model)
     {
         model.Entity<MailingList>(e =>

@@ -28,10 +28,7 @@ public sealed class BatchSender(
 
     public async Task SendAsync(ISendBatch batch, Lane lane, CancellationToken cancellationToken)
     {
-        // One SQLite connection for the batch's half-dozen statements: EF opens and closes it around each otherwise,
-        // and every open registers its functions again (3 % of the CPU of a fan-out). PostgreSQL's come from Npgsql's
-        // pool, and a connection held open would not be replaced after a database outage.
-        if (!db.IsPostgres) await db.Database.OpenConnectionAsync(cancellationToken);
+        await db.KeepConnectionOpenAsync(cancellationToken); // the batch's half-dozen statements
         var dispatch = await db.Dispatches.AsNoTracking().SingleOrDefaultAsync(d => d.Id == batch.DispatchId, cancellationToken);
         if (dispatch is not { Status: DispatchStatus.Sending }) return; // paused, cancelled or done: resume re-drives from the rows
 

@@ -62,10 +62,7 @@ public sealed class DeliveryLedger(
         if (claimed == 0 && !retry) return new Claim(claimId, batch.DispatchId, firstLeaseUntil, []);
 
         var rows = await (
-            from d in db.Deliveries
-            // Status too, though the claim id alone would do: so the (dispatch, status, id) index covers the range. Without
-            // it SQLite walked every row of the dispatch for each batch (no statistics: it takes dispatch_id as selective).
-            where d.DispatchId == batch.DispatchId && d.Status == DeliveryStatus.Sending && d.Id >= batch.FirstDeliveryId && d.Id <= batch.LastDeliveryId && d.ClaimId == claimId
+            from d in HeldBy(claimId, batch.DispatchId, batch.FirstDeliveryId, batch.LastDeliveryId)
             join s in db.Subscribers on d.SubscriberId equals s.Id into people
             from s in people.DefaultIfEmpty()
             join sub in db.Subscriptions on new { S = d.SubscriberId ?? 0, L = d.ListId } equals new { S = sub.SubscriberId, L = sub.ListId } into subscriptions
@@ -79,6 +76,20 @@ public sealed class DeliveryLedger(
             .ToListAsync(cancellationToken);
         return new Claim(claimId, batch.DispatchId, firstLeaseUntil, rows);
     }
+
+    /// <summary>Moves the lease of the claim's rows on to leaseUntil; returns how many it still held. Until the batch
+    /// records its outcomes every row of the claim is still in flight, so fewer than the claim's rows means some were
+    /// taken over.</summary>
+    public Task<int> RenewAsync(Claim claim, DateTime leaseUntil, CancellationToken cancellationToken) =>
+        HeldBy(claim.Id, claim.DispatchId, claim.Rows[0].DeliveryId, claim.Rows[^1].DeliveryId)
+            .ExecuteUpdateAsync(s => s.SetProperty(d => d.LeaseUntil, leaseUntil), cancellationToken);
+
+    /// <summary>The rows a claim holds in an id range of a dispatch. Status too, though the claim id alone would do: so
+    /// the (dispatch, status, id) index covers the range. Without it SQLite walked every row of the dispatch for each
+    /// batch (no statistics: it takes dispatch_id as selective).</summary>
+    private IQueryable<Delivery> HeldBy(Guid claimId, long dispatchId, long firstId, long lastId) =>
+        db.Deliveries.Where(d => d.DispatchId == dispatchId && d.Status == DeliveryStatus.Sending
+                                 && d.Id >= firstId && d.Id <= lastId && d.ClaimId == claimId);
 
     /// <summary>Writes every outcome in one statement (UPDATE … FROM VALUES, on SQLite and PostgreSQL alike), with the
     /// bounces it implies, in one transaction. Rows whose lease was taken over meanwhile (another claim id) are left
@@ -159,12 +170,12 @@ public sealed class DeliveryLedger(
     {
         var ids = deliveryIds.ToList();
         if (ids.Count == 0) return Task.CompletedTask;
-        return Release(db.Deliveries.Where(d => ids.Contains(d.Id) && d.ClaimId == claim.Id), countAttempt: false, cancellationToken,
-            retryAt: requeue ? Now : null);
+        return Release(db.Deliveries.Where(d => ids.Contains(d.Id) && d.ClaimId == claim.Id), countAttempt: false,
+            retryAt: requeue ? Now : null, cancellationToken);
     }
 
     /// <summary>Back to pending (or skipped, in a cancelled dispatch), unleased. Used for untried rows and for expired leases.</summary>
-    public Task<int> Release(IQueryable<Delivery> rows, bool countAttempt, CancellationToken cancellationToken, DateTime? retryAt = null) =>
+    public Task<int> Release(IQueryable<Delivery> rows, bool countAttempt, DateTime? retryAt, CancellationToken cancellationToken) =>
         rows.ExecuteUpdateAsync(s => s
             .SetProperty(d => d.Status, d => db.Dispatches.Any(x => x.Id == d.DispatchId && x.Status == DispatchStatus.Cancelled)
                 ? DeliveryStatus.Skipped : DeliveryStatus.Pending)

@@ -63,7 +63,7 @@ public sealed class DispatchSweep(
 
         foreach (var chunk in expired.Select(e => e.Id).Chunk(500))
             await ledger.Release(db.Deliveries.Where(d => chunk.Contains(d.Id) && d.Status == DeliveryStatus.Sending && d.LeaseUntil < now),
-                countAttempt: true, cancellationToken);
+                countAttempt: true, retryAt: null, cancellationToken);
         logger.LogWarning("Released {Count} deliveries whose lease expired", expired.Count);
         await PublishAsync(expired.Select(e => (e.DispatchId, e.Id)), cancellationToken);
     }

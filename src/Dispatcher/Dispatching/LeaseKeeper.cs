@@ -1,5 +1,3 @@
-using Dispatcher.Data;
-using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
 namespace Dispatcher.Dispatching;
@@ -61,15 +59,10 @@ public sealed class LeaseKeeper(IServiceScopeFactory scopes, TimeProvider clock,
             var leaseUntil = _clock.GetUtcNow().UtcDateTime + _duration;
             try
             {
-                // Its own context: the batch's is in use on the sending thread.
+                // Its own scope and context: the batch's are in use on the sending thread. Renewing stops before the
+                // batch records its outcomes, so every row of the claim is still in flight.
                 await using var scope = _scopes.CreateAsyncScope();
-                var db = scope.ServiceProvider.GetRequiredService<DispatcherDb>();
-                var (first, last) = (_claim.Rows[0].DeliveryId, _claim.Rows[^1].DeliveryId);
-                // The rows stay claimed, unwritten, until the batch ends (outcomes are recorded after renewing stops).
-                var renewed = await db.Deliveries
-                    .Where(d => d.DispatchId == _claim.DispatchId && d.Status == DeliveryStatus.Sending
-                                && d.Id >= first && d.Id <= last && d.ClaimId == _claim.Id)
-                    .ExecuteUpdateAsync(s => s.SetProperty(d => d.LeaseUntil, leaseUntil), _stop.Token);
+                var renewed = await scope.ServiceProvider.GetRequiredService<DeliveryLedger>().RenewAsync(_claim, leaseUntil, _stop.Token);
                 if (renewed < _claim.Rows.Count)
                 {
                     Volatile.Write(ref _heldUntilTicks, 0);

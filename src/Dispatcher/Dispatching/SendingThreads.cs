@@ -8,7 +8,7 @@ public sealed class SendingThreads
 {
     private static readonly TimeSpan IdleFor = TimeSpan.FromMinutes(1);
     private readonly Lock _gate = new();
-    private readonly Stack<Worker> _idle = new();
+    private readonly List<Worker> _idle = []; // the last one idle is handed work first
 
     /// <summary>Runs the work on a thread of its own and completes with its result.</summary>
     public Task<T> Run<T>(Func<T> work)
@@ -19,8 +19,13 @@ public sealed class SendingThreads
             try { done.SetResult(work()); }
             catch (Exception e) { done.SetException(e); }
         };
-        Worker? worker;
-        lock (_gate) _idle.TryPop(out worker);
+        Worker? worker = null;
+        lock (_gate)
+            if (_idle.Count > 0)
+            {
+                worker = _idle[^1];
+                _idle.RemoveAt(_idle.Count - 1);
+            }
         if (worker is not null) worker.Give(job);
         else new Worker(this, job).Start();
         return done.Task;
@@ -44,20 +49,12 @@ public sealed class SendingThreads
             while (Interlocked.Exchange(ref _next, null) is { } job)
             {
                 job();
-                lock (threads._gate) threads._idle.Push(this);
+                lock (threads._gate) threads._idle.Add(this);
                 if (_signal.Wait(IdleFor)) continue;
+                // Still idle: off the list, so that nobody hands it work, and end. Otherwise Run took it just now and
+                // its job is on the way.
                 lock (threads._gate)
-                {
-                    // Still idle: take it off the stack so that nobody hands it work, and end. Otherwise Run took it
-                    // just now and its job is on the way.
-                    if (threads._idle.Contains(this))
-                    {
-                        var others = threads._idle.Where(w => w != this).Reverse().ToList();
-                        threads._idle.Clear();
-                        foreach (var other in others) threads._idle.Push(other);
-                        return;
-                    }
-                }
+                    if (threads._idle.Remove(this)) return;
                 _signal.Wait();
             }
         }
