@@ -62,6 +62,8 @@ public static class FanOut
             var warm = await app.PostAsync("/api/statements", new { title = "Warm-up", lists = new[] { "warmup" } });
             await app.WaitForDispatchAsync(warm["dispatchId"]!.GetValue<long>(), Stopwatch.StartNew(), TimeSpan.FromMinutes(5));
 
+            var senders = workers == 0 ? processes : processes.Skip(1).ToList();
+            var cpuBefore = senders.Sum(p => p.Process.CpuTime().TotalMilliseconds);
             var watch = Stopwatch.StartNew();
             var posted = await app.PostAsync("/api/statements", Statement());
             var dispatchId = posted["dispatchId"]!.GetValue<long>();
@@ -70,11 +72,10 @@ public static class FanOut
             var sent = dispatch["sent"]!.GetValue<int>();
             if (sent != options.Subscribers) throw new InvalidOperationException($"Sent {sent} of {options.Subscribers}: {dispatch}");
             var planned = (dispatch["startedAt"]!.GetValue<DateTime>() - dispatch["createdAt"]!.GetValue<DateTime>()).TotalSeconds;
-
-            var senders = workers == 0 ? processes : processes.Skip(1).ToList();
+            var cpuPerMessage = (senders.Sum(p => p.Process.CpuTime().TotalMilliseconds) - cpuBefore) * 1000 / sent;
             return new BenchResult("fan-out", Stacks.Describe(stack, workers), sent, seconds, limit,
                 senders.Max(p => p.Process.PeakRssMb()),
-                $"{size / 1024.0:0.0} KB, {BulkConnections * Math.Max(1, workers)} conn, planned in {planned:0.0} s, private {senders.Max(p => p.Process.AnonRssMb())} MB at the end");
+                $"{size / 1024.0:0.0} KB, {BulkConnections * Math.Max(1, workers)} conn, planned in {planned:0.0} s, sender CPU {cpuPerMessage:0} µs/msg, private {senders.Max(p => p.Process.AnonRssMb())} MB at the end");
         }
         finally
         {

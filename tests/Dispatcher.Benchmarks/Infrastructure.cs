@@ -46,6 +46,13 @@ public sealed class ChildProcess : IAsyncDisposable
 
     public bool HasExited => _process.HasExited;
 
+    /// <summary>CPU time (user and system) the process has used so far.</summary>
+    public TimeSpan CpuTime()
+    {
+        _process.Refresh();
+        return _process.TotalProcessorTime;
+    }
+
     /// <summary>Peak resident memory (VmHWM): everything, mapped assemblies and the JIT's double-mapped code included.</summary>
     public long? PeakRssMb() => StatusMb("VmHWM:");
 

@@ -77,9 +77,8 @@ public sealed class DeliveryLedger(
         return new Claim(claimId, batch.DispatchId, firstLeaseUntil, rows);
     }
 
-    /// <summary>Moves the lease of the claim's rows on to leaseUntil; returns how many it still held. Until the batch
-    /// records its outcomes every row of the claim is still in flight, so fewer than the claim's rows means some were
-    /// taken over.</summary>
+    /// <summary>Moves the lease of the claim's rows on to leaseUntil; returns how many it still held. Every row whose
+    /// outcome the batch has not written is still in flight, so fewer than those means some were taken over.</summary>
     public Task<int> RenewAsync(Claim claim, DateTime leaseUntil, CancellationToken cancellationToken) =>
         HeldBy(claim.Id, claim.DispatchId, claim.Rows[0].DeliveryId, claim.Rows[^1].DeliveryId)
             .ExecuteUpdateAsync(s => s.SetProperty(d => d.LeaseUntil, leaseUntil), cancellationToken);
@@ -101,24 +100,27 @@ public sealed class DeliveryLedger(
         db.ChangeTracker.Clear();
         try
         {
-            await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+            // Without a bounce each row's write stands alone, and a transaction would only add two round trips to a
+            // write that a batch makes every 100 messages.
+            var anyBounce = outcomes.Any(o => o.Status == DeliveryStatus.Bounced);
+            await using var transaction = anyBounce ? await db.Database.BeginTransactionAsync(cancellationToken) : null;
             var written = new HashSet<long>();
-            foreach (var chunk in outcomes.Chunk(200))
-                written.UnionWith(await WriteOutcomesAsync(claim.Id, chunk, now, cancellationToken));
+            await db.Database.OpenConnectionAsync(cancellationToken); // for the commands written by hand; nested opens are counted
+            try
+            {
+                foreach (var chunk in outcomes.Chunk(200))
+                    written.UnionWith(await WriteOutcomesAsync(claim.Id, chunk, now, cancellationToken));
+            }
+            finally
+            {
+                await db.Database.CloseConnectionAsync();
+            }
 
-            // Bounces only for rows this claim still held: not for a lease taken over, nor twice when a retry after a
-            // lost commit acknowledgement finds the rows already written.
-            var bounces = outcomes.Where(o => o.Status == DeliveryStatus.Bounced && written.Contains(o.DeliveryId)).ToList();
-            foreach (var outcome in bounces)
-                db.Bounces.Add(new Bounces.Bounce
-                {
-                    SubscriberId = outcome.SubscriberId, DeliveryId = outcome.DeliveryId, Kind = Bounces.BounceKind.Hard,
-                    Reason = outcome.Response, Source = "relay", CreatedAt = now,
-                });
-            if (db.ChangeTracker.HasChanges()) await db.SaveChangesAsync(cancellationToken);
-            var bounced = bounces.Where(o => o.SubscriberId is not null).Select(o => o.SubscriberId!.Value).ToList();
-            if (bounced.Count > 0) await MarkBouncedAsync(bounced, cancellationToken);
-            await transaction.CommitAsync(cancellationToken);
+            if (transaction is not null)
+            {
+                await RecordBouncesAsync(outcomes, written, now, cancellationToken);
+                await transaction.CommitAsync(cancellationToken);
+            }
             if (written.Count < outcomes.Count)
                 logger.LogWarning("Lease lost on {Lost} deliveries of dispatch {DispatchId}: another worker holds them now", outcomes.Count - written.Count, claim.DispatchId);
         }
@@ -126,6 +128,22 @@ public sealed class DeliveryLedger(
         {
             db.ChangeTracker.Clear();
         }
+    }
+
+    /// <summary>Bounces only for rows this claim still held: not for a lease taken over, nor twice when a retry after a
+    /// lost commit acknowledgement finds the rows already written.</summary>
+    private async Task RecordBouncesAsync(IReadOnlyCollection<DeliveryOutcome> outcomes, HashSet<long> written, DateTime now, CancellationToken cancellationToken)
+    {
+        var bounces = outcomes.Where(o => o.Status == DeliveryStatus.Bounced && written.Contains(o.DeliveryId)).ToList();
+        foreach (var outcome in bounces)
+            db.Bounces.Add(new Bounces.Bounce
+            {
+                SubscriberId = outcome.SubscriberId, DeliveryId = outcome.DeliveryId, Kind = Bounces.BounceKind.Hard,
+                Reason = outcome.Response, Source = "relay", CreatedAt = now,
+            });
+        if (db.ChangeTracker.HasChanges()) await db.SaveChangesAsync(cancellationToken);
+        var bounced = bounces.Where(o => o.SubscriberId is not null).Select(o => o.SubscriberId!.Value).ToList();
+        if (bounced.Count > 0) await MarkBouncedAsync(bounced, cancellationToken);
     }
 
     /// <summary>One UPDATE for up to 200 outcomes; returns the ids it wrote. Parameters are made by EF's own type

@@ -7,8 +7,11 @@ public sealed class DispatchingOptions
 {
     public const string Section = "Dispatching";
 
-    /// <summary>Deliveries per SendBatch message: small enough that pausing is quick and a crash repeats little.</summary>
-    [Range(1, 10_000)] public int BatchSize { get; set; } = 100;
+    /// <summary>Deliveries per SendBatch message, claimed together. Large enough that what each claim costs (the bus
+    /// message, the claim's statements, the dispatch's status) is small per message: from 100 to 500 took a fan-out's
+    /// sender CPU from ~125 to ~95 µs a message (README, Performance). Pausing still takes effect within a quarter of a
+    /// second, and a batch writes its outcomes every 100 messages, so a crash repeats no more than with small batches.</summary>
+    [Range(1, 10_000)] public int BatchSize { get; set; } = 500;
 
     /// <summary>How long a claimed delivery is held, unless renewed, before the sweeper gives it to another worker: how
     /// long a worker that died or lost the database keeps its people waiting. A live worker renews it every third.</summary>

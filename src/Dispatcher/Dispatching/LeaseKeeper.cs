@@ -23,6 +23,7 @@ public sealed class LeaseKeeper(IServiceScopeFactory scopes, TimeProvider clock,
         private readonly CancellationTokenSource _stop = new();
         private readonly Task _renewing;
         private long _heldUntilTicks;
+        private int _settled;
 
         internal HeldLease(Claim claim, IServiceScopeFactory scopes, TimeProvider clock, TimeSpan duration, ILogger logger)
         {
@@ -37,6 +38,12 @@ public sealed class LeaseKeeper(IServiceScopeFactory scopes, TimeProvider clock,
         /// gives back the rest rather than risk sending it twice. A third of the lease is kept in hand for the message
         /// in flight and the clocks of the other workers.</summary>
         public bool Held => _clock.GetUtcNow().UtcDateTime.Ticks < Volatile.Read(ref _heldUntilTicks);
+
+        /// <summary>The batch is writing the outcomes of its first <paramref name="rows"/> rows: they leave the claim, and
+        /// a renewal that finds that many fewer must not take it for a takeover. Said before the write, so a renewal never
+        /// sees a written row it does not expect; while the write is under way it can only miss a takeover, which the
+        /// next renewal finds.</summary>
+        public void Settling(int rows) => Volatile.Write(ref _settled, rows);
 
         private void Renewed(DateTime leaseUntil) => Volatile.Write(ref _heldUntilTicks, (leaseUntil - _every).Ticks);
 
@@ -59,15 +66,16 @@ public sealed class LeaseKeeper(IServiceScopeFactory scopes, TimeProvider clock,
             var leaseUntil = _clock.GetUtcNow().UtcDateTime + _duration;
             try
             {
-                // Its own scope and context: the batch's are in use on the sending thread. Renewing stops before the
-                // batch records its outcomes, so every row of the claim is still in flight.
+                // Its own scope and context: the batch's are in use on the sending thread. Every row of the claim whose
+                // outcome the batch is not writing is still in flight, so fewer than those means some were taken over.
                 await using var scope = _scopes.CreateAsyncScope();
                 var renewed = await scope.ServiceProvider.GetRequiredService<DeliveryLedger>().RenewAsync(_claim, leaseUntil, _stop.Token);
-                if (renewed < _claim.Rows.Count)
+                var inFlight = _claim.Rows.Count - Volatile.Read(ref _settled);
+                if (renewed < inFlight)
                 {
                     Volatile.Write(ref _heldUntilTicks, 0);
                     _logger.LogWarning("Lease lost on {Lost} deliveries of dispatch {DispatchId} while sending them; the batch stops",
-                        _claim.Rows.Count - renewed, _claim.DispatchId);
+                        inFlight - renewed, _claim.DispatchId);
                     return false;
                 }
                 Renewed(leaseUntil);

@@ -89,21 +89,60 @@ public sealed class DeliveryLedgerTests
             (await db.Deliveries.AsNoTracking().Where(d => d.Id == delivery.Id).Select(d => d.LeaseUntil).SingleAsync())!.Value;
     }
 
+    [Fact]
+    public async Task A_lease_is_still_held_after_its_batch_wrote_some_outcomes_and_is_renewed_for_the_rest()
+    {
+        await using var app = await DispatcherApp.StartAsync(Stack.RabbitMqPostgres, smtp: null, new Dictionary<string, string?>
+        {
+            ["Dispatching:LeaseDuration"] = "00:00:03", // renewed every second
+            ["Dispatching:StallAfter"] = "01:00:00",
+        });
+        await using var scope = app.Services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<DispatcherDb>();
+        var ledger = scope.ServiceProvider.GetRequiredService<DeliveryLedger>();
+        var (dispatch, deliveries) = await PendingDeliveriesAsync(app, db, "first@example.org", "second@example.org");
+        var claim = await ledger.ClaimAsync(new SendBulkBatch(dispatch.Id, deliveries[0].Id, deliveries[1].Id), CancellationToken.None);
+        Assert.Equal(2, claim.Rows.Count);
+
+        await using var lease = scope.ServiceProvider.GetRequiredService<LeaseKeeper>().Hold(claim);
+        // What a batch does every 100 messages: say so, then write the first outcome. The row leaves the claim, and the
+        // renewals that follow find one row where the claim had two — which is not a takeover.
+        lease.Settling(1);
+        await ledger.RecordAsync(claim, [new DeliveryOutcome(deliveries[0].Id, deliveries[0].SubscriberId, DeliveryStatus.Sent, "250 2.0.0 OK")], CancellationToken.None);
+
+        await Eventually.UntilAsync(() => DateTime.UtcNow > claim.LeaseUntil && lease.Held, TimeSpan.FromSeconds(20), "the lease to outlive its first term");
+        var rows = await db.Deliveries.AsNoTracking().Where(d => d.DispatchId == dispatch.Id).OrderBy(d => d.Id).ToListAsync();
+        Assert.Equal([DeliveryStatus.Sent, DeliveryStatus.Sending], rows.Select(r => r.Status));
+        Assert.True(rows[1].LeaseUntil > claim.LeaseUntil, "the unwritten row's lease was not renewed");
+    }
+
     /// <summary>A sending dispatch with one pending delivery to a new subscriber of a new list, made directly in the
     /// database so that no worker claims it: the test does.</summary>
     private static async Task<(Dispatch, Delivery, Dispatcher.Subscribers.Subscriber)> OnePendingDeliveryAsync(DispatcherApp app, DispatcherDb db, string email)
     {
+        var (dispatch, deliveries) = await PendingDeliveriesAsync(app, db, email);
+        return (dispatch, deliveries[0], await db.Subscribers.SingleAsync(s => s.Email == email));
+    }
+
+    /// <summary>A sending dispatch with a pending delivery (ids in this order) for each of these new subscribers of a new list.</summary>
+    private static async Task<(Dispatch, List<Delivery>)> PendingDeliveriesAsync(DispatcherApp app, DispatcherDb db, params string[] emails)
+    {
         await app.Api.CreateListAsync("statements");
-        await app.Api.SubscribeAsync("statements", email);
-        var subscriber = await db.Subscribers.SingleAsync(s => s.Email == email);
+        foreach (var email in emails) await app.Api.SubscribeAsync("statements", email);
         var listId = await db.Lists.Where(l => l.Slug == "statements").Select(l => l.Id).SingleAsync();
-        var dispatch = new Dispatch { Kind = DispatchKind.Statement, Status = DispatchStatus.Sending, Lane = Lane.Bulk, CreatedAt = DateTime.UtcNow, Total = 1 };
+        var dispatch = new Dispatch { Kind = DispatchKind.Statement, Status = DispatchStatus.Sending, Lane = Lane.Bulk, CreatedAt = DateTime.UtcNow, Total = emails.Length };
         db.Dispatches.Add(dispatch);
         await db.SaveChangesAsync();
-        var delivery = new Delivery { DispatchId = dispatch.Id, SubscriberId = subscriber.Id, ListId = listId, Status = DeliveryStatus.Pending };
-        db.Deliveries.Add(delivery);
-        await db.SaveChangesAsync();
+        var deliveries = new List<Delivery>();
+        foreach (var email in emails)
+        {
+            var subscriber = await db.Subscribers.SingleAsync(s => s.Email == email);
+            var delivery = new Delivery { DispatchId = dispatch.Id, SubscriberId = subscriber.Id, ListId = listId, Status = DeliveryStatus.Pending };
+            db.Deliveries.Add(delivery);
+            await db.SaveChangesAsync(); // one at a time: ids in the order given
+            deliveries.Add(delivery);
+        }
         db.ChangeTracker.Clear();
-        return (dispatch, delivery, subscriber);
+        return (dispatch, deliveries);
     }
 }

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Dispatcher.Dispatching;
 using Dispatcher.IntegrationTests.Infrastructure;
 using Xunit.Abstractions;
 
@@ -8,7 +9,8 @@ namespace Dispatcher.IntegrationTests.Dispatching;
 /// The database says who is owed what, so another worker finishes the job; what can repeat is bounded by what was in flight.</summary>
 public sealed class ProcessFaultTests(ITestOutputHelper output)
 {
-    private const int BatchSize = 100;
+    // Five times what a batch sends between writes of its outcomes: a crash must repeat no more than those.
+    private const int BatchSize = 5 * BatchSender.OutcomesPerWrite;
 
     [Fact]
     public async Task A_worker_killed_at_30_percent_is_replaced_and_everyone_gets_the_statement_with_bounded_repeats()
@@ -39,8 +41,8 @@ public sealed class ProcessFaultTests(ITestOutputHelper output)
         var received = smtp.Received.ToList();
         var repeats = received.GroupBy(m => m.To).Where(g => g.Count() > 1).ToList();
         var duplicates = received.Count - received.Select(m => m.To).Distinct().Count();
-        // In flight = every bulk connection's batch: claimed, maybe sent, not yet recorded when the process died.
-        var inFlightBound = int.Parse(workerSettings["Smtp:MaxConnections"]!) * BatchSize;
+        // In flight = what each connection's batch had sent since it last wrote its outcomes when the process died.
+        var inFlightBound = int.Parse(workerSettings["Smtp:MaxConnections"]!) * BatchSender.OutcomesPerWrite;
         output.WriteLine($"killed at {receivedAtKill} of {people}; {duplicates} duplicates (bound {inFlightBound}); " +
                          $"new worker up {startedAfter.TotalSeconds:0.0} s and sending {resumedAfter.TotalSeconds:0.0} s after the kill; " +
                          $"completed {recovered.TotalSeconds:0.0} s after the kill");

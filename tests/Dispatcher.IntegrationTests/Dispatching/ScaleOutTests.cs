@@ -15,7 +15,12 @@ public sealed class ScaleOutTests
         // Slow relays, so the first worker is still busy when the second arrives.
         relayOfFirst.Delay = relayOfSecond.Delay = TimeSpan.FromMilliseconds(4);
 
-        await using var web = await DispatcherApp.StartAsync(Stack.RabbitMqPostgres, relayOfFirst, new Dictionary<string, string?> { ["Dispatcher:Role"] = "Web" });
+        await using var web = await DispatcherApp.StartAsync(Stack.RabbitMqPostgres, relayOfFirst, new Dictionary<string, string?>
+        {
+            ["Dispatcher:Role"] = "Web",
+            // Fifty batches, not ten: enough left in the queue, past the first worker's prefetch, when the second arrives.
+            ["Dispatching:BatchSize"] = "100",
+        });
         await using var first = await web.StartSiblingAsync(new Dictionary<string, string?> { ["Dispatcher:Role"] = "Worker" });
 
         var people = await web.Api.CreateListWithReadersAsync("statements", 5000);
