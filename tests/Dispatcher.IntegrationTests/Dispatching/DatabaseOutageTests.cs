@@ -31,7 +31,8 @@ public sealed class DatabaseOutageTests
             var outage = System.Diagnostics.Stopwatch.StartNew();
             var health = await Eventually.UntilAsync(() => anonymous.GetAnswerAsync("/health"),
                 // The outage lasts at least 4 s — longer than a batch takes to send, so batches finish their messages
-                // while the database is away and must hold on to what they sent until it returns.
+                // while the database is away and must hold on to what they sent until it returns: the writes they make
+                // as they go (every 100 messages) fail, and are made again.
                 r => r.StatusCode == HttpStatusCode.ServiceUnavailable && outage.Elapsed > TimeSpan.FromSeconds(4),
                 TimeSpan.FromSeconds(30), "health to notice the database is away");
             Assert.Contains("\"failing\":[\"database\"]", health.Body);
