@@ -1,8 +1,6 @@
 using Dispatcher.Data;
 using Dispatcher.Subscribers;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.EntityFrameworkCore.Infrastructure;
-using Microsoft.EntityFrameworkCore.Storage;
 using Microsoft.Extensions.Options;
 
 namespace Dispatcher.Dispatching;
@@ -44,37 +42,55 @@ public sealed class DeliveryLedger(
         }, cancellationToken);
     }
 
+    /// <remarks>Written by hand (<see cref="HandWrittenCommand"/>): through EF, the claim's two statements and
+    /// materialising its rows took ~3 ms of the sender's CPU per batch of 500.</remarks>
     private async Task<Claim> ClaimAsync(ISendBatch batch, Guid claimId, DateTime now, DateTime firstLeaseUntil, bool retry, CancellationToken cancellationToken)
     {
         var leaseUntil = now + options.Value.LeaseDuration;
-        var claimed = await db.Deliveries
-            .Where(d => d.DispatchId == batch.DispatchId && d.Id >= batch.FirstDeliveryId && d.Id <= batch.LastDeliveryId
-                        && d.Status == DeliveryStatus.Pending && (d.RetryAt == null || d.RetryAt <= now)
-                        // In the same statement as the claim, so nothing is claimed once a pause or cancel has committed.
-                        && db.Dispatches.Any(x => x.Id == d.DispatchId && x.Status == DispatchStatus.Sending))
-            .ExecuteUpdateAsync(s => s
-                .SetProperty(d => d.Status, DeliveryStatus.Sending)
-                .SetProperty(d => d.ClaimId, claimId)
-                .SetProperty(d => d.LeaseUntil, leaseUntil)
-                .SetProperty(d => d.RetryAt, (DateTime?)null)
-                .SetProperty(d => d.Attempts, d => d.Attempts + 1), cancellationToken);
-        // Nothing taken — unless this is a retry, when the first try's UPDATE may have taken the rows.
-        if (claimed == 0 && !retry) return new Claim(claimId, batch.DispatchId, firstLeaseUntil, []);
+        await db.Database.OpenConnectionAsync(cancellationToken); // nested opens are counted: a kept connection stays open
+        try
+        {
+            int claimed;
+            await using (var update = new HandWrittenCommand(db))
+            {
+                claimed = await update.Sql($"""
+                    UPDATE deliveries SET status = {(int)DeliveryStatus.Sending}, claim_id = {update.Add(claimId)},
+                        lease_until = {update.Add(leaseUntil)}, retry_at = NULL, attempts = attempts + 1
+                    WHERE dispatch_id = {update.Add(batch.DispatchId)} AND id >= {update.Add(batch.FirstDeliveryId)}
+                        AND id <= {update.Add(batch.LastDeliveryId)} AND status = {(int)DeliveryStatus.Pending}
+                        AND (retry_at IS NULL OR retry_at <= {update.Add(now)})
+                        -- in the same statement as the claim, so nothing is claimed once a pause or cancel has committed
+                        AND EXISTS (SELECT 1 FROM dispatches x WHERE x.id = deliveries.dispatch_id AND x.status = {(int)DispatchStatus.Sending})
+                    """).ExecuteNonQueryAsync(cancellationToken);
+            }
+            // Nothing taken — unless this is a retry, when the first try's UPDATE may have taken the rows.
+            if (claimed == 0 && !retry) return new Claim(claimId, batch.DispatchId, firstLeaseUntil, []);
 
-        var rows = await (
-            from d in HeldBy(claimId, batch.DispatchId, batch.FirstDeliveryId, batch.LastDeliveryId)
-            join s in db.Subscribers on d.SubscriberId equals s.Id into people
-            from s in people.DefaultIfEmpty()
-            join sub in db.Subscriptions on new { S = d.SubscriberId ?? 0, L = d.ListId } equals new { S = sub.SubscriberId, L = sub.ListId } into subscriptions
-            from sub in subscriptions.DefaultIfEmpty()
-            orderby d.Id
-            select new DeliveryRecipient(
-                d.Id, d.SubscriberId, d.ListId, d.Attempts,
-                s == null ? null : s.Email, s == null ? null : s.Name,
-                sub == null ? null : sub.Status, sub == null ? null : sub.Cadence, sub == null ? null : sub.Alerts))
-            .AsNoTracking()
-            .ToListAsync(cancellationToken);
-        return new Claim(claimId, batch.DispatchId, firstLeaseUntil, rows);
+            // The status too, though the claim id alone would do: see HeldBy.
+            await using var select = new HandWrittenCommand(db);
+            await using var reader = await select.Sql($"""
+                SELECT d.id, d.subscriber_id, d.list_id, d.attempts, s.email, s.name, sub.status, sub.cadence, sub.alerts
+                FROM deliveries d
+                LEFT JOIN subscribers s ON s.id = d.subscriber_id
+                LEFT JOIN subscriptions sub ON sub.subscriber_id = d.subscriber_id AND sub.list_id = d.list_id
+                WHERE d.dispatch_id = {select.Add(batch.DispatchId)} AND d.status = {(int)DeliveryStatus.Sending}
+                    AND d.id >= {select.Add(batch.FirstDeliveryId)} AND d.id <= {select.Add(batch.LastDeliveryId)}
+                    AND d.claim_id = {select.Add(claimId)}
+                ORDER BY d.id
+                """).ExecuteReaderAsync(cancellationToken);
+            var rows = new List<DeliveryRecipient>(claimed);
+            while (await reader.ReadAsync(cancellationToken))
+                rows.Add(new DeliveryRecipient(
+                    reader.GetInt64(0), reader.IsDBNull(1) ? null : reader.GetInt64(1), reader.GetInt32(2), reader.GetInt32(3),
+                    reader.IsDBNull(4) ? null : reader.GetString(4), reader.IsDBNull(5) ? null : reader.GetString(5),
+                    reader.IsDBNull(6) ? null : (SubscriptionStatus)reader.GetInt32(6), reader.IsDBNull(7) ? null : (Cadence)reader.GetInt32(7),
+                    reader.IsDBNull(8) ? null : reader.GetBoolean(8)));
+            return new Claim(claimId, batch.DispatchId, firstLeaseUntil, rows);
+        }
+        finally
+        {
+            await db.Database.CloseConnectionAsync();
+        }
     }
 
     /// <summary>Moves the lease of the claim's rows on to leaseUntil; returns how many it still held. Every row whose
@@ -150,33 +166,21 @@ public sealed class DeliveryLedger(
     /// mappings, so ids, dates and the claim id are written exactly as EF writes them on either database.</summary>
     private async Task<List<long>> WriteOutcomesAsync(Guid claimId, DeliveryOutcome[] outcomes, DateTime now, CancellationToken cancellationToken)
     {
-        var connection = db.Database.GetDbConnection();
-        await using var command = connection.CreateCommand();
-        command.Transaction = db.Database.CurrentTransaction?.GetDbTransaction();
-        var mappings = db.GetService<IRelationalTypeMappingSource>();
-        var p = db.IsPostgres ? "@" : "$";
-        var index = 0;
-        string Add(Type type, object? value)
-        {
-            var name = $"{p}p{index++}";
-            command.Parameters.Add(mappings.FindMapping(type)!.CreateParameter(command, name, value, nullable: true));
-            return name;
-        }
-
+        await using var command = new HandWrittenCommand(db);
         var rows = string.Join(", ", outcomes.Select(o =>
-            $"({Add(typeof(long), o.DeliveryId)}, {Add(typeof(int), (int)o.Status)}, {Add(typeof(string), o.Response)}, {Add(typeof(DateTime), o.RetryAt)}, {Add(typeof(int), o.NotTried ? 1 : 0)})"));
+            $"({command.Add(o.DeliveryId)}, {command.Add((int)o.Status)}, {command.Add(o.Response)}, {command.Add(o.RetryAt)}, {command.Add(o.NotTried ? 1 : 0)})"));
         // VALUES columns are column1, column2, … on both databases.
-        command.CommandText = $"""
+        var sql = $"""
             UPDATE deliveries SET
                 status = v.column2, relay_response = v.column3, retry_at = v.column4, claim_id = NULL, lease_until = NULL,
                 attempts = deliveries.attempts - v.column5,
-                sent_at = CASE WHEN v.column2 = {(int)DeliveryStatus.Sent} THEN {Add(typeof(DateTime), now)} ELSE deliveries.sent_at END
+                sent_at = CASE WHEN v.column2 = {(int)DeliveryStatus.Sent} THEN {command.Add(now)} ELSE deliveries.sent_at END
             FROM (VALUES {rows}) AS v
-            WHERE deliveries.id = v.column1 AND deliveries.claim_id = {Add(typeof(Guid), claimId)}
+            WHERE deliveries.id = v.column1 AND deliveries.claim_id = {command.Add(claimId)}
             RETURNING deliveries.id
             """;
         var written = new List<long>(outcomes.Length);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        await using var reader = await command.Sql(sql).ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken)) written.Add(reader.GetInt64(0));
         return written;
     }
