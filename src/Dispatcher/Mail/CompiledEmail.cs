@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Encodings.Web;
@@ -9,8 +10,36 @@ namespace Dispatcher.Mail;
 /// <summary>One person's details, filled into a <see cref="CompiledEmail"/>.</summary>
 public readonly record struct Personalisation(string? Name, string Email, string UnsubscribeUrl, string PreferencesUrl, string? ConfirmUrl = null);
 
-/// <summary>The HTML and plain-text bodies of one message.</summary>
-public sealed record RenderedBody(string Html, string Text);
+/// <summary>The HTML and plain-text bodies of one message, as EncodedAlternative reads them: UTF-8 with LF line ends.</summary>
+public interface IMessageBody
+{
+    /// <summary>One part in a buffer rented from <see cref="ArrayPool{T}.Shared"/>, which the caller returns.</summary>
+    (byte[] Buffer, int Length) RentUtf8(bool html);
+}
+
+/// <summary>The HTML and plain-text bodies of one message, as text.</summary>
+public sealed record RenderedBody(string Html, string Text) : IMessageBody
+{
+    public (byte[] Buffer, int Length) RentUtf8(bool html) => Utf8.Rent([html ? Html : Text]);
+}
+
+/// <summary>Text to UTF-8 with LF line ends, in pooled buffers.</summary>
+internal static class Utf8
+{
+    public static (byte[] Buffer, int Length) Rent(ReadOnlySpan<string> pieces)
+    {
+        var max = 0;
+        foreach (var piece in pieces) max += Encoding.UTF8.GetMaxByteCount(piece.Length);
+        var buffer = ArrayPool<byte>.Shared.Rent(max);
+        var length = 0;
+        foreach (var piece in pieces) length += Encoding.UTF8.GetBytes(LfOnly(piece), buffer.AsSpan(length));
+        return (buffer, length);
+    }
+
+    /// <summary>CR LF to LF: the quoted-printable encoder takes LF for a hard line break, and a CR before one would
+    /// become "=0D".</summary>
+    public static string LfOnly(string value) => value.Contains('\r') ? value.Replace("\r\n", "\n") : value;
+}
 
 /// <summary>A template rendered once per dispatch — CSS inlined, plain text derived — with placeholders where each
 /// person's details go. Filling it in is a string concatenation, which keeps the per-message cost tiny; values are
@@ -35,6 +64,37 @@ public sealed class CompiledEmail
 
     public static CompiledEmail From(CompiledEmailParts parts) => new(parts, new Placeholders(parts.Nonce));
 
+    /// <summary>This person's copy as bytes, for sending: the template's text is UTF-8 already (once per email), so
+    /// only their details are encoded per message — no string of the whole body is built (~50 KB of garbage a message).</summary>
+    public IMessageBody Personalise(in Personalisation person) => new PersonalisedBody(this, person);
+
+    private sealed class PersonalisedBody(CompiledEmail email, Personalisation person) : IMessageBody
+    {
+        public (byte[] Buffer, int Length) RentUtf8(bool html)
+        {
+            var hasName = !string.IsNullOrWhiteSpace(person.Name);
+            var segments = html ? (hasName ? email._htmlWithName : email._htmlWithoutName) : (hasName ? email._textWithName : email._textWithoutName);
+            var max = 0;
+            var filled = new string?[segments.Length]; // each detail once: it is measured, then written
+            for (var i = 0; i < segments.Length; i++)
+            {
+                max += segments[i].Utf8.Length;
+                if (segments[i].Slot is not { } slot) continue;
+                var value = filled[i] = Utf8.LfOnly(Value(slot, person, html));
+                max += Encoding.UTF8.GetMaxByteCount(value.Length);
+            }
+            var buffer = ArrayPool<byte>.Shared.Rent(max);
+            var length = 0;
+            for (var i = 0; i < segments.Length; i++)
+            {
+                segments[i].Utf8.CopyTo(buffer.AsSpan(length));
+                length += segments[i].Utf8.Length;
+                if (filled[i] is { } value) length += Encoding.UTF8.GetBytes(value, buffer.AsSpan(length));
+            }
+            return (buffer, length);
+        }
+    }
+
     public RenderedBody For(in Personalisation person)
     {
         var hasName = !string.IsNullOrWhiteSpace(person.Name);
@@ -52,24 +112,34 @@ public sealed class CompiledEmail
         foreach (var segment in segments)
         {
             builder.Append(segment.Literal);
-            if (segment.Slot is not { } slot) continue;
-            var value = slot switch
-            {
-                Slot.Name => person.Name?.Trim() ?? "",
-                Slot.Email => person.Email,
-                Slot.UnsubscribeUrl => person.UnsubscribeUrl,
-                Slot.PreferencesUrl => person.PreferencesUrl,
-                Slot.ConfirmUrl => person.ConfirmUrl ?? "",
-                _ => "",
-            };
-            builder.Append(html ? Encoder.Encode(value) : value);
+            if (segment.Slot is { } slot) builder.Append(Value(slot, person, html));
         }
         return builder.ToString();
     }
 
+    /// <summary>The person's detail for a slot, HTML-encoded for the HTML part.</summary>
+    private static string Value(Slot slot, in Personalisation person, bool html)
+    {
+        var value = slot switch
+        {
+            Slot.Name => person.Name?.Trim() ?? "",
+            Slot.Email => person.Email,
+            Slot.UnsubscribeUrl => person.UnsubscribeUrl,
+            Slot.PreferencesUrl => person.PreferencesUrl,
+            Slot.ConfirmUrl => person.ConfirmUrl ?? "",
+            _ => "",
+        };
+        return html ? Encoder.Encode(value) : value;
+    }
+
     internal enum Slot { Name = 0, Email = 1, UnsubscribeUrl = 2, PreferencesUrl = 3, ConfirmUrl = 4 }
 
-    internal readonly record struct Segment(string Literal, Slot? Slot);
+    /// <summary>Literal text, then a slot for a person's detail (none after the last literal). Utf8: the literal as
+    /// sent (UTF-8, LF line ends), encoded once.</summary>
+    internal sealed record Segment(string Literal, Slot? Slot)
+    {
+        public byte[] Utf8 { get; } = Encoding.UTF8.GetBytes(Mail.Utf8.LfOnly(Literal));
+    }
 
     /// <summary>Placeholders are letters and digits only, so neither Razor's encoder nor the CSS inliner changes them,
     /// and a per-compilation nonce means no statement text can forge one.</summary>

@@ -23,10 +23,10 @@ public sealed class EncodedAlternative : MimeEntity
     private byte[]? _content;
     private readonly int _length;
 
-    public EncodedAlternative(string text, string html, string boundary)
+    public EncodedAlternative(IMessageBody body, string boundary)
         : base(new ContentType("multipart", "alternative") { Boundary = boundary })
     {
-        (_content, _length) = Build(text, html, Encoding.ASCII.GetBytes(boundary));
+        (_content, _length) = Build(body, Encoding.ASCII.GetBytes(boundary));
     }
 
     /// <summary>Already seven-bit with lines of at most 76 characters: nothing to prepare for any transport.</summary>
@@ -73,10 +73,10 @@ public sealed class EncodedAlternative : MimeEntity
     }
 
     /// <summary>--boundary, the text part, --boundary, the HTML part, --boundary--; CRLF line ends throughout.</summary>
-    private static (byte[] Content, int Length) Build(string text, string html, byte[] boundary)
+    private static (byte[] Content, int Length) Build(IMessageBody body, byte[] boundary)
     {
-        var encodedText = Encode(text);
-        var encodedHtml = Encode(html);
+        var encodedText = Encode(body, html: false);
+        var encodedHtml = Encode(body, html: true);
         try
         {
             var capacity = 3 * (boundary.Length + 6) + PlainHeaders.Length + HtmlHeaders.Length
@@ -128,15 +128,12 @@ public sealed class EncodedAlternative : MimeEntity
         return written;
     }
 
-    /// <summary>UTF-8, then quoted-printable (lines of at most 76, soft breaks as "=\n"), in pooled buffers.</summary>
-    private static Pooled Encode(string value)
+    /// <summary>The part's UTF-8, quoted-printable (lines of at most 76, soft breaks as "=\n"), in pooled buffers.</summary>
+    private static Pooled Encode(IMessageBody body, bool html)
     {
-        // Hard line breaks are LF for the encoder; a CR before one would otherwise become "=0D".
-        if (value.Contains('\r')) value = value.Replace("\r\n", "\n");
-        var utf8 = ArrayPool<byte>.Shared.Rent(Encoding.UTF8.GetMaxByteCount(value.Length));
+        var (utf8, length) = body.RentUtf8(html);
         try
         {
-            var length = Encoding.UTF8.GetBytes(value, utf8);
             var encoder = new QuotedPrintableEncoder();
             var output = ArrayPool<byte>.Shared.Rent(encoder.EstimateOutputLength(length));
             return new Pooled(output, encoder.Flush(utf8, 0, length, output));

@@ -10,7 +10,7 @@ namespace Dispatcher.Mail;
 public sealed record OutgoingMessage
 {
     public required string Subject { get; init; }
-    public required RenderedBody Body { get; init; }
+    public required IMessageBody Body { get; init; }
     public required string ToAddress { get; init; }
     public string? ToName { get; init; }
 
@@ -81,7 +81,7 @@ public sealed class MessageFactory(MailOptions mail, TimeProvider clock, DkimSig
         if (message.Bulk) mime.Headers.Add(Formatted(HeaderId.Precedence, "bulk", value => new Header(HeaderId.Precedence, value)));
         mime.Headers.Add(Formatted(HeaderId.MimeVersion, "1.0", version => new Header(HeaderId.MimeVersion, version)));
 
-        mime.Body = new EncodedAlternative(message.Body.Text, message.Body.Html, _boundary);
+        mime.Body = new EncodedAlternative(message.Body, _boundary);
         if (dkim is not null)
         {
             // Seven-bit already (quoted-printable parts, RFC 2047 headers): nothing on the way needs to re-encode, which

@@ -18,7 +18,7 @@ public sealed class RecipientLinks(SubscriberTokens tokens, PublicUrls urls, Ret
         return new OutgoingMessage
         {
             Subject = email.Subject,
-            Body = email.For(new Personalisation(recipient.Name, recipient.Email!, unsubscribeUrl, preferencesUrl)),
+            Body = email.Personalise(new Personalisation(recipient.Name, recipient.Email!, unsubscribeUrl, preferencesUrl)),
             ToAddress = recipient.Email!,
             ToName = recipient.Name,
             MessageId = returnPaths.MessageId(dispatchId, subscriberId),
@@ -38,7 +38,7 @@ public sealed class RecipientLinks(SubscriberTokens tokens, PublicUrls urls, Ret
         return new OutgoingMessage
         {
             Subject = email.Subject,
-            Body = email.For(new Personalisation(recipient.Name, recipient.Email!, "", preferencesUrl, confirmUrl)),
+            Body = email.Personalise(new Personalisation(recipient.Name, recipient.Email!, "", preferencesUrl, confirmUrl)),
             ToAddress = recipient.Email!,
             ToName = recipient.Name,
             MessageId = returnPaths.MessageId(dispatchId, subscriberId),

@@ -18,7 +18,7 @@ public sealed class EncodedAlternativeTests
 
     private static MimeMessage Message() => new(
         [new MailboxAddress("", "news@example.org")], [new MailboxAddress("", "ana@example.org")], "subject",
-        new EncodedAlternative(Text, Html, "=_0123456789abcdef"));
+        new EncodedAlternative(new RenderedBody(Html, Text), "=_0123456789abcdef"));
 
     private static byte[] Bytes(MimeMessage message, NewLineFormat format)
     {

@@ -50,6 +50,33 @@ public sealed class StatementRenderingTests
     }
 
     [Fact]
+    public async Task The_copy_sent_as_bytes_is_the_copy_as_text_in_utf8_with_lf_line_ends_with_and_without_a_name()
+    {
+        var compiled = await CompileAsync();
+
+        foreach (var person in new[] { Ana, Ana with { Name = null }, Ana with { Name = "Zeynep Çelik\r\nBcc: x@example.org" } })
+        {
+            var text = compiled.For(person);
+            var bytes = compiled.Personalise(person);
+            Assert.Equal(text.Html.Replace("\r\n", "\n"), Utf8Of(bytes, html: true));
+            Assert.Equal(text.Text.Replace("\r\n", "\n"), Utf8Of(bytes, html: false));
+        }
+
+        static string Utf8Of(IMessageBody body, bool html)
+        {
+            var (buffer, length) = body.RentUtf8(html);
+            try
+            {
+                return System.Text.Encoding.UTF8.GetString(buffer, 0, length);
+            }
+            finally
+            {
+                System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+            }
+        }
+    }
+
+    [Fact]
     public async Task A_compiled_email_kept_as_its_parts_fills_in_the_same_and_refuses_a_nonce_that_is_not_one()
     {
         var compiled = await CompileAsync();
