@@ -20,20 +20,17 @@ public interface IMessageBody
 /// <summary>The HTML and plain-text bodies of one message, as text.</summary>
 public sealed record RenderedBody(string Html, string Text) : IMessageBody
 {
-    public (byte[] Buffer, int Length) RentUtf8(bool html) => Utf8.Rent([html ? Html : Text]);
+    public (byte[] Buffer, int Length) RentUtf8(bool html) => Utf8.Rent(html ? Html : Text);
 }
 
 /// <summary>Text to UTF-8 with LF line ends, in pooled buffers.</summary>
 internal static class Utf8
 {
-    public static (byte[] Buffer, int Length) Rent(ReadOnlySpan<string> pieces)
+    public static (byte[] Buffer, int Length) Rent(string text)
     {
-        var max = 0;
-        foreach (var piece in pieces) max += Encoding.UTF8.GetMaxByteCount(piece.Length);
-        var buffer = ArrayPool<byte>.Shared.Rent(max);
-        var length = 0;
-        foreach (var piece in pieces) length += Encoding.UTF8.GetBytes(LfOnly(piece), buffer.AsSpan(length));
-        return (buffer, length);
+        text = LfOnly(text);
+        var buffer = ArrayPool<byte>.Shared.Rent(Encoding.UTF8.GetMaxByteCount(text.Length));
+        return (buffer, Encoding.UTF8.GetBytes(text, buffer));
     }
 
     /// <summary>CR LF to LF: the quoted-printable encoder takes LF for a hard line break, and a CR before one would
@@ -42,8 +39,8 @@ internal static class Utf8
 }
 
 /// <summary>A template rendered once per dispatch — CSS inlined, plain text derived — with placeholders where each
-/// person's details go. Filling it in is a string concatenation, which keeps the per-message cost tiny; values are
-/// HTML-encoded for the HTML part and left as they are for the text part.</summary>
+/// person's details go. Filling it in copies the template's bytes and the person's details, which keeps the per-message
+/// cost tiny; values are HTML-encoded for the HTML part and left as they are for the text part.</summary>
 public sealed class CompiledEmail
 {
     private readonly Segment[] _htmlWithName, _textWithName, _htmlWithoutName, _textWithoutName;
@@ -72,8 +69,7 @@ public sealed class CompiledEmail
     {
         public (byte[] Buffer, int Length) RentUtf8(bool html)
         {
-            var hasName = !string.IsNullOrWhiteSpace(person.Name);
-            var segments = html ? (hasName ? email._htmlWithName : email._htmlWithoutName) : (hasName ? email._textWithName : email._textWithoutName);
+            var segments = email.Segments(html, person);
             var max = 0;
             var filled = new string?[segments.Length]; // each detail once: it is measured, then written
             for (var i = 0; i < segments.Length; i++)
@@ -95,13 +91,14 @@ public sealed class CompiledEmail
         }
     }
 
-    public RenderedBody For(in Personalisation person)
-    {
-        var hasName = !string.IsNullOrWhiteSpace(person.Name);
-        return new RenderedBody(
-            Fill(hasName ? _htmlWithName : _htmlWithoutName, person, html: true),
-            Fill(hasName ? _textWithName : _textWithoutName, person, html: false));
-    }
+    /// <summary>This person's copy as text: previews, test sends, tests.</summary>
+    public RenderedBody For(in Personalisation person) =>
+        new(Fill(Segments(html: true, person), person, html: true), Fill(Segments(html: false, person), person, html: false));
+
+    /// <summary>The variant with a greeting by name when the person has one.</summary>
+    private Segment[] Segments(bool html, in Personalisation person) => string.IsNullOrWhiteSpace(person.Name)
+        ? html ? _htmlWithoutName : _textWithoutName
+        : html ? _htmlWithName : _textWithName;
 
     // Encodes what HTML needs (<, >, &, quotes) and leaves letters of every script readable in the source.
     private static readonly HtmlEncoder Encoder = HtmlEncoder.Create(UnicodeRanges.All);
