@@ -11,17 +11,27 @@ namespace Dispatcher.Data;
 /// GUIDs are written exactly as EF writes them on either database. The SQL must work on SQLite and PostgreSQL alike.</summary>
 public sealed class HandWrittenCommand : IAsyncDisposable
 {
+    private readonly DispatcherDb _db;
     private readonly DbCommand _command;
     private readonly IRelationalTypeMappingSource _mappings;
     private readonly string _prefix;
     private int _index;
 
-    public HandWrittenCommand(DispatcherDb db)
+    private HandWrittenCommand(DispatcherDb db)
     {
+        _db = db;
         _command = db.Database.GetDbConnection().CreateCommand();
         _command.Transaction = db.Database.CurrentTransaction?.GetDbTransaction();
         _mappings = db.GetService<IRelationalTypeMappingSource>();
         _prefix = db.IsPostgres ? "@" : "$";
+    }
+
+    /// <summary>Opens the context's connection for the command and closes it when the command is disposed. Opens are
+    /// counted, so a connection already open (kept for a batch, or holding a transaction) stays open.</summary>
+    public static async Task<HandWrittenCommand> OpenAsync(DispatcherDb db, CancellationToken cancellationToken)
+    {
+        await db.Database.OpenConnectionAsync(cancellationToken);
+        return new HandWrittenCommand(db);
     }
 
     /// <summary>Adds a parameter and returns its name, to put in the SQL.</summary>
@@ -39,5 +49,9 @@ public sealed class HandWrittenCommand : IAsyncDisposable
         return _command;
     }
 
-    public ValueTask DisposeAsync() => _command.DisposeAsync();
+    public async ValueTask DisposeAsync()
+    {
+        await _command.DisposeAsync();
+        await _db.Database.CloseConnectionAsync();
+    }
 }

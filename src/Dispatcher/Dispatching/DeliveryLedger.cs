@@ -47,64 +47,58 @@ public sealed class DeliveryLedger(
     private async Task<Claim> ClaimAsync(ISendBatch batch, Guid claimId, DateTime now, DateTime firstLeaseUntil, bool retry, CancellationToken cancellationToken)
     {
         var leaseUntil = now + options.Value.LeaseDuration;
-        await db.Database.OpenConnectionAsync(cancellationToken); // nested opens are counted: a kept connection stays open
-        try
+        int claimed;
+        await using (var update = await HandWrittenCommand.OpenAsync(db, cancellationToken))
         {
-            int claimed;
-            await using (var update = new HandWrittenCommand(db))
-            {
-                claimed = await update.Sql($"""
-                    UPDATE deliveries SET status = {(int)DeliveryStatus.Sending}, claim_id = {update.Add(claimId)},
-                        lease_until = {update.Add(leaseUntil)}, retry_at = NULL, attempts = attempts + 1
-                    WHERE dispatch_id = {update.Add(batch.DispatchId)} AND id >= {update.Add(batch.FirstDeliveryId)}
-                        AND id <= {update.Add(batch.LastDeliveryId)} AND status = {(int)DeliveryStatus.Pending}
-                        AND (retry_at IS NULL OR retry_at <= {update.Add(now)})
-                        -- in the same statement as the claim, so nothing is claimed once a pause or cancel has committed
-                        AND EXISTS (SELECT 1 FROM dispatches x WHERE x.id = deliveries.dispatch_id AND x.status = {(int)DispatchStatus.Sending})
-                    """).ExecuteNonQueryAsync(cancellationToken);
-            }
-            // Nothing taken — unless this is a retry, when the first try's UPDATE may have taken the rows.
-            if (claimed == 0 && !retry) return new Claim(claimId, batch.DispatchId, firstLeaseUntil, []);
+            claimed = await update.Sql($"""
+                UPDATE deliveries SET status = {(int)DeliveryStatus.Sending}, claim_id = {update.Add(claimId)},
+                    lease_until = {update.Add(leaseUntil)}, retry_at = NULL, attempts = attempts + 1
+                WHERE dispatch_id = {update.Add(batch.DispatchId)} AND id >= {update.Add(batch.FirstDeliveryId)}
+                    AND id <= {update.Add(batch.LastDeliveryId)} AND status = {(int)DeliveryStatus.Pending}
+                    AND (retry_at IS NULL OR retry_at <= {update.Add(now)})
+                    -- in the same statement as the claim, so nothing is claimed once a pause or cancel has committed
+                    AND EXISTS (SELECT 1 FROM dispatches x WHERE x.id = deliveries.dispatch_id AND x.status = {(int)DispatchStatus.Sending})
+                """).ExecuteNonQueryAsync(cancellationToken);
+        }
+        // Nothing taken — unless this is a retry, when the first try's UPDATE may have taken the rows.
+        if (claimed == 0 && !retry) return new Claim(claimId, batch.DispatchId, firstLeaseUntil, []);
 
-            // The status too, though the claim id alone would do: see HeldBy.
-            await using var select = new HandWrittenCommand(db);
-            await using var reader = await select.Sql($"""
-                SELECT d.id, d.subscriber_id, d.list_id, d.attempts, s.email, s.name, sub.status, sub.cadence, sub.alerts
-                FROM deliveries d
-                LEFT JOIN subscribers s ON s.id = d.subscriber_id
-                LEFT JOIN subscriptions sub ON sub.subscriber_id = d.subscriber_id AND sub.list_id = d.list_id
-                WHERE d.dispatch_id = {select.Add(batch.DispatchId)} AND d.status = {(int)DeliveryStatus.Sending}
-                    AND d.id >= {select.Add(batch.FirstDeliveryId)} AND d.id <= {select.Add(batch.LastDeliveryId)}
-                    AND d.claim_id = {select.Add(claimId)}
-                ORDER BY d.id
-                """).ExecuteReaderAsync(cancellationToken);
-            var rows = new List<DeliveryRecipient>(claimed);
-            while (await reader.ReadAsync(cancellationToken))
-                rows.Add(new DeliveryRecipient(
-                    reader.GetInt64(0), reader.IsDBNull(1) ? null : reader.GetInt64(1), reader.GetInt32(2), reader.GetInt32(3),
-                    reader.IsDBNull(4) ? null : reader.GetString(4), reader.IsDBNull(5) ? null : reader.GetString(5),
-                    reader.IsDBNull(6) ? null : (SubscriptionStatus)reader.GetInt32(6), reader.IsDBNull(7) ? null : (Cadence)reader.GetInt32(7),
-                    reader.IsDBNull(8) ? null : reader.GetBoolean(8)));
-            return new Claim(claimId, batch.DispatchId, firstLeaseUntil, rows);
-        }
-        finally
-        {
-            await db.Database.CloseConnectionAsync();
-        }
+        await using var select = await HandWrittenCommand.OpenAsync(db, cancellationToken);
+        await using var reader = await select.Sql($"""
+            SELECT d.id, d.subscriber_id, d.list_id, d.attempts, s.email, s.name, sub.status, sub.cadence, sub.alerts
+            FROM deliveries d
+            LEFT JOIN subscribers s ON s.id = d.subscriber_id
+            LEFT JOIN subscriptions sub ON sub.subscriber_id = d.subscriber_id AND sub.list_id = d.list_id
+            WHERE {HeldBy(select, claimId, batch.DispatchId, batch.FirstDeliveryId, batch.LastDeliveryId)}
+            ORDER BY d.id
+            """).ExecuteReaderAsync(cancellationToken);
+        var rows = new List<DeliveryRecipient>(claimed);
+        while (await reader.ReadAsync(cancellationToken))
+            rows.Add(new DeliveryRecipient(
+                reader.GetInt64(0), reader.IsDBNull(1) ? null : reader.GetInt64(1), reader.GetInt32(2), reader.GetInt32(3),
+                reader.IsDBNull(4) ? null : reader.GetString(4), reader.IsDBNull(5) ? null : reader.GetString(5),
+                reader.IsDBNull(6) ? null : (SubscriptionStatus)reader.GetInt32(6), reader.IsDBNull(7) ? null : (Cadence)reader.GetInt32(7),
+                reader.IsDBNull(8) ? null : reader.GetBoolean(8)));
+        return new Claim(claimId, batch.DispatchId, firstLeaseUntil, rows);
     }
 
     /// <summary>Moves the lease of the claim's rows on to leaseUntil; returns how many it still held. Every row whose
     /// outcome the batch has not written is still in flight, so fewer than those means some were taken over.</summary>
-    public Task<int> RenewAsync(Claim claim, DateTime leaseUntil, CancellationToken cancellationToken) =>
-        HeldBy(claim.Id, claim.DispatchId, claim.Rows[0].DeliveryId, claim.Rows[^1].DeliveryId)
-            .ExecuteUpdateAsync(s => s.SetProperty(d => d.LeaseUntil, leaseUntil), cancellationToken);
+    public async Task<int> RenewAsync(Claim claim, DateTime leaseUntil, CancellationToken cancellationToken)
+    {
+        await using var renew = await HandWrittenCommand.OpenAsync(db, cancellationToken);
+        return await renew.Sql($"""
+            UPDATE deliveries AS d SET lease_until = {renew.Add(leaseUntil)}
+            WHERE {HeldBy(renew, claim.Id, claim.DispatchId, claim.Rows[0].DeliveryId, claim.Rows[^1].DeliveryId)}
+            """).ExecuteNonQueryAsync(cancellationToken);
+    }
 
-    /// <summary>The rows a claim holds in an id range of a dispatch. Status too, though the claim id alone would do: so
-    /// the (dispatch, status, id) index covers the range. Without it SQLite walked every row of the dispatch for each
-    /// batch (no statistics: it takes dispatch_id as selective).</summary>
-    private IQueryable<Delivery> HeldBy(Guid claimId, long dispatchId, long firstId, long lastId) =>
-        db.Deliveries.Where(d => d.DispatchId == dispatchId && d.Status == DeliveryStatus.Sending
-                                 && d.Id >= firstId && d.Id <= lastId && d.ClaimId == claimId);
+    /// <summary>The rows a claim holds in an id range of a dispatch, as a condition on deliveries named d. Status too,
+    /// though the claim id alone would do: so the (dispatch, status, id) index covers the range. Without it SQLite walked
+    /// every row of the dispatch for each batch (no statistics: it takes dispatch_id as selective).</summary>
+    private static string HeldBy(HandWrittenCommand command, Guid claimId, long dispatchId, long firstId, long lastId) =>
+        $"d.dispatch_id = {command.Add(dispatchId)} AND d.status = {(int)DeliveryStatus.Sending} " +
+        $"AND d.id >= {command.Add(firstId)} AND d.id <= {command.Add(lastId)} AND d.claim_id = {command.Add(claimId)}";
 
     /// <summary>Writes every outcome in one statement (UPDATE … FROM VALUES, on SQLite and PostgreSQL alike), with the
     /// bounces it implies, in one transaction. Rows whose lease was taken over meanwhile (another claim id) are left
@@ -121,16 +115,8 @@ public sealed class DeliveryLedger(
             var anyBounce = outcomes.Any(o => o.Status == DeliveryStatus.Bounced);
             await using var transaction = anyBounce ? await db.Database.BeginTransactionAsync(cancellationToken) : null;
             var written = new HashSet<long>();
-            await db.Database.OpenConnectionAsync(cancellationToken); // for the commands written by hand; nested opens are counted
-            try
-            {
-                foreach (var chunk in outcomes.Chunk(200))
-                    written.UnionWith(await WriteOutcomesAsync(claim.Id, chunk, now, cancellationToken));
-            }
-            finally
-            {
-                await db.Database.CloseConnectionAsync();
-            }
+            foreach (var chunk in outcomes.Chunk(200))
+                written.UnionWith(await WriteOutcomesAsync(claim.Id, chunk, now, cancellationToken));
 
             if (transaction is not null)
             {
@@ -166,7 +152,7 @@ public sealed class DeliveryLedger(
     /// mappings, so ids, dates and the claim id are written exactly as EF writes them on either database.</summary>
     private async Task<List<long>> WriteOutcomesAsync(Guid claimId, DeliveryOutcome[] outcomes, DateTime now, CancellationToken cancellationToken)
     {
-        await using var command = new HandWrittenCommand(db);
+        await using var command = await HandWrittenCommand.OpenAsync(db, cancellationToken);
         var rows = string.Join(", ", outcomes.Select(o =>
             $"({command.Add(o.DeliveryId)}, {command.Add((int)o.Status)}, {command.Add(o.Response)}, {command.Add(o.RetryAt)}, {command.Add(o.NotTried ? 1 : 0)})"));
         // VALUES columns are column1, column2, … on both databases.
