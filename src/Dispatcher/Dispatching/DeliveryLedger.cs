@@ -211,9 +211,15 @@ public sealed class DeliveryLedger(
     }
 
     /// <summary>Marks the dispatch completed once no delivery is pending or in flight.</summary>
+    /// <remarks>Asked after every batch, so it looks for the newest pending row, then the newest in flight: PostgreSQL
+    /// keeps a row's old index entries (pending, then sending) until a vacuum, and those are the oldest rows of the
+    /// dispatch. "Any row not yet final" walked them from the oldest end, more of them with every batch.</remarks>
     public async Task<bool> CompleteIfDoneAsync(long dispatchId, CancellationToken cancellationToken)
     {
-        if (await db.Deliveries.AnyAsync(d => d.DispatchId == dispatchId && d.Status < DeliveryStatus.Sent, cancellationToken)) return false;
+        foreach (var status in (DeliveryStatus[])[DeliveryStatus.Pending, DeliveryStatus.Sending])
+            if (await db.Deliveries.Where(d => d.DispatchId == dispatchId && d.Status == status)
+                    .OrderByDescending(d => d.Id).Select(d => d.Id).FirstOrDefaultAsync(cancellationToken) != 0)
+                return false;
         var now = Now;
         return await db.Dispatches.Where(d => d.Id == dispatchId && d.Status == DispatchStatus.Sending)
             .ExecuteUpdateAsync(s => s.SetProperty(d => d.Status, DispatchStatus.Completed).SetProperty(d => d.FinishedAt, now), cancellationToken) > 0;

@@ -10,17 +10,19 @@ namespace Dispatcher.Mail;
 /// <summary>One person's details, filled into a <see cref="CompiledEmail"/>.</summary>
 public readonly record struct Personalisation(string? Name, string Email, string UnsubscribeUrl, string PreferencesUrl, string? ConfirmUrl = null);
 
-/// <summary>The HTML and plain-text bodies of one message, as EncodedAlternative reads them: UTF-8 with LF line ends.</summary>
+/// <summary>The HTML and plain-text bodies of one message, as EncodedAlternative reads them: in wire form
+/// (see <see cref="QuotedPrintable"/>).</summary>
 public interface IMessageBody
 {
-    /// <summary>One part in a buffer rented from <see cref="ArrayPool{T}.Shared"/>, which the caller returns.</summary>
-    (byte[] Buffer, int Length) RentUtf8(bool html);
+    /// <summary>One part, quoted-printable with CRLF line ends, in a buffer rented from <see cref="ArrayPool{T}.Shared"/>,
+    /// which the caller returns.</summary>
+    (byte[] Buffer, int Length) RentQuotedPrintable(bool html);
 }
 
 /// <summary>The HTML and plain-text bodies of one message, as text.</summary>
 public sealed record RenderedBody(string Html, string Text) : IMessageBody
 {
-    public (byte[] Buffer, int Length) RentUtf8(bool html) => Utf8.Rent(html ? Html : Text);
+    public (byte[] Buffer, int Length) RentQuotedPrintable(bool html) => QuotedPrintable.Rent(html ? Html : Text);
 }
 
 /// <summary>Text to UTF-8 with LF line ends, in pooled buffers.</summary>
@@ -61,33 +63,46 @@ public sealed class CompiledEmail
 
     public static CompiledEmail From(CompiledEmailParts parts) => new(parts, new Placeholders(parts.Nonce));
 
-    /// <summary>This person's copy as bytes, for sending: the template's text is UTF-8 already (once per email), so
-    /// only their details are encoded per message — no string of the whole body is built (~50 KB of garbage a message).</summary>
+    /// <summary>This person's copy in wire form, for sending: the template's text is encoded once per email (UTF-8,
+    /// quoted-printable, CRLF), so per message only their details are encoded and the rest is copied.</summary>
     public IMessageBody Personalise(in Personalisation person) => new PersonalisedBody(this, person);
 
     private sealed class PersonalisedBody(CompiledEmail email, Personalisation person) : IMessageBody
     {
-        public (byte[] Buffer, int Length) RentUtf8(bool html)
+        public (byte[] Buffer, int Length) RentQuotedPrintable(bool html)
         {
             var segments = email.Segments(html, person);
             var max = 0;
             var filled = new string?[segments.Length]; // each detail once: it is measured, then written
             for (var i = 0; i < segments.Length; i++)
             {
-                max += segments[i].Utf8.Length;
+                max += segments[i].Wire.Length;
                 if (segments[i].Slot is not { } slot) continue;
                 var value = filled[i] = Utf8.LfOnly(Value(slot, person, html));
-                max += Encoding.UTF8.GetMaxByteCount(value.Length);
+                max += QuotedPrintable.MaxLength(Encoding.UTF8.GetMaxByteCount(value.Length));
             }
             var buffer = ArrayPool<byte>.Shared.Rent(max);
             var length = 0;
             for (var i = 0; i < segments.Length; i++)
             {
-                segments[i].Utf8.CopyTo(buffer.AsSpan(length));
-                length += segments[i].Utf8.Length;
-                if (filled[i] is { } value) length += Encoding.UTF8.GetBytes(value, buffer.AsSpan(length));
+                segments[i].Wire.CopyTo(buffer.AsSpan(length));
+                length += segments[i].Wire.Length;
+                if (filled[i] is { Length: > 0 } value) length += Encode(value, buffer.AsSpan(length));
             }
             return (buffer, length);
+        }
+
+        private static int Encode(string value, Span<byte> target)
+        {
+            var utf8 = ArrayPool<byte>.Shared.Rent(Encoding.UTF8.GetMaxByteCount(value.Length));
+            try
+            {
+                return QuotedPrintable.Encode(utf8.AsSpan(0, Encoding.UTF8.GetBytes(value, utf8)), target, endAtLineStart: true);
+            }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(utf8);
+            }
         }
     }
 
@@ -131,11 +146,19 @@ public sealed class CompiledEmail
 
     internal enum Slot { Name = 0, Email = 1, UnsubscribeUrl = 2, PreferencesUrl = 3, ConfirmUrl = 4 }
 
-    /// <summary>Literal text, then a slot for a person's detail (none after the last literal). Utf8: the literal as
-    /// sent (UTF-8, LF line ends), encoded once.</summary>
+    /// <summary>Literal text, then a slot for a person's detail (none after the last literal). Wire: the literal as sent
+    /// (UTF-8, quoted-printable, CRLF), encoded once; before a slot it ends at the start of a line, where the detail's
+    /// own encoding begins.</summary>
     internal sealed record Segment(string Literal, Slot? Slot)
     {
-        public byte[] Utf8 { get; } = Encoding.UTF8.GetBytes(Mail.Utf8.LfOnly(Literal));
+        public byte[] Wire { get; } = Encode(Literal, endAtLineStart: Slot is not null);
+
+        private static byte[] Encode(string literal, bool endAtLineStart)
+        {
+            var utf8 = Encoding.UTF8.GetBytes(Utf8.LfOnly(literal));
+            var wire = new byte[QuotedPrintable.MaxLength(utf8.Length)];
+            return wire[..QuotedPrintable.Encode(utf8, wire, endAtLineStart)];
+        }
     }
 
     /// <summary>Placeholders are letters and digits only, so neither Razor's encoder nor the CSS inliner changes them,

@@ -1,7 +1,6 @@
 using System.Buffers;
 using System.Text;
 using MimeKit;
-using MimeKit.Encodings;
 using MimeKit.IO;
 using MimeKit.IO.Filters;
 
@@ -75,29 +74,28 @@ public sealed class EncodedAlternative : MimeEntity
     /// <summary>--boundary, the text part, --boundary, the HTML part, --boundary--; CRLF line ends throughout.</summary>
     private static (byte[] Content, int Length) Build(IMessageBody body, byte[] boundary)
     {
-        var encodedText = Encode(body, html: false);
-        var encodedHtml = Encode(body, html: true);
+        var (text, textLength) = body.RentQuotedPrintable(html: false);
+        var (html, htmlLength) = body.RentQuotedPrintable(html: true);
         try
         {
-            var capacity = 3 * (boundary.Length + 6) + PlainHeaders.Length + HtmlHeaders.Length
-                           + encodedText.Length * 2 + encodedHtml.Length * 2; // each LF may become CRLF
+            var capacity = 3 * (boundary.Length + 6) + PlainHeaders.Length + HtmlHeaders.Length + textLength + htmlLength + 4;
             var buffer = ArrayPool<byte>.Shared.Rent(capacity);
             var at = 0;
             Boundary(buffer, ref at, boundary, last: false);
             Copy(buffer, ref at, PlainHeaders);
-            at += CrLf(encodedText.Span, buffer.AsSpan(at));
+            Copy(buffer, ref at, text.AsSpan(0, textLength));
             Copy(buffer, ref at, "\r\n"u8);
             Boundary(buffer, ref at, boundary, last: false);
             Copy(buffer, ref at, HtmlHeaders);
-            at += CrLf(encodedHtml.Span, buffer.AsSpan(at));
+            Copy(buffer, ref at, html.AsSpan(0, htmlLength));
             Copy(buffer, ref at, "\r\n"u8);
             Boundary(buffer, ref at, boundary, last: true);
             return (buffer, at);
         }
         finally
         {
-            encodedText.Return();
-            encodedHtml.Return();
+            ArrayPool<byte>.Shared.Return(text);
+            ArrayPool<byte>.Shared.Return(html);
         }
     }
 
@@ -113,40 +111,5 @@ public sealed class EncodedAlternative : MimeEntity
     {
         bytes.CopyTo(buffer.AsSpan(at));
         at += bytes.Length;
-    }
-
-    /// <summary>LF line ends (what MimeKit's encoder writes) to CRLF; a CR already there is kept, not doubled.</summary>
-    private static int CrLf(ReadOnlySpan<byte> source, Span<byte> target)
-    {
-        var written = 0;
-        for (var i = 0; i < source.Length; i++)
-        {
-            var b = source[i];
-            if (b == (byte)'\n' && (i == 0 || source[i - 1] != (byte)'\r')) target[written++] = (byte)'\r';
-            target[written++] = b;
-        }
-        return written;
-    }
-
-    /// <summary>The part's UTF-8, quoted-printable (lines of at most 76, soft breaks as "=\n"), in pooled buffers.</summary>
-    private static Pooled Encode(IMessageBody body, bool html)
-    {
-        var (utf8, length) = body.RentUtf8(html);
-        try
-        {
-            var encoder = new QuotedPrintableEncoder();
-            var output = ArrayPool<byte>.Shared.Rent(encoder.EstimateOutputLength(length));
-            return new Pooled(output, encoder.Flush(utf8, 0, length, output));
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(utf8);
-        }
-    }
-
-    private readonly record struct Pooled(byte[] Buffer, int Length)
-    {
-        public ReadOnlySpan<byte> Span => Buffer.AsSpan(0, Length);
-        public void Return() => ArrayPool<byte>.Shared.Return(Buffer);
     }
 }

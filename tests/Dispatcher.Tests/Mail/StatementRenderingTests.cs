@@ -50,24 +50,35 @@ public sealed class StatementRenderingTests
     }
 
     [Fact]
-    public async Task The_copy_sent_as_bytes_is_the_copy_as_text_in_utf8_with_lf_line_ends_with_and_without_a_name()
+    public async Task The_copy_sent_in_wire_form_decodes_to_the_copy_as_text_in_lines_of_at_most_76_with_and_without_a_name()
     {
         var compiled = await CompileAsync();
+        var longName = string.Concat(Enumerable.Repeat("Çelik ", 40)) + "=?utf-8?q?x?=";
 
-        foreach (var person in new[] { Ana, Ana with { Name = null }, Ana with { Name = "Zeynep Çelik\r\nBcc: x@example.org" } })
+        foreach (var person in new[] { Ana, Ana with { Name = null }, Ana with { Name = "Zeynep Çelik\r\nBcc: x@example.org" }, Ana with { Name = longName } })
         {
             var text = compiled.For(person);
-            var bytes = compiled.Personalise(person);
-            Assert.Equal(text.Html.Replace("\r\n", "\n"), Utf8Of(bytes, html: true));
-            Assert.Equal(text.Text.Replace("\r\n", "\n"), Utf8Of(bytes, html: false));
+            var wire = compiled.Personalise(person);
+            foreach (var html in new[] { true, false })
+            {
+                var (encoded, decoded) = Wire(wire, html);
+                Assert.Equal((html ? text.Html : text.Text).Replace("\r\n", "\n"), decoded.Replace("\r\n", "\n"));
+                // Seven-bit, CRLF only, no line longer than quoted-printable allows.
+                Assert.All(encoded.Split("\r\n"), line => Assert.True(line.Length <= 76 && !line.Contains('\n') && !line.Contains('\r'), line));
+                Assert.All(encoded, c => Assert.True(c < 128));
+                Assert.Equal(decoded, Wire(text, html).Decoded);
+            }
         }
 
-        static string Utf8Of(IMessageBody body, bool html)
+        static (string Encoded, string Decoded) Wire(IMessageBody body, bool html)
         {
-            var (buffer, length) = body.RentUtf8(html);
+            var (buffer, length) = body.RentQuotedPrintable(html);
             try
             {
-                return System.Text.Encoding.UTF8.GetString(buffer, 0, length);
+                var decoder = new MimeKit.Encodings.QuotedPrintableDecoder();
+                var output = new byte[decoder.EstimateOutputLength(length)];
+                var decoded = decoder.Decode(buffer, 0, length, output);
+                return (System.Text.Encoding.ASCII.GetString(buffer, 0, length), System.Text.Encoding.UTF8.GetString(output, 0, decoded));
             }
             finally
             {
