@@ -119,8 +119,9 @@ public sealed class BatchSender(
                 if (outcomes.WriteDue) WriteSoFar(claim, prepared, lease, outcomes);
                 if (row.Email is null || !content.StillWanted(row))
                 {
-                    outcomes.Add(new DeliveryOutcome(row.DeliveryId, row.SubscriberId, DeliveryStatus.Skipped,
-                        row.Email is null ? "erased before their turn" : "left before their turn"));
+                    outcomes.Add(row.Email is null
+                        ? new DeliveryOutcome(row.DeliveryId, null, DeliveryStatus.Skipped, "erased before their turn", Erased: row.SubscriberId is not null)
+                        : new DeliveryOutcome(row.DeliveryId, row.SubscriberId, DeliveryStatus.Skipped, "left before their turn"));
                     continue;
                 }
 

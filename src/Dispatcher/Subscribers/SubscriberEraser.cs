@@ -17,13 +17,13 @@ public sealed class SubscriberEraser(DispatcherDb db, SuppressionList suppressio
         if (subscriber is null) return false;
 
         await db.Deliveries.Where(d => d.SubscriberId == subscriber.Id)
-            .ExecuteUpdateAsync(s => s.SetProperty(d => d.RelayResponse, (string?)null), cancellationToken);
+            .ExecuteUpdateAsync(s => s.SetProperty(d => d.RelayResponse, (string?)null).SetProperty(d => d.SubscriberId, (long?)null), cancellationToken);
         await db.Bounces.Where(b => b.SubscriberId == subscriber.Id)
             .ExecuteUpdateAsync(s => s.SetProperty(b => b.Reason, (string?)null), cancellationToken);
         await db.Audit.Where(a => a.Details != null && a.Details.Contains(email))
             .ExecuteUpdateAsync(s => s.SetProperty(a => a.Details, a => a.Details!.Replace(email, "[erased]")), cancellationToken);
 
-        db.Subscribers.Remove(subscriber); // subscriptions cascade; deliveries and bounces keep their rows, unlinked
+        db.Subscribers.Remove(subscriber); // subscriptions cascade; bounces keep their rows, unlinked (deliveries: above)
         await suppressions.AddAsync(email, "erased", cancellationToken);
         db.Audit.Add(AuditLog.Entry(clock, caller, "subscriber.erased", $"subscriber:{subscriber.Id}",
             $"suppressed as {salt.Hash(email)[..12]}…"));

@@ -118,6 +118,40 @@ public sealed class DeliveryLedgerTests
 
     /// <summary>A sending dispatch with one pending delivery to a new subscriber of a new list, made directly in the
     /// database so that no worker claims it: the test does.</summary>
+    [Theory, MemberData(nameof(Stacks))]
+    public async Task Someone_erased_before_their_turn_is_skipped_and_their_rows_keep_no_link_to_them(Stack stack)
+    {
+        await using var smtp = await TestSmtpServer.StartAsync();
+        await using var app = await DispatcherApp.StartAsync(stack, smtp, new Dictionary<string, string?>
+        {
+            ["Dispatching:StallAfter"] = "01:00:00", // nobody but this test publishes the rows below
+        });
+        await using var scope = app.Services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<DispatcherDb>();
+        var (dispatch, _) = await PendingDeliveriesAsync(app, db, "before@example.org", "during@example.org", "stays@example.org");
+        // What the rows send: a statement (whose own dispatch goes to all three first).
+        var (statement, first) = await app.Api.PublishAsync(new { title = "Solidarity", lists = new[] { "statements" } });
+        await app.Api.WaitForDispatchAsync(first!.Value);
+        await db.Dispatches.Where(d => d.Id == dispatch.Id).ExecuteUpdateAsync(s => s.SetProperty(d => d.StatementId, statement));
+
+        // Erased after their row was planned: the eraser unlinks it.
+        Assert.Equal(System.Net.HttpStatusCode.NoContent, (await app.Api.DeleteAsync("/api/subscribers/before@example.org")).StatusCode);
+        Assert.Equal(1, await db.Deliveries.CountAsync(d => d.DispatchId == dispatch.Id && d.SubscriberId == null));
+        // Erased while a planner was writing their row, which it committed after the eraser had looked: nothing in the
+        // database stops that row pointing at nobody, as here.
+        await db.Subscribers.Where(s => s.Email == "during@example.org").ExecuteDeleteAsync();
+
+        await scope.ServiceProvider.GetRequiredService<BatchPublisher>().PublishPendingAsync(dispatch.Id, Lane.Bulk, CancellationToken.None);
+        var done = await app.Api.WaitForDispatchAsync(dispatch.Id);
+
+        Assert.Equal(1, done.Int("sent"));
+        Assert.Equal(2, done.Int("skipped"));
+        Assert.Equal(["before@example.org", "during@example.org", "stays@example.org", "stays@example.org"], smtp.Received.Select(m => m.To).Order());
+        var rows = await db.Deliveries.AsNoTracking().Where(d => d.DispatchId == dispatch.Id).OrderBy(d => d.Id).ToListAsync();
+        Assert.All(rows.Take(2), r => Assert.True(r is { SubscriberId: null, Status: DeliveryStatus.Skipped, RelayResponse: "erased before their turn" }, $"{r.Id}: {r.SubscriberId} {r.Status} {r.RelayResponse}"));
+        Assert.NotNull(rows[2].SubscriberId);
+    }
+
     private static async Task<(Dispatch, Delivery, Dispatcher.Subscribers.Subscriber)> OnePendingDeliveryAsync(DispatcherApp app, DispatcherDb db, string email)
     {
         var (dispatch, deliveries) = await PendingDeliveriesAsync(app, db, email);

@@ -1072,22 +1072,6 @@ namespace Dispatcher.Data.Migrations.Sqlite
                         .HasConstraintName("fk_bounces_subscribers_subscriber_id");
                 });
 
-            modelBuilder.Entity("Dispatcher.Dispatching.Delivery", b =>
-                {
-                    b.HasOne("Dispatcher.Dispatching.Dispatch", null)
-                        .WithMany()
-                        .HasForeignKey("DispatchId")
-                        .OnDelete(DeleteBehavior.Cascade)
-                        .IsRequired()
-                        .HasConstraintName("fk_deliveries_dispatches_dispatch_id");
-
-                    b.HasOne("Dispatcher.Subscribers.Subscriber", null)
-                        .WithMany()
-                        .HasForeignKey("SubscriberId")
-                        .OnDelete(DeleteBehavior.SetNull)
-                        .HasConstraintName("fk_deliveries_subscribers_subscriber_id");
-                });
-
             modelBuilder.Entity("Dispatcher.Dispatching.Dispatch", b =>
                 {
                     b.HasOne("Dispatcher.Alerts.Alert", null)
