@@ -41,7 +41,8 @@ as_postgres() {
   if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
 }
 
-# A throwaway cluster: trust auth, no fsync (its data dies with the run).
+# A throwaway cluster: trust auth, no fsync (its data dies with the run). shared_buffers as a server would have it:
+# the default 128 MB is a laptop's, and the rows and indexes of a 200,000-person dispatch (~130 MB) did not fit.
 start_postgres() {
   PG_BIN=$(pg_bin)
   PG_PORT=$(free_port)
@@ -51,7 +52,7 @@ start_postgres() {
   as_postgres "$PG_BIN/initdb" -D "$work/pg" -A trust -U postgres --no-sync >"$work/initdb.log" 2>&1 \
     || { cat "$work/initdb.log" >&2; return 1; }
   as_postgres "$PG_BIN/pg_ctl" -D "$work/pg" -w -l "$work/pg/server.log" \
-    -o "-p $PG_PORT -k $work/pg -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300" \
+    -o "-p $PG_PORT -k $work/pg -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300 -c shared_buffers=1GB" \
     start >/dev/null || { cat "$work/pg/server.log" >&2; return 1; }
   PG_STARTED=1
   export DISPATCHER_TEST_POSTGRES="Host=127.0.0.1;Port=$PG_PORT;Username=postgres;Pooling=true;Maximum Pool Size=40"
