@@ -18,8 +18,11 @@ internal static class QuotedPrintable
 
     private static QuotedPrintableEncoder NewEncoder() => new(LineLength);
 
-    /// <summary>The most bytes <see cref="Encode"/> writes for this many bytes of UTF-8.</summary>
-    public static int MaxLength(int utf8Length) => 2 * NewEncoder().EstimateOutputLength(utf8Length) + SoftBreak.Length;
+    /// <summary>Only measures (a function of the length and the line length), so one serves every thread.</summary>
+    private static readonly QuotedPrintableEncoder Estimator = NewEncoder();
+
+    /// <summary>The most bytes <see cref="Encode"/> writes for this many bytes of UTF-8 (CRLF at most doubles MimeKit's).</summary>
+    public static int MaxLength(int utf8Length) => 2 * Estimator.EstimateOutputLength(utf8Length) + SoftBreak.Length;
 
     /// <summary>A whole part (text with LF or CRLF line ends) in wire form, in a buffer rented from the shared pool.</summary>
     public static (byte[] Buffer, int Length) Rent(string text)
@@ -43,7 +46,7 @@ internal static class QuotedPrintable
         if (utf8.IsEmpty) return 0;
         var input = ArrayPool<byte>.Shared.Rent(utf8.Length);
         var encoder = NewEncoder();
-        var encoded = ArrayPool<byte>.Shared.Rent(encoder.EstimateOutputLength(utf8.Length));
+        var encoded = ArrayPool<byte>.Shared.Rent(Estimator.EstimateOutputLength(utf8.Length));
         try
         {
             utf8.CopyTo(input);
