@@ -122,10 +122,10 @@ public abstract class DispatcherDb(DbContextOptions options) : DbContext(options
             e.Property(d => d.ClaimId).IsConcurrencyToken();
             e.Property(d => d.RelayResponse).HasMaxLength(1000);
             // No foreign keys: PostgreSQL checks one with a query per row, and the two checks took 60 % of planning a
-            // dispatch (0.6 s per 100,000 people, while nothing is sent). Rows are only written by the planner, in the
-            // transaction that stamps their dispatch, and dispatches are never deleted; SubscriberEraser unlinks an
-            // erased person's rows itself, and a row planned while they were being erased is unlinked when its turn
-            // comes (BatchSender: "erased before their turn").
+            // dispatch (0.6 s per 100,000 people, while nothing is sent). Rows are written for a dispatch that exists
+            // (the planner's, in the transaction that stamps it; a confirmation's, after it) and dispatches are never
+            // deleted; SubscriberEraser unlinks an erased person's rows itself, and a row written while they were being
+            // erased is unlinked when its turn comes (BatchSender: "erased before their turn").
         });
 
         model.Entity<ApiKey>(e =>
