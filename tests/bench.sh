@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the benchmarks (tests/Dispatcher.Benchmarks) against real services and prints a table:
-#   tests/bench.sh [fanout] [--subscribers N] [--stacks inmemory,rabbitmq]
+#   tests/bench.sh [fanout] [--subscribers N] [--stacks inmemory,rabbitmq] [--workers 0,1,2] [--repeat N]
 # Installs postfix (for smtp-sink/smtp-source), RabbitMQ and PostgreSQL when missing (as root), starts private
 # instances like tests/run.sh, builds the app in Release and runs it as a separate process.
 set -uo pipefail

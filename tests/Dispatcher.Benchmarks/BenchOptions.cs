@@ -1,6 +1,7 @@
 namespace Dispatcher.Benchmarks;
 
-public sealed record BenchOptions(IReadOnlyList<string> Scenarios, int Subscribers, int BulkSubscribers, int Rows, IReadOnlyList<string> Stacks, IReadOnlyList<int> Workers, string AppDll)
+/// <param name="Repeat">Fan-out: runs per setup; the run with the median ratio is reported, with the range.</param>
+public sealed record BenchOptions(IReadOnlyList<string> Scenarios, int Subscribers, int BulkSubscribers, int Rows, IReadOnlyList<string> Stacks, IReadOnlyList<int> Workers, string AppDll, int Repeat = 1)
 {
     public static BenchOptions Parse(string[] args)
     {
@@ -10,6 +11,7 @@ public sealed record BenchOptions(IReadOnlyList<string> Scenarios, int Subscribe
         var bulk = 100_000;
         var stacks = new List<string> { "inmemory", "rabbitmq" };
         var workers = new List<int> { 0 };
+        var repeat = 1;
         for (var i = 0; i < args.Length; i++)
         {
             switch (args[i])
@@ -18,6 +20,7 @@ public sealed record BenchOptions(IReadOnlyList<string> Scenarios, int Subscribe
                 case "--rows": rows = int.Parse(args[++i]); break;
                 case "--bulk": bulk = int.Parse(args[++i]); break;
                 case "--stacks": stacks = [.. args[++i].Split(',', StringSplitOptions.RemoveEmptyEntries)]; break;
+                case "--repeat": repeat = Math.Max(1, int.Parse(args[++i])); break;
                 case "--workers": workers = [.. args[++i].Split(',', StringSplitOptions.RemoveEmptyEntries).Select(int.Parse)]; break;
                 default: scenarios.Add(args[i]); break;
             }
@@ -25,7 +28,7 @@ public sealed record BenchOptions(IReadOnlyList<string> Scenarios, int Subscribe
         if (scenarios.Count == 0) scenarios.Add("fanout");
         var dll = Environment.GetEnvironmentVariable("DISPATCHER_APP_DLL")
                   ?? throw new InvalidOperationException("DISPATCHER_APP_DLL is not set: run the benchmarks through tests/bench.sh.");
-        return new BenchOptions(scenarios, subscribers, bulk, rows, stacks, workers, dll);
+        return new BenchOptions(scenarios, subscribers, bulk, rows, stacks, workers, dll, repeat);
     }
 }
 
@@ -34,12 +37,14 @@ public sealed record BenchResult(string Scenario, string Setup, int Messages, do
 {
     public double PerSecond => Messages / Seconds;
 
+    public double? Ratio => LimitPerSecond is { } limit ? PerSecond / limit : null;
+
     public static string Table(IEnumerable<BenchResult> results)
     {
         var rows = results.Select(r => new[]
         {
             r.Scenario, r.Setup, r.Messages.ToString("N0"), r.Seconds.ToString("0.00"), r.PerSecond.ToString("N0"),
-            r.LimitPerSecond is { } l ? l.ToString("N0") : "", r.LimitPerSecond is { } limit ? (r.PerSecond / limit).ToString("0.00") : "",
+            r.LimitPerSecond is { } l ? l.ToString("N0") : "", r.Ratio is { } ratio ? ratio.ToString("0.00") : "",
             r.PeakRssMb?.ToString() ?? "", r.Notes,
         }).ToList();
         string[] header = ["scenario", "setup", "messages", "seconds", "msg/s", "limit msg/s", "ratio", "peak RSS MB", "notes"];
