@@ -51,7 +51,9 @@ public sealed class DispatchControl(DispatcherDb db, BatchPublisher batches, Del
                 .ExecuteUpdateAsync(s => s
                     .SetProperty(d => d.Status, DeliveryStatus.Skipped)
                     .SetProperty(d => d.RetryAt, (DateTime?)null)
-                    .SetProperty(d => d.RelayResponse, "cancelled"), cancellationToken);
+                    .SetProperty(d => d.RelayResponse, "cancelled")
+                    // A row written while its person was being erased is unlinked at its turn; cancelled, it has none.
+                    .SetProperty(d => d.SubscriberId, d => db.Subscribers.Any(x => x.Id == d.SubscriberId) ? d.SubscriberId : null), cancellationToken);
         var answer = await AfterAsync(id, cancelled, caller, "dispatch.cancelled", "Only a queued, sending or paused dispatch can be cancelled.", cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         return answer;

@@ -150,6 +150,15 @@ public sealed class DeliveryLedgerTests
         var rows = await db.Deliveries.AsNoTracking().Where(d => d.DispatchId == dispatch.Id).OrderBy(d => d.Id).ToListAsync();
         Assert.All(rows.Take(2), r => Assert.True(r is { SubscriberId: null, Status: DeliveryStatus.Skipped, RelayResponse: "erased before their turn" }, $"{r.Id}: {r.SubscriberId} {r.Status} {r.RelayResponse}"));
         Assert.NotNull(rows[2].SubscriberId);
+
+        // The same, in a dispatch cancelled before their turn came.
+        var (cancelled, _) = await PendingDeliveriesOnAsync(app, db, "alerts", "stays@example.org", "later@example.org");
+        await db.Subscribers.Where(s => s.Email == "later@example.org").ExecuteDeleteAsync();
+        await app.Api.PostOkAsync($"/api/dispatches/{cancelled.Id}/cancel", new { }, System.Net.HttpStatusCode.Accepted);
+        var skipped = await db.Deliveries.AsNoTracking().Where(d => d.DispatchId == cancelled.Id).OrderBy(d => d.Id).ToListAsync();
+        Assert.All(skipped, r => Assert.Equal(DeliveryStatus.Skipped, r.Status));
+        Assert.NotNull(skipped[0].SubscriberId);
+        Assert.Null(skipped[1].SubscriberId);
     }
 
     private static async Task<(Dispatch, Delivery, Dispatcher.Subscribers.Subscriber)> OnePendingDeliveryAsync(DispatcherApp app, DispatcherDb db, string email)
@@ -159,11 +168,14 @@ public sealed class DeliveryLedgerTests
     }
 
     /// <summary>A sending dispatch with a pending delivery (ids in this order) for each of these new subscribers of a new list.</summary>
-    private static async Task<(Dispatch, List<Delivery>)> PendingDeliveriesAsync(DispatcherApp app, DispatcherDb db, params string[] emails)
+    private static Task<(Dispatch, List<Delivery>)> PendingDeliveriesAsync(DispatcherApp app, DispatcherDb db, params string[] emails) =>
+        PendingDeliveriesOnAsync(app, db, "statements", emails);
+
+    private static async Task<(Dispatch, List<Delivery>)> PendingDeliveriesOnAsync(DispatcherApp app, DispatcherDb db, string listSlug, params string[] emails)
     {
-        await app.Api.CreateListAsync("statements");
-        foreach (var email in emails) await app.Api.SubscribeAsync("statements", email);
-        var listId = await db.Lists.Where(l => l.Slug == "statements").Select(l => l.Id).SingleAsync();
+        await app.Api.CreateListAsync(listSlug);
+        foreach (var email in emails) await app.Api.SubscribeAsync(listSlug, email);
+        var listId = await db.Lists.Where(l => l.Slug == listSlug).Select(l => l.Id).SingleAsync();
         var dispatch = new Dispatch { Kind = DispatchKind.Statement, Status = DispatchStatus.Sending, Lane = Lane.Bulk, CreatedAt = DateTime.UtcNow, Total = emails.Length };
         db.Dispatches.Add(dispatch);
         await db.SaveChangesAsync();
