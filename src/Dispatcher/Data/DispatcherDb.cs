@@ -125,7 +125,8 @@ public abstract class DispatcherDb(DbContextOptions options) : DbContext(options
             // dispatch (0.6 s per 100,000 people, while nothing is sent). Rows are written for a dispatch that exists
             // (the planner's, in the transaction that stamps it; a confirmation's, after it) and dispatches are never
             // deleted; SubscriberEraser unlinks an erased person's rows itself, and a row written while they were being
-            // erased is unlinked when its turn comes (BatchSender: "erased before their turn") or its dispatch is cancelled.
+            // erased is unlinked when its turn comes (BatchSender: "erased before their turn") or its dispatch is
+            // cancelled (DispatchControl).
         });
 
         model.Entity<ApiKey>(e =>
