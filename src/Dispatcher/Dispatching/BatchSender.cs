@@ -120,7 +120,7 @@ public sealed class BatchSender(
                 if (row.Email is null || !content.StillWanted(row))
                 {
                     outcomes.Add(row.Email is null
-                        ? new DeliveryOutcome(row.DeliveryId, null, DeliveryStatus.Skipped, "erased before their turn", Erased: row.SubscriberId is not null)
+                        ? new DeliveryOutcome(row.DeliveryId, null, DeliveryStatus.Skipped, "erased before their turn")
                         : new DeliveryOutcome(row.DeliveryId, row.SubscriberId, DeliveryStatus.Skipped, "left before their turn"));
                     continue;
                 }

@@ -14,10 +14,11 @@ public sealed record DeliveryRecipient(
 public sealed record Claim(Guid Id, long DispatchId, DateTime LeaseUntil, IReadOnlyList<DeliveryRecipient> Rows);
 
 /// <summary>The final or temporary state of one delivery after an attempt. NotTried: the relay was unreachable, so the
-/// attempt the claim counted is given back — a relay outage must not use up a person's retries. Erased: the person is
-/// gone, so the row forgets who it was for (it was planned while they were being erased, after SubscriberEraser ran).</summary>
+/// attempt the claim counted is given back — a relay outage must not use up a person's retries. SubscriberId is who it
+/// was for; null when nobody is (the person was erased), and the row then forgets who it was for: a row written while
+/// its person was being erased, after SubscriberEraser had unlinked their rows.</summary>
 public readonly record struct DeliveryOutcome(long DeliveryId, long? SubscriberId, DeliveryStatus Status, string? Response,
-    DateTime? RetryAt = null, bool NotTried = false, bool Erased = false);
+    DateTime? RetryAt = null, bool NotTried = false);
 
 /// <summary>Reads and writes Delivery rows: claim with a lease, record outcomes, release what was not tried, complete the dispatch.
 /// Every write after a claim is guarded by the claim id, so a worker whose lease ran out cannot overwrite a newer claim.</summary>
@@ -155,13 +156,13 @@ public sealed class DeliveryLedger(
     {
         await using var command = await HandWrittenCommand.OpenAsync(db, cancellationToken);
         var rows = string.Join(", ", outcomes.Select(o =>
-            $"({command.Add(o.DeliveryId)}, {command.Add((int)o.Status)}, {command.Add(o.Response)}, {command.Add(o.RetryAt)}, {command.Add(o.NotTried ? 1 : 0)}, {command.Add(o.Erased ? 1 : 0)})"));
+            $"({command.Add(o.DeliveryId)}, {command.Add((int)o.Status)}, {command.Add(o.Response)}, {command.Add(o.RetryAt)}, {command.Add(o.NotTried ? 1 : 0)}, {command.Add(o.SubscriberId)})"));
         // VALUES columns are column1, column2, … on both databases.
         var sql = $"""
             UPDATE deliveries SET
                 status = v.column2, relay_response = v.column3, retry_at = v.column4, claim_id = NULL, lease_until = NULL,
                 attempts = deliveries.attempts - v.column5,
-                subscriber_id = CASE WHEN v.column6 = 1 THEN NULL ELSE deliveries.subscriber_id END,
+                subscriber_id = CASE WHEN v.column6 IS NULL THEN NULL ELSE deliveries.subscriber_id END,
                 sent_at = CASE WHEN v.column2 = {(int)DeliveryStatus.Sent} THEN {command.Add(now)} ELSE deliveries.sent_at END
             FROM (VALUES {rows}) AS v
             WHERE deliveries.id = v.column1 AND deliveries.claim_id = {command.Add(claimId)}

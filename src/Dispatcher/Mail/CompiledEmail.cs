@@ -25,21 +25,6 @@ public sealed record RenderedBody(string Html, string Text) : IMessageBody
     public (byte[] Buffer, int Length) RentQuotedPrintable(bool html) => QuotedPrintable.Rent(html ? Html : Text);
 }
 
-/// <summary>Text to UTF-8 with LF line ends, in pooled buffers.</summary>
-internal static class Utf8
-{
-    public static (byte[] Buffer, int Length) Rent(string text)
-    {
-        text = LfOnly(text);
-        var buffer = ArrayPool<byte>.Shared.Rent(Encoding.UTF8.GetMaxByteCount(text.Length));
-        return (buffer, Encoding.UTF8.GetBytes(text, buffer));
-    }
-
-    /// <summary>CR LF to LF: the quoted-printable encoder takes LF for a hard line break, and a CR before one would
-    /// become "=0D".</summary>
-    public static string LfOnly(string value) => value.Contains('\r') ? value.Replace("\r\n", "\n") : value;
-}
-
 /// <summary>A template rendered once per dispatch — CSS inlined, plain text derived — with placeholders where each
 /// person's details go. Filling it in copies the template's bytes and the person's details, which keeps the per-message
 /// cost tiny; values are HTML-encoded for the HTML part and left as they are for the text part.</summary>
@@ -78,8 +63,7 @@ public sealed class CompiledEmail
             {
                 max += segments[i].Wire.Length;
                 if (segments[i].Slot is not { } slot) continue;
-                var value = filled[i] = Utf8.LfOnly(Value(slot, person, html));
-                max += QuotedPrintable.MaxLength(Encoding.UTF8.GetMaxByteCount(value.Length));
+                max += QuotedPrintable.MaxLength(filled[i] = Value(slot, person, html));
             }
             var buffer = ArrayPool<byte>.Shared.Rent(max);
             var length = 0;
@@ -87,22 +71,9 @@ public sealed class CompiledEmail
             {
                 segments[i].Wire.CopyTo(buffer.AsSpan(length));
                 length += segments[i].Wire.Length;
-                if (filled[i] is { Length: > 0 } value) length += Encode(value, buffer.AsSpan(length));
+                if (filled[i] is { } value) length += QuotedPrintable.Encode(value, buffer.AsSpan(length));
             }
             return (buffer, length);
-        }
-
-        private static int Encode(string value, Span<byte> target)
-        {
-            var utf8 = ArrayPool<byte>.Shared.Rent(Encoding.UTF8.GetMaxByteCount(value.Length));
-            try
-            {
-                return QuotedPrintable.Encode(utf8.AsSpan(0, Encoding.UTF8.GetBytes(value, utf8)), target, endAtLineStart: true);
-            }
-            finally
-            {
-                ArrayPool<byte>.Shared.Return(utf8);
-            }
         }
     }
 
@@ -147,18 +118,11 @@ public sealed class CompiledEmail
     internal enum Slot { Name = 0, Email = 1, UnsubscribeUrl = 2, PreferencesUrl = 3, ConfirmUrl = 4 }
 
     /// <summary>Literal text, then a slot for a person's detail (none after the last literal). Wire: the literal as sent
-    /// (UTF-8, quoted-printable, CRLF), encoded once; before a slot it ends at the start of a line, where the detail's
-    /// own encoding begins.</summary>
+    /// (see <see cref="QuotedPrintable"/>), encoded once; it ends at the start of a line, where the detail's own
+    /// encoding begins.</summary>
     internal sealed record Segment(string Literal, Slot? Slot)
     {
-        public byte[] Wire { get; } = Encode(Literal, endAtLineStart: Slot is not null);
-
-        private static byte[] Encode(string literal, bool endAtLineStart)
-        {
-            var utf8 = Encoding.UTF8.GetBytes(Utf8.LfOnly(literal));
-            var wire = new byte[QuotedPrintable.MaxLength(utf8.Length)];
-            return wire[..QuotedPrintable.Encode(utf8, wire, endAtLineStart)];
-        }
+        public byte[] Wire { get; } = QuotedPrintable.Encode(Literal);
     }
 
     /// <summary>Placeholders are letters and digits only, so neither Razor's encoder nor the CSS inliner changes them,

@@ -10,8 +10,6 @@ namespace Dispatcher.IntegrationTests.Digests;
 /// <summary>Daily and weekly digests: each person gets what is new to them on their lists, once.</summary>
 public sealed class DigestTests
 {
-    public static TheoryData<Stack> Stacks => [Stack.InMemorySqlite, Stack.RabbitMqPostgres];
-
     private static async Task<long> RunAsync(HttpClient api, string cadence)
     {
         var run = await api.PostOkAsync($"/api/digests/{cadence}/run", new { }, HttpStatusCode.Accepted);
@@ -21,7 +19,7 @@ public sealed class DigestTests
     }
 
     [Theory]
-    [MemberData(nameof(Stacks))]
+    [BothStacks]
     public async Task A_daily_digest_holds_each_new_statement_once_and_never_repeats_one(Stack stack)
     {
         await using var smtp = await TestSmtpServer.StartAsync();

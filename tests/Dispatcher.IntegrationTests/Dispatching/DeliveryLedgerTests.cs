@@ -11,9 +11,7 @@ namespace Dispatcher.IntegrationTests.Dispatching;
 /// and a lease is kept only as long as its holder can renew it.</summary>
 public sealed class DeliveryLedgerTests
 {
-    public static TheoryData<Stack> Stacks => [Stack.InMemorySqlite, Stack.RabbitMqPostgres];
-
-    [Theory, MemberData(nameof(Stacks))]
+    [Theory, BothStacks]
     public async Task Only_the_claim_holding_a_delivery_records_its_outcome_and_its_bounce_once(Stack stack)
     {
         await using var app = await DispatcherApp.StartAsync(stack, smtp: null, new Dictionary<string, string?>
@@ -118,7 +116,7 @@ public sealed class DeliveryLedgerTests
 
     /// <summary>A sending dispatch with one pending delivery to a new subscriber of a new list, made directly in the
     /// database so that no worker claims it: the test does.</summary>
-    [Theory, MemberData(nameof(Stacks))]
+    [Theory, BothStacks]
     public async Task Someone_erased_before_their_turn_is_skipped_and_their_rows_keep_no_link_to_them(Stack stack)
     {
         await using var smtp = await TestSmtpServer.StartAsync();

@@ -7,8 +7,6 @@ namespace Dispatcher.IntegrationTests.Dispatching;
 /// <summary>Pause, resume and cancel, with counts that always match what the relay received.</summary>
 public sealed class DispatchControlTests
 {
-    public static TheoryData<Stack> Stacks => [Stack.InMemorySqlite, Stack.RabbitMqPostgres];
-
     private static async Task ImportAsync(HttpClient api, string list, int count, string prefix)
     {
         var csv = new StringBuilder("email\n");
@@ -19,7 +17,7 @@ public sealed class DispatchControlTests
     }
 
     [Theory]
-    [MemberData(nameof(Stacks))]
+    [BothStacks]
     public async Task Pause_stops_sending_and_resume_finishes_with_everyone_exactly_once(Stack stack)
     {
         await using var smtp = await TestSmtpServer.StartAsync();
@@ -52,7 +50,7 @@ public sealed class DispatchControlTests
     }
 
     [Theory]
-    [MemberData(nameof(Stacks))]
+    [BothStacks]
     public async Task Cancel_skips_the_rest_and_the_counts_add_up(Stack stack)
     {
         await using var smtp = await TestSmtpServer.StartAsync();

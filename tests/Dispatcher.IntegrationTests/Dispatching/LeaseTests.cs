@@ -36,9 +36,7 @@ public sealed class LeaseTests
         Assert.Equal(people, smtp.Received.Select(m => m.To).Distinct().Count()); // everybody
     }
 
-    public static TheoryData<Stack> Stacks => [Stack.InMemorySqlite, Stack.RabbitMqPostgres];
-
-    [Theory, MemberData(nameof(Stacks))]
+    [Theory, BothStacks]
     public async Task A_batch_slower_to_send_than_its_lease_keeps_it_and_sends_everyone_once(Stack stack)
     {
         const int people = 20;

@@ -7,9 +7,7 @@ namespace Dispatcher.IntegrationTests.Dispatching;
 /// since the last write, however large the batch (ProcessFaultTests kills a worker to check that bound).</summary>
 public sealed class OutcomeWriteTests
 {
-    public static TheoryData<Stack> Stacks => [Stack.InMemorySqlite, Stack.RabbitMqPostgres];
-
-    [Theory, MemberData(nameof(Stacks))]
+    [Theory, BothStacks]
     public async Task A_large_batch_writes_its_outcomes_as_it_goes_not_only_at_its_end(Stack stack)
     {
         const int people = 300;

@@ -11,9 +11,7 @@ namespace Dispatcher.IntegrationTests.Dispatching;
 /// reason, shown at /api/errors — and the queue behind it keeps flowing.</summary>
 public sealed class PoisonMessageTests
 {
-    public static TheoryData<Stack> Stacks => [Stack.InMemorySqlite, Stack.RabbitMqPostgres];
-
-    [Theory, MemberData(nameof(Stacks))]
+    [Theory, BothStacks]
     public async Task A_message_that_always_fails_goes_to_the_error_queue_and_the_rest_flow(Stack stack)
     {
         await using var smtp = await TestSmtpServer.StartAsync();

@@ -6,10 +6,8 @@ namespace Dispatcher.IntegrationTests.Health;
 
 public sealed class HealthTests
 {
-    public static TheoryData<Stack> Stacks => [Stack.InMemorySqlite, Stack.RabbitMqPostgres];
-
     [Theory]
-    [MemberData(nameof(Stacks))]
+    [BothStacks]
     public async Task Health_is_200_when_database_bus_and_relay_answer(Stack stack)
     {
         await using var smtp = await TestSmtpServer.StartAsync();

@@ -11,10 +11,8 @@ public sealed class StatementFlowTests
 {
     private const string HostileTitle = "Ankara bomb attacks: Blood on Erdoğan’s hands <b>&</b>";
 
-    public static TheoryData<Stack> Stacks => [Stack.InMemorySqlite, Stack.RabbitMqPostgres];
-
     [Theory]
-    [MemberData(nameof(Stacks))]
+    [BothStacks]
     public async Task A_statement_reaches_every_immediate_subscriber_once_and_one_click_unsubscribe_stops_the_next(Stack stack)
     {
         await using var smtp = await TestSmtpServer.StartAsync();
@@ -79,7 +77,7 @@ public sealed class StatementFlowTests
     }
 
     [Theory]
-    [MemberData(nameof(Stacks))]
+    [BothStacks]
     public async Task The_same_external_id_twice_is_one_statement_sent_once(Stack stack)
     {
         await using var smtp = await TestSmtpServer.StartAsync();

@@ -9,8 +9,6 @@ namespace Dispatcher.IntegrationTests.Subscribers;
 /// re-imports change nothing, and what was exported imports again.</summary>
 public sealed class ImportExportTests
 {
-    public static TheoryData<Stack> Stacks => [Stack.InMemorySqlite, Stack.RabbitMqPostgres];
-
     private static async Task<JsonNode> ImportAsync(HttpClient api, string list, byte[] csv, string query = "", HttpStatusCode expected = HttpStatusCode.OK)
     {
         using var content = new ByteArrayContent(csv);
@@ -24,7 +22,7 @@ public sealed class ImportExportTests
     private static byte[] Utf8WithBom(string text) => [.. Encoding.UTF8.GetPreamble(), .. Encoding.UTF8.GetBytes(text.ReplaceLineEndings("\r\n"))];
 
     [Theory]
-    [MemberData(nameof(Stacks))]
+    [BothStacks]
     public async Task Good_rows_are_kept_bad_rows_are_reported_by_line_and_a_reimport_changes_nothing(Stack stack)
     {
         await using var smtp = await TestSmtpServer.StartAsync();
