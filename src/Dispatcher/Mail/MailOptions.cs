@@ -17,6 +17,9 @@ public sealed class SmtpOptions
     public string? Username { get; set; }
     public string? Password { get; set; }
 
+    /// <summary>See <see cref="RelayOptions.CertificateSha256"/>.</summary>
+    public string? CertificateSha256 { get; set; }
+
     /// <summary>Open connections per worker process, both lanes together.</summary>
     [Range(1, 256)] public int MaxConnections { get; set; } = 8;
 
@@ -42,13 +45,14 @@ public sealed class SmtpOptions
 
     public IReadOnlyList<RelayOptions> EffectiveRelays => Relays.Count > 0
         ? Relays
-        : [new RelayOptions { Host = Host ?? "", Port = Port, Security = Security, Username = Username, Password = Password }];
+        : [new RelayOptions { Host = Host ?? "", Port = Port, Security = Security, Username = Username, Password = Password, CertificateSha256 = CertificateSha256 }];
 
     public string? RelaysProblem => Relays.Select((r, i) =>
             string.IsNullOrWhiteSpace(r.Host) ? $"Smtp:Relays:{i}:Host is empty."
             : r.Port is < 1 or > 65535 ? $"Smtp:Relays:{i}:Port must be between 1 and 65535."
             : r.Weight is < 1 or > 1000 ? $"Smtp:Relays:{i}:Weight must be between 1 and 1000."
             : r.MessagesPerSecond is < 1 ? $"Smtp:Relays:{i}:MessagesPerSecond must be at least 1."
+            : !RelayOptions.IsSha256(r.CertificateSha256) ? $"Smtp:Relays:{i}:CertificateSha256 must be a SHA-256 fingerprint: 64 hexadecimal digits, colons allowed."
             : null)
         .FirstOrDefault(p => p is not null);
     public int BulkConnections => Math.Max(1, MaxConnections - AlertConnections);

@@ -1,4 +1,6 @@
 using System.ComponentModel.DataAnnotations;
+using System.Net.Security;
+using System.Security.Cryptography;
 using System.Threading.RateLimiting;
 using MailKit.Security;
 using Microsoft.Extensions.Options;
@@ -15,6 +17,14 @@ public sealed class RelayOptions
     public SmtpSecurity Security { get; set; } = SmtpSecurity.Auto;
     public string? Username { get; set; }
     public string? Password { get; set; }
+
+    /// <summary>The SHA-256 fingerprint of the relay's own TLS certificate, to trust it though no authority vouches for it
+    /// (a relay of your own with a self-signed certificate): that certificate is accepted, and no other that fails the
+    /// usual checks. Empty: the usual checks only. Colons and case do not matter.</summary>
+    public string? CertificateSha256 { get; set; }
+
+    internal static bool IsSha256(string? fingerprint) =>
+        string.IsNullOrEmpty(fingerprint) || fingerprint.Replace(":", "") is { Length: 64 } hex && hex.All(char.IsAsciiHexDigit);
 
     /// <summary>Its share of the connections (and so of the mail): weights 3 and 1 send three quarters through the first.</summary>
     [Range(1, 1000)] public int Weight { get; set; } = 1;
@@ -80,6 +90,12 @@ public sealed class Relay : IDisposable
         SmtpSecurity.SslOnConnect => SecureSocketOptions.SslOnConnect,
         _ => SecureSocketOptions.Auto,
     };
+
+    /// <summary>With Smtp:…:CertificateSha256, accepts the certificate that has it as well as any that passes the usual
+    /// checks; null leaves MailKit's usual checks alone.</summary>
+    internal RemoteCertificateValidationCallback? TrustsCertificate => string.IsNullOrEmpty(Options.CertificateSha256) ? null
+        : (_, certificate, _, errors) => errors == SslPolicyErrors.None || certificate is not null
+            && string.Equals(certificate.GetCertHashString(HashAlgorithmName.SHA256), Options.CertificateSha256.Replace(":", ""), StringComparison.OrdinalIgnoreCase);
 
     public override string ToString() => CapturePort is not null ? $"capture mailbox on 127.0.0.1:{Port}" : $"{Host}:{Port}";
 

@@ -118,13 +118,15 @@ public sealed class SmtpConnectionPool : IAsyncDisposable
         }
     }
 
-    /// <summary>EHLO, STARTTLS and AUTH as configured, on a NoDelay socket. The caller has counted the connection.</summary>
+    /// <summary>EHLO, STARTTLS and AUTH as configured, on a NoDelay socket that sends whole messages (see RelayStream).
+    /// The caller has counted the connection.</summary>
     /// <remarks>With blocking calls, on a pool thread: a .NET socket that has seen a single asynchronous call stays
     /// non-blocking for good, and each later blocking send or receive is then relayed through the socket event thread,
     /// which took back most of what <see cref="SmtpConnection.Send"/> saves. Smtp:TimeoutSeconds bounds the wait.</remarks>
     private async Task<RelayClient> OpenAsync(Relay relay, CancellationToken cancellationToken)
     {
         var client = new SmtpClient { Timeout = _options.TimeoutSeconds * 1000, LocalDomain = _localDomain };
+        if (relay.TrustsCertificate is { } trusts) client.ServerCertificateValidationCallback = trusts;
         var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         try
         {
@@ -133,7 +135,7 @@ public sealed class SmtpConnectionPool : IAsyncDisposable
             await Task.Run(() =>
             {
                 socket.Connect(relay.Host, relay.Port);
-                client.Connect(socket, relay.Host, relay.Port, relay.Security, timeout.Token);
+                client.Connect(new RelayStream(socket), relay.Host, relay.Port, relay.Security, timeout.Token);
                 if (!string.IsNullOrEmpty(relay.Options.Username))
                     client.Authenticate(relay.Options.Username, relay.Options.Password ?? "", timeout.Token);
             }, CancellationToken.None).WaitAsync(timeout.Token);

@@ -1,6 +1,8 @@
 using System.Buffers;
 using System.Collections.Concurrent;
 using System.Net;
+using System.Security.Authentication;
+using System.Security.Cryptography.X509Certificates;
 using Dispatcher.Mail.Capture;
 using MimeKit;
 using SmtpServer;
@@ -10,8 +12,8 @@ using SmtpServer.Storage;
 
 namespace Dispatcher.IntegrationTests.Infrastructure;
 
-/// <summary>A message as the SMTP server received it: the envelope and the parsed message.</summary>
-public sealed record ReceivedMail(string EnvelopeFrom, IReadOnlyList<string> EnvelopeTo, MimeMessage Message, byte[] Raw, long Sequence)
+/// <summary>A message as the SMTP server received it: the envelope, the parsed message, and whether it came over TLS.</summary>
+public sealed record ReceivedMail(string EnvelopeFrom, IReadOnlyList<string> EnvelopeTo, MimeMessage Message, byte[] Raw, long Sequence, bool OverTls)
 {
     public string To => EnvelopeTo.Single();
 
@@ -50,12 +52,18 @@ public sealed class TestSmtpServer : IAsyncDisposable
     /// <summary>While above zero, each message's connection is dropped after DATA (and the count goes down).</summary>
     public int DropConnections;
 
+    /// <summary>While above zero, each message after DATA gets no answer at all (and the count goes down): a relay that
+    /// hangs. The client has to give up; the message is never taken, and its session ends when the server stops.</summary>
+    public int StallMessages;
+
     /// <summary>Every DATA the relay saw, taken or not: who, when, and what it answered.</summary>
     public IReadOnlyCollection<(string To, DateTime At, string Answer)> Attempts => _attempts.ToArray();
 
     private readonly ConcurrentQueue<(string To, DateTime At, string Answer)> _attempts = new();
 
-    public static async Task<TestSmtpServer> StartAsync()
+    /// <param name="certificate">Offer STARTTLS with this certificate.</param>
+    /// <param name="tlsOnConnect">With a certificate: TLS from the first byte (port 465 style) instead of STARTTLS.</param>
+    public static async Task<TestSmtpServer> StartAsync(X509Certificate2? certificate = null, bool tlsOnConnect = false)
     {
         var listeners = new NoDelayEndpointListenerFactory();
         var started = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -67,7 +75,12 @@ public sealed class TestSmtpServer : IAsyncDisposable
             // The library ends a session with a bare 554 after a few refused commands; Postfix allows 20 (smtpd_hard_error_limit)
             // and our connections are long-lived, so refusals the test asks for must not turn into refusals it did not.
             .MaxRetryCount(10_000)
-            .Endpoint(b => b.Endpoint(new IPEndPoint(IPAddress.Loopback, 0)))
+            .Endpoint(b =>
+            {
+                b.Endpoint(new IPEndPoint(IPAddress.Loopback, 0));
+                // The library's default protocol is TLS 1.0 alone, which OpenSSL here refuses.
+                if (certificate is not null) b.Certificate(certificate).IsSecure(tlsOnConnect).SupportedSslProtocols(SslProtocols.Tls12 | SslProtocols.Tls13);
+            })
             .Build();
         var services = new SmtpServer.ComponentModel.ServiceProvider();
         services.Add(listeners);
@@ -107,6 +120,14 @@ public sealed class TestSmtpServer : IAsyncDisposable
                 throw new IOException("test relay drops the connection");
             }
             Interlocked.Exchange(ref relay.DropConnections, 0);
+            if (Interlocked.Decrement(ref relay.StallMessages) >= 0)
+            {
+                relay._attempts.Enqueue((to, DateTime.UtcNow, "stalled"));
+                var hang = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                await using (relay._stop.Token.Register(() => hang.TrySetResult())) await hang.Task; // until the server stops
+                throw new IOException("test relay stopped");
+            }
+            Interlocked.Exchange(ref relay.StallMessages, 0);
             if (relay.MessageReply(to) is { } reply)
             {
                 relay._attempts.Enqueue((to, DateTime.UtcNow, $"{(int)reply.ReplyCode}"));
@@ -117,7 +138,7 @@ public sealed class TestSmtpServer : IAsyncDisposable
             using var stream = new MemoryStream(raw);
             var message = MimeMessage.Load(stream, cancellationToken);
             relay._received.Enqueue(new ReceivedMail(transaction.From.AsAddress(), transaction.To.Select(t => t.AsAddress()).ToList(), message, raw,
-                Interlocked.Increment(ref relay._sequence)));
+                Interlocked.Increment(ref relay._sequence), context.Pipe.IsSecure));
             return SmtpResponse.Ok;
         }
     }
