@@ -3,14 +3,14 @@ using System.Net.Sockets;
 namespace Dispatcher.Mail;
 
 /// <summary>What MailKit talks to a relay through: the socket, with writes held until MailKit flushes or reads.</summary>
-/// <remarks>MailKit hands a message over in blocks of 4 KB, and on a NoDelay socket every write leaves as a packet of its
-/// own and wakes the relay: a 6 KB statement was two sends, and the pipelined MAIL FROM + RCPT TO another. Held until
-/// MailKit flushes — which it does before it waits for any reply — each command group and each message goes in one send
-/// (tests/bench.sh smtp, 150,000 messages on 6 connections, three alternating pairs: 71 → 66 µs CPU a message, +6 % messages a
-/// second). Anything held is sent before a read too, so nothing can wait unsent for its own reply, whoever wrote it
-/// (MailKit, or the SslStream of STARTTLS under it). BCL's BufferedStream does the same, but after a failed send it tries
-/// the held bytes again when disposed and throws from there, where MailKit's disconnect expects no exception; here they
-/// are dropped with the connection.</remarks>
+/// <remarks>MailKit hands a message over in blocks of 4 KB, and on a NoDelay socket every write leaves as a packet of
+/// its own and wakes the relay: a 6 KB statement went as two sends (besides one for MAIL FROM + RCPT TO and one for
+/// DATA). Held until MailKit flushes — which it does before it waits for any reply — each command group and each message
+/// goes in one send (tests/bench.sh smtp, 150,000 messages on 6 connections, three alternating pairs: 71 → 66 µs CPU a
+/// message, +6 % messages a second). Anything held is sent before a read too, so nothing can wait unsent for its own
+/// reply, whoever wrote it (MailKit, or the SslStream that STARTTLS puts over it). BCL's BufferedStream does the same,
+/// but after a failed send it tries the held bytes again when disposed and throws from there, where MailKit's disconnect
+/// expects no exception; here they are dropped with the connection.</remarks>
 internal sealed class RelayStream(Socket socket) : Stream
 {
     /// <summary>Larger writes go out as they come: a message bigger than this is sent in pieces of about this size.</summary>

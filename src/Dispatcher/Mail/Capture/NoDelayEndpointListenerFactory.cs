@@ -10,8 +10,8 @@ using SmtpServer.Net;
 namespace Dispatcher.Mail.Capture;
 
 /// <summary>SmtpServer's listener, with Nagle off on every accepted socket: with it on, each reply waits for the
-/// client's delayed ACK (~40 ms on loopback), capping a connection at ~25 messages/s. It serves the loopback capture mailbox and
-/// the test relays.</summary>
+/// client's delayed ACK (~40 ms on loopback), capping a connection at ~25 messages/s. It serves the loopback capture
+/// mailbox and the test relays.</summary>
 public sealed class NoDelayEndpointListenerFactory : EndpointListenerFactory
 {
     public override IEndpointListener CreateListener(IEndpointDefinition endpointDefinition)
