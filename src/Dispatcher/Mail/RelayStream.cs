@@ -44,13 +44,8 @@ internal sealed class RelayStream(Socket socket) : Stream
     public override void Write(ReadOnlySpan<byte> buffer)
     {
         if (_count + buffer.Length > HoldAtMost) Flush();
-        if (buffer.Length >= HoldAtMost)
-        {
-            _socket.Write(buffer);
-            return;
-        }
-        buffer.CopyTo(_held.AsSpan(_count));
-        _count += buffer.Length;
+        if (buffer.Length >= HoldAtMost) _socket.Write(buffer);
+        else Hold(buffer);
     }
 
     public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
@@ -59,30 +54,32 @@ internal sealed class RelayStream(Socket socket) : Stream
     public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
     {
         if (_count + buffer.Length > HoldAtMost) await FlushAsync(cancellationToken);
-        if (buffer.Length >= HoldAtMost)
-        {
-            await _socket.WriteAsync(buffer, cancellationToken);
-            return;
-        }
-        buffer.Span.CopyTo(_held.AsSpan(_count));
+        if (buffer.Length >= HoldAtMost) await _socket.WriteAsync(buffer, cancellationToken);
+        else Hold(buffer.Span);
+    }
+
+    private void Hold(ReadOnlySpan<byte> buffer)
+    {
+        buffer.CopyTo(_held.AsSpan(_count));
         _count += buffer.Length;
     }
 
     /// <summary>Sends what is held. Forgotten before sending: when the send fails, the connection is finished anyway.</summary>
     public override void Flush()
     {
-        if (_count == 0) return;
-        var count = _count;
-        _count = 0;
-        _socket.Write(_held, 0, count);
+        if (_count > 0) _socket.Write(TakeHeld().Span);
     }
 
     public override async Task FlushAsync(CancellationToken cancellationToken)
     {
-        if (_count == 0) return;
-        var count = _count;
+        if (_count > 0) await _socket.WriteAsync(TakeHeld(), cancellationToken);
+    }
+
+    private ReadOnlyMemory<byte> TakeHeld()
+    {
+        var held = _held.AsMemory(0, _count);
         _count = 0;
-        await _socket.WriteAsync(_held.AsMemory(0, count), cancellationToken);
+        return held;
     }
 
     public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));

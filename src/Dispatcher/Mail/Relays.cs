@@ -47,6 +47,7 @@ public sealed class Relay : IDisposable
     {
         Options = options;
         CapturePort = captureMailboxPort;
+        TrustsCertificate = Trusting(options.CertificateSha256);
         if (options.MessagesPerSecond is { } perSecond) _limiter = RateLimits.PerSecond(perSecond);
         Breaker = new ResiliencePipelineBuilder()
             .AddCircuitBreaker(new CircuitBreakerStrategyOptions
@@ -93,9 +94,15 @@ public sealed class Relay : IDisposable
 
     /// <summary>With Smtp:…:CertificateSha256, accepts the certificate that has it as well as any that passes the usual
     /// checks; null leaves MailKit's usual checks alone.</summary>
-    internal RemoteCertificateValidationCallback? TrustsCertificate => string.IsNullOrEmpty(Options.CertificateSha256) ? null
-        : (_, certificate, _, errors) => errors == SslPolicyErrors.None || certificate is not null
-            && string.Equals(certificate.GetCertHashString(HashAlgorithmName.SHA256), Options.CertificateSha256.Replace(":", ""), StringComparison.OrdinalIgnoreCase);
+    internal RemoteCertificateValidationCallback? TrustsCertificate { get; }
+
+    private static RemoteCertificateValidationCallback? Trusting(string? fingerprint)
+    {
+        if (string.IsNullOrEmpty(fingerprint)) return null;
+        var pinned = fingerprint.Replace(":", "");
+        return (_, certificate, _, errors) => errors == SslPolicyErrors.None || certificate is not null
+            && string.Equals(certificate.GetCertHashString(HashAlgorithmName.SHA256), pinned, StringComparison.OrdinalIgnoreCase);
+    }
 
     public override string ToString() => CapturePort is not null ? $"capture mailbox on 127.0.0.1:{Port}" : $"{Host}:{Port}";
 

@@ -113,21 +113,19 @@ public sealed class TestSmtpServer : IAsyncDisposable
             var relay = server();
             if (relay.Delay > TimeSpan.Zero) await Task.Delay(relay.Delay, cancellationToken);
             var to = transaction.To.Single().AsAddress();
-            if (Interlocked.Decrement(ref relay.DropConnections) >= 0)
+            if (TakeOne(ref relay.DropConnections))
             {
                 relay._attempts.Enqueue((to, DateTime.UtcNow, "dropped"));
                 context.Pipe.Dispose(); // closes the socket: the client reads no answer to its DATA
                 throw new IOException("test relay drops the connection");
             }
-            Interlocked.Exchange(ref relay.DropConnections, 0);
-            if (Interlocked.Decrement(ref relay.StallMessages) >= 0)
+            if (TakeOne(ref relay.StallMessages))
             {
                 relay._attempts.Enqueue((to, DateTime.UtcNow, "stalled"));
                 var hang = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
                 await using (relay._stop.Token.Register(() => hang.TrySetResult())) await hang.Task; // until the server stops
                 throw new IOException("test relay stopped");
             }
-            Interlocked.Exchange(ref relay.StallMessages, 0);
             if (relay.MessageReply(to) is { } reply)
             {
                 relay._attempts.Enqueue((to, DateTime.UtcNow, $"{(int)reply.ReplyCode}"));
@@ -141,6 +139,14 @@ public sealed class TestSmtpServer : IAsyncDisposable
                 Interlocked.Increment(ref relay._sequence), context.Pipe.IsSecure));
             return SmtpResponse.Ok;
         }
+    }
+
+    /// <summary>Counts one off a "while above zero" setting; false, and the count back at zero, once it is used up.</summary>
+    private static bool TakeOne(ref int count)
+    {
+        if (Interlocked.Decrement(ref count) >= 0) return true;
+        Interlocked.Exchange(ref count, 0);
+        return false;
     }
 
     private sealed class Filter(Func<TestSmtpServer> server) : MailboxFilter

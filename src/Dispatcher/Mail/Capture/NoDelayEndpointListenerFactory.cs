@@ -57,6 +57,8 @@ public sealed class NoDelayEndpointListenerFactory : EndpointListenerFactory
             var tls = new SslStream(_stream, leaveInnerStreamOpen: false);
             await tls.AuthenticateAsServerAsync(new SslServerAuthenticationOptions { ServerCertificate = certificate, EnabledSslProtocols = protocols }, cancellationToken);
             _stream = tls; // the client waited for the answer to STARTTLS, so nothing of its is left in the plain reader
+            await Input.CompleteAsync();
+            await Output.CompleteAsync();
             Input = PipeReader.Create(tls, new StreamPipeReaderOptions(leaveOpen: true));
             Output = PipeWriter.Create(tls, new StreamPipeWriterOptions(leaveOpen: true));
         }
