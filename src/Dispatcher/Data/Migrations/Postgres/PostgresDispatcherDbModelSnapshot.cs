@@ -521,9 +521,12 @@ namespace Dispatcher.Data.Migrations.Postgres
                         .HasDatabaseName("ix_deliveries_retry")
                         .HasFilter("retry_at IS NOT NULL");
 
-                    b.HasIndex("SubscriberId", "DispatchId")
+                    b.HasIndex("SubscriberId")
+                        .HasDatabaseName("ix_deliveries_subscriber_id");
+
+                    b.HasIndex("DispatchId", "SubscriberId")
                         .IsUnique()
-                        .HasDatabaseName("ix_deliveries_subscriber_id_dispatch_id");
+                        .HasDatabaseName("ix_deliveries_dispatch_id_subscriber_id");
 
                     b.HasIndex("DispatchId", "Status", "Id")
                         .HasDatabaseName("ix_deliveries_dispatch_id_status_id");
