@@ -22,21 +22,34 @@ public static class FanOut
         foreach (var stack in options.Stacks)
             foreach (var workers in stack == "rabbitmq" ? options.Workers : [0])
             {
-                // Measured again just before each run: this machine's rate drifts by 5–10 % over minutes, and a ratio
-                // against a limit taken minutes earlier would carry that drift. Each worker process opens its own
-                // connections: compare with the limit for as many.
+                // Measured just before and just after each run, and the run compared with the mean of the two: this
+                // machine's rate drifts by 5–10 % over minutes (limits taken a minute or two apart differed by up to 14 %), and
+                // a ratio against one limit carries all of that drift. Each worker process opens its own connections:
+                // compare with the limit for as many.
                 var connections = BulkConnections * Math.Max(1, workers);
                 var runs = new List<BenchResult>();
+                var before = await LimitAsync(limitMessages, connections, size);
                 for (var run = 1; run <= options.Repeat; run++)
                 {
-                    Console.WriteLine($"Limit (smtp-source → smtp-sink, {connections} connections)…");
-                    var limit = await SmtpSink.LimitAsync(limitMessages, connections, size);
-                    Console.WriteLine($"Fan-out to {options.Subscribers:N0} on {stack}{(workers > 0 ? $" with {workers} worker process(es)" : "")} (limit {limit:N0} msg/s), run {run} of {options.Repeat}…");
-                    runs.Add(await RunOnceAsync(options, stack, workers, limit, size));
+                    Console.WriteLine($"Fan-out to {options.Subscribers:N0} on {stack}{(workers > 0 ? $" with {workers} worker process(es)" : "")}, run {run} of {options.Repeat}…");
+                    var result = await RunOnceAsync(options, stack, workers, size);
+                    var after = await LimitAsync(limitMessages, connections, size);
+                    runs.Add(result with
+                    {
+                        LimitPerSecond = (before + after) / 2,
+                        Notes = $"limit {before:N0} before, {after:N0} after; {result.Notes}",
+                    });
+                    before = after; // the next run starts where this one ended
                 }
                 results.Add(Median(runs));
             }
         return results;
+    }
+
+    private static async Task<double> LimitAsync(int messages, int connections, int size)
+    {
+        Console.WriteLine($"Limit (smtp-source → smtp-sink, {connections} connections)…");
+        return await SmtpSink.LimitAsync(messages, connections, size);
     }
 
     /// <summary>Runs of one setup vary by ±5–8 % on this machine: the one with the median ratio stands for them, and the
@@ -53,7 +66,7 @@ public static class FanOut
     }
 
     /// <param name="workers">0: one process does everything; otherwise a Web process and this many Worker processes.</param>
-    private static async Task<BenchResult> RunOnceAsync(BenchOptions options, string stack, int workers, double limit, int size)
+    private static async Task<BenchResult> RunOnceAsync(BenchOptions options, string stack, int workers, int size)
     {
         var folder = Directory.CreateTempSubdirectory("dispatcher-bench-").FullName;
         var (sink, sinkPort) = await SmtpSink.StartAsync();
@@ -91,7 +104,7 @@ public static class FanOut
             if (sent != options.Subscribers) throw new InvalidOperationException($"Sent {sent} of {options.Subscribers}: {dispatch}");
             var planned = (dispatch["startedAt"]!.GetValue<DateTime>() - dispatch["createdAt"]!.GetValue<DateTime>()).TotalSeconds;
             var cpuPerMessage = (senders.Sum(p => p.Process.CpuTime().TotalMilliseconds) - cpuBefore) * 1000 / sent;
-            return new BenchResult("fan-out", Stacks.Describe(stack, workers), sent, seconds, limit,
+            return new BenchResult("fan-out", Stacks.Describe(stack, workers), sent, seconds, null,
                 senders.Max(p => p.Process.PeakRssMb()),
                 $"{size / 1024.0:0.0} KB, {BulkConnections * Math.Max(1, workers)} conn, planned in {planned:0.0} s, sender CPU {cpuPerMessage:0} µs/msg, private {senders.Max(p => p.Process.AnonRssMb())} MB at the end");
         }

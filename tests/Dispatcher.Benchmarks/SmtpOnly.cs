@@ -62,7 +62,9 @@ public static class SmtpOnly
         using var client = new SmtpClient { LocalDomain = "example.org" };
         var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         socket.Connect("127.0.0.1", port);
-        client.Connect(new RelayStream(socket), "127.0.0.1", port, SecureSocketOptions.None); // as the app does
+        var stream = new RelayStream(socket);
+        client.Connect(stream, "127.0.0.1", port, SecureSocketOptions.None); // as the app does, DATA pipelined too
+        stream.PipelinesData = client.Capabilities.HasFlag(SmtpCapabilities.Pipelining);
         var sender = new MailboxAddress("", "bounces+1.0123456789ab@example.org");
         using var prebuilt = factory.Create(message);
         for (var i = 0; i < count; i++)

@@ -135,9 +135,14 @@ public sealed class SmtpConnectionPool : IAsyncDisposable
             await Task.Run(() =>
             {
                 socket.Connect(relay.Host, relay.Port);
-                client.Connect(new RelayStream(socket), relay.Host, relay.Port, relay.Security, timeout.Token);
+                var stream = new RelayStream(socket);
+                client.Connect(stream, relay.Host, relay.Port, relay.Security, timeout.Token);
                 if (!string.IsNullOrEmpty(relay.Options.Username))
                     client.Authenticate(relay.Options.Username, relay.Options.Password ?? "", timeout.Token);
+                // Not with CHUNKING, where MailKit sends BDAT instead of DATA; nor under TLS, which MailKit puts above
+                // this stream, so that it sees only ciphertext.
+                stream.PipelinesData = _options.PipelineData && !client.IsSecure
+                    && client.Capabilities.HasFlag(SmtpCapabilities.Pipelining) && !client.Capabilities.HasFlag(SmtpCapabilities.Chunking);
             }, CancellationToken.None).WaitAsync(timeout.Token);
             _logger.LogDebug("Connected to {Relay}: {Open} open", relay, relay.OpenConnections);
             return new RelayClient(relay, client);
