@@ -23,8 +23,8 @@ public static class FanOut
             foreach (var workers in stack == "rabbitmq" ? options.Workers : [0])
             {
                 // Measured just before and just after each run, and the run compared with the mean of the two: this
-                // machine's rate drifts by 5–10 % over minutes (limits taken a minute or two apart differed by up to 14 %), and
-                // a ratio against one limit carries all of that drift. Each worker process opens its own connections:
+                // machine's rate drifts over minutes (limits taken a minute or two apart differed by up to 19 %), and a
+                // ratio against one limit carries all of that drift. Each worker process opens its own connections:
                 // compare with the limit for as many.
                 var connections = BulkConnections * Math.Max(1, workers);
                 var runs = new List<BenchResult>();
