@@ -1,16 +1,21 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
+using Dispatcher.Dispatching;
 using Dispatcher.Mail;
+using Dispatcher.Metrics;
 using MailKit.Net.Smtp;
 using MailKit.Security;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
 using MimeKit;
 
 namespace Dispatcher.Tests.Mail;
 
 /// <summary>MailKit through RelayStream with DATA pipelined, against a scripted relay on loopback: DATA leaves with the
 /// envelope, MailKit still sees every reply as its own, a refused recipient is a bounce and the connection goes on, and a
-/// relay that says go ahead to a DATA for nobody gets no message.</summary>
+/// relay that says go ahead to a DATA for nobody gets no message; and the pool turns it on for a relay that offers
+/// PIPELINING unless Smtp:PipelineData is off.</summary>
 public sealed class RelayStreamPipeliningTests
 {
     [Fact]
@@ -68,6 +73,24 @@ public sealed class RelayStreamPipeliningTests
         await relay.WaitForDisconnectAsync();
         Assert.Empty(relay.Delivered);
         Assert.Equal(0, relay.EmptyMessages);
+    }
+
+    [Theory]
+    [InlineData(true, 2)]
+    [InlineData(false, 0)]
+    public async Task The_pool_pipelines_DATA_to_a_relay_that_offers_PIPELINING_unless_Smtp_PipelineData_is_off(bool pipelineData, int envelopesWithData)
+    {
+        await using var relay = ScriptedRelay.Start();
+        var smtp = Options.Create(new SmtpOptions { Host = "127.0.0.1", Port = relay.Port, Security = SmtpSecurity.None, PipelineData = pipelineData });
+        using var relays = new RelaySet(smtp);
+        await using var pool = new SmtpConnectionPool(smtp, Options.Create(new MailOptions()), relays, new DispatcherMetrics(), NullLogger<SmtpConnectionPool>.Instance);
+
+        using (var connection = await pool.RentAsync(Lane.Bulk, CancellationToken.None))
+            foreach (var to in new[] { "reader1@example.org", "reader2@example.org" })
+                Assert.Equal(SendResult.Accepted, connection.Send(Message(to), MailboxAddress.Parse("bounces@example.org"), MailboxAddress.Parse(to), CancellationToken.None).Result);
+
+        Assert.Equal(["reader1@example.org", "reader2@example.org"], relay.Delivered);
+        Assert.Equal(envelopesWithData, relay.EnvelopesWithData);
     }
 
     private static SmtpClient Connect(ScriptedRelay relay, bool pipelineData, int timeoutMs = 5_000)
