@@ -37,9 +37,10 @@ public static class DataExtensions
 
     /// <summary>Statements a sender repeats for every batch and every 100 outcomes are parsed and planned once per
     /// connection instead of every time (Npgsql keeps them across the pool's reuse of a connection). Measured in
-    /// alternating runs of 200,000: parsing and planning had been about a tenth of PostgreSQL's samples; with it PostgreSQL
-    /// used 0.27 cores instead of 0.31 and the fan-out went 2.5–7.6 % faster (three pairs). A connection string that sets Max Auto Prepare itself (0 turns it off: some poolers in transaction
-    /// mode cannot keep prepared statements) is left as it is.</summary>
+    /// alternating runs of 200,000: parsing and planning had been about a tenth of PostgreSQL's samples; with it
+    /// PostgreSQL used 0.27 cores instead of 0.31 and the fan-out went 2.5–7.6 % faster (three pairs). A connection
+    /// string that sets Max Auto Prepare itself (0 turns it off: some poolers in transaction mode cannot keep prepared
+    /// statements) is left as it is.</summary>
     public static string WithAutoPrepare(string connectionString)
     {
         var given = new System.Data.Common.DbConnectionStringBuilder { ConnectionString = connectionString };

@@ -14,9 +14,8 @@ public static class MailExtensions
         var services = builder.Services;
         services.AddOptions<SmtpOptions>().BindConfiguration(SmtpOptions.Section).ValidateDataAnnotations()
             .Validate(o => o.AlertConnections < o.MaxConnections, "Smtp:AlertConnections must be less than Smtp:MaxConnections.")
-            .Validate(o => o.RelaysProblem is null, "Smtp:Relays: every relay needs a Host, a Port (1-65535) and a Weight (1-1000), and a CertificateSha256 given must be 64 hexadecimal digits.")
-            .Validate(o => RelayOptions.IsSha256(o.CertificateSha256), "Smtp:CertificateSha256 must be a SHA-256 fingerprint: 64 hexadecimal digits, colons allowed.")
             .ValidateOnStart();
+        services.AddSingleton<IValidateOptions<SmtpOptions>, RelaysCheck>();
         services.AddOptions<MailOptions>().BindConfiguration(MailOptions.Section).ValidateDataAnnotations()
             .Validate(o => o.HasValidBounceAddress, "Mail:BounceAddress must not contain '+' when Mail:Verp is on: Dispatcher adds +<delivery>.<tag> to it.")
             .ValidateOnStart();

@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using Microsoft.Extensions.Options;
 
 namespace Dispatcher.Mail;
 
@@ -51,15 +52,28 @@ public sealed class SmtpOptions
         ? Relays
         : [new RelayOptions { Host = Host ?? "", Port = Port, Security = Security, Username = Username, Password = Password, CertificateSha256 = CertificateSha256 }];
 
-    public string? RelaysProblem => Relays.Select((r, i) =>
-            string.IsNullOrWhiteSpace(r.Host) ? $"Smtp:Relays:{i}:Host is empty."
-            : r.Port is < 1 or > 65535 ? $"Smtp:Relays:{i}:Port must be between 1 and 65535."
-            : r.Weight is < 1 or > 1000 ? $"Smtp:Relays:{i}:Weight must be between 1 and 1000."
-            : r.MessagesPerSecond is < 1 ? $"Smtp:Relays:{i}:MessagesPerSecond must be at least 1."
-            : !RelayOptions.IsSha256(r.CertificateSha256) ? $"Smtp:Relays:{i}:CertificateSha256 must be a SHA-256 fingerprint: 64 hexadecimal digits, colons allowed."
-            : null)
-        .FirstOrDefault(p => p is not null);
+    /// <summary>What is wrong with the relays' settings, naming the key (Smtp:CertificateSha256, Smtp:Relays:N:…); null when nothing.</summary>
+    public string? RelaysProblem =>
+        (RelayOptions.IsSha256(CertificateSha256) ? null : NotSha256("Smtp:CertificateSha256"))
+        ?? Relays.Select((r, i) =>
+                string.IsNullOrWhiteSpace(r.Host) ? $"Smtp:Relays:{i}:Host is empty."
+                : r.Port is < 1 or > 65535 ? $"Smtp:Relays:{i}:Port must be between 1 and 65535."
+                : r.Weight is < 1 or > 1000 ? $"Smtp:Relays:{i}:Weight must be between 1 and 1000."
+                : r.MessagesPerSecond is < 1 ? $"Smtp:Relays:{i}:MessagesPerSecond must be at least 1."
+                : !RelayOptions.IsSha256(r.CertificateSha256) ? NotSha256($"Smtp:Relays:{i}:CertificateSha256")
+                : null)
+            .FirstOrDefault(p => p is not null);
+
+    private static string NotSha256(string key) => $"{key} must be a SHA-256 fingerprint: 64 hexadecimal digits, colons allowed.";
     public int BulkConnections => Math.Max(1, MaxConnections - AlertConnections);
+}
+
+/// <summary>Stops the start with <see cref="SmtpOptions.RelaysProblem"/> as the message: a fixed Validate message could
+/// not say which relay, or which key, is wrong.</summary>
+internal sealed class RelaysCheck : IValidateOptions<SmtpOptions>
+{
+    public ValidateOptionsResult Validate(string? name, SmtpOptions options) =>
+        options.RelaysProblem is { } problem ? ValidateOptionsResult.Fail(problem) : ValidateOptionsResult.Success;
 }
 
 /// <summary>The "Mail" section: who the mail is from and where bounces go.</summary>

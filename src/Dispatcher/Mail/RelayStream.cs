@@ -230,7 +230,7 @@ internal sealed class RelayStream(Socket socket) : Stream
 
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
-        if (PipelinesData || _replyEnd > _replyStart) return Read(buffer.Span);
+        if (PipelinesData) return Read(buffer.Span);
         await FlushAsync(cancellationToken);
         return await _socket.ReadAsync(buffer, cancellationToken);
     }
