@@ -144,7 +144,7 @@ public static class FanOut
         var renderer = new EmailRenderer(templates);
         var email = await renderer.CompileAsync("Statement", "Stop the repression of South Korean trade unionists", r => new StatementEmail
         {
-            Recipient = r, OrganisationName = "Dispatcher", PublicBaseUrl = "https://dispatch.example.org", ListName = "Statements",
+            Recipient = r, PublicBaseUrl = "https://dispatch.example.org", ListName = "Statements",
             Title = "Stop the repression of South Korean trade unionists", Author = "International Socialist Tendency",
             PublishedAt = DateTime.UtcNow, Summary = new string('x', 330), Url = "https://example.org/statements/stop-the-repression-of-south-korean-trade-unionists",
         });

@@ -28,6 +28,7 @@ public static class Stacks
             settings["RabbitMq__Host"] = rabbit[0];
             settings["RabbitMq__Port"] = rabbit[1];
             settings["RabbitMq__VirtualHost"] = await Seeder.CreateRabbitMqVirtualHostAsync();
+            settings["DataProtection__Key"] = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32)); // one run's Web processes share it
         }
         else
         {

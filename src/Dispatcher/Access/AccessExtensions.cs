@@ -1,7 +1,8 @@
-using Dispatcher.Data;
+using System.Threading.RateLimiting;
+using Dispatcher.Hosting;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
-using Microsoft.AspNetCore.DataProtection;
+using Microsoft.Extensions.Options;
 
 namespace Dispatcher.Access;
 
@@ -16,6 +17,9 @@ public static class Policies
 public static class AccessExtensions
 {
     public const string CookieScheme = "AdminCookie";
+
+    /// <summary>The rate limit on login and password-change posts.</summary>
+    public const string LoginPolicy = "login";
     private const string SelectScheme = "Dispatcher";
 
     /// <summary>API keys for /api, a login cookie for /admin: one policy scheme picks by path, so the same role
@@ -33,7 +37,7 @@ public static class AccessExtensions
                 o.Cookie.Name = "dispatcher.admin";
                 o.Cookie.HttpOnly = true;
                 o.Cookie.SameSite = SameSiteMode.Strict;
-                o.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest; // Secure whenever the site is served over https
+                // Secure: see WebSecurity (https requests, or an https Dispatcher:PublicBaseUrl).
                 o.ExpireTimeSpan = TimeSpan.FromHours(12);
                 o.SlidingExpiration = true;
                 o.Events.OnValidatePrincipal = async context =>
@@ -58,8 +62,18 @@ public static class AccessExtensions
             .AddPolicy(Policies.Organiser, p => p.RequireRole(nameof(Role.Admin), nameof(Role.Organiser)))
             .AddPolicy(Policies.Publisher, p => p.RequireRole(nameof(Role.Admin), nameof(Role.Organiser), nameof(Role.Publisher)));
 
-        // Cookies and antiforgery tokens must be readable by every Web process: keep the keys in the database.
-        builder.Services.AddDataProtection().SetApplicationName("Dispatcher").PersistKeysToDbContext<DispatcherDb>();
+        builder.AddKeyRing();
+
+        builder.Services.AddOptions<LoginOptions>().BindConfiguration(LoginOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<LoginOptions>>(new OptionsProblem<LoginOptions>(o => o.Problem));
+        builder.Services.AddRateLimiter(o => o.AddPolicy(LoginPolicy, http =>
+        {
+            // Per client address (the real one behind a trusted proxy), whatever account it tries.
+            if (!HttpMethods.IsPost(http.Request.Method)) return RateLimitPartition.GetNoLimiter("read");
+            var perMinute = http.RequestServices.GetRequiredService<IOptions<LoginOptions>>().Value.AttemptsPerMinutePerClient;
+            return RateLimitPartition.GetFixedWindowLimiter(http.Connection.RemoteIpAddress?.ToString() ?? "unknown",
+                _ => new FixedWindowRateLimiterOptions { PermitLimit = perMinute, Window = TimeSpan.FromMinutes(1), QueueLimit = 0 });
+        }));
 
         builder.Services.AddScoped<BootstrapAccess>();
         builder.Services.AddScoped<UserLogins>();

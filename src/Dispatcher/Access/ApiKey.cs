@@ -10,7 +10,8 @@ public sealed class ApiKey
     /// <summary>Hex SHA-256 of the key. Keys are 256-bit random, so a fast hash is enough.</summary>
     public required string KeyHash { get; set; }
 
-    /// <summary>The first characters of the key, to recognise it in lists.</summary>
+    /// <summary>The first characters of a generated key ("dsp_" and 4 of its 43 random ones), to recognise it in lists;
+    /// empty for the bootstrap key, which the operator chose.</summary>
     public required string Prefix { get; set; }
 
     /// <summary>Slugs of the lists an organiser key may act on.</summary>

@@ -29,19 +29,30 @@ public sealed class ApiKeyAuthenticationHandler(
         if (presented.Length is 0 or > 256) return AuthenticateResult.Fail("Malformed API key.");
 
         var hash = ApiKeyHash.Of(presented);
-        var key = await db.ApiKeys.AsNoTracking()
-            .Where(k => k.KeyHash == hash && k.RevokedAt == null)
-            .Select(k => new { k.Id, k.Name, k.Role, k.Lists })
-            .SingleOrDefaultAsync(Context.RequestAborted);
-        if (key is null) return AuthenticateResult.Fail("Unknown or revoked API key.");
+        KeyRow? key;
+        try
+        {
+            key = await db.ApiKeys.AsNoTracking()
+                .Where(k => k.KeyHash == hash && k.RevokedAt == null)
+                .Select(k => new KeyRow(k.Id, k.Name, k.Role, k.Lists))
+                .SingleOrDefaultAsync(Context.RequestAborted);
+        }
+        catch (Exception e) when (e is System.Data.Common.DbException or InvalidOperationException or TimeoutException && !Context.RequestAborted.IsCancellationRequested)
+        {
+            // The database is away: nobody can be recognised (GET /health still answers, with the status alone).
+            return AuthenticateResult.Fail("The API key cannot be checked just now: the database is not reachable.");
+        }
+        if (key is not { } k) return AuthenticateResult.Fail("Unknown or revoked API key.");
 
         var identity = new ClaimsIdentity(SchemeName, ClaimTypes.Name, ClaimTypes.Role);
-        identity.AddClaim(new Claim(ClaimTypes.NameIdentifier, $"key:{key.Id}"));
-        identity.AddClaim(new Claim(ClaimTypes.Name, key.Name));
-        identity.AddClaim(new Claim(ClaimTypes.Role, key.Role.ToString()));
-        foreach (var slug in key.Lists) identity.AddClaim(new Claim(Caller.ListClaim, slug));
+        identity.AddClaim(new Claim(ClaimTypes.NameIdentifier, $"key:{k.Id}"));
+        identity.AddClaim(new Claim(ClaimTypes.Name, k.Name));
+        identity.AddClaim(new Claim(ClaimTypes.Role, k.Role.ToString()));
+        foreach (var slug in k.Lists) identity.AddClaim(new Claim(Caller.ListClaim, slug));
         return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName));
     }
+
+    private sealed record KeyRow(int Id, string Name, Role Role, List<string> Lists);
 
     protected override Task HandleChallengeAsync(AuthenticationProperties properties)
     {
@@ -58,6 +69,9 @@ public static class ApiKeyHash
 {
     /// <summary>Keys carry 256 random bits, so a plain SHA-256 (not a slow password hash) is the right tool.</summary>
     public static string Of(string key) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key)));
+
+    /// <summary>What lists show of a generated key: "dsp_" and 24 of its 256 random bits.</summary>
+    public static string PrefixOf(string key) => key[..8];
 
     /// <summary>A new key: a recognisable prefix and 256 random bits.</summary>
     public static string NewKey() => "dsp_" + System.Buffers.Text.Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(32));

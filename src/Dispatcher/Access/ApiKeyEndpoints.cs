@@ -50,7 +50,7 @@ public static class ApiKeyEndpoints
             Name = name!,
             Role = role!.Value,
             KeyHash = ApiKeyHash.Of(key),
-            Prefix = key[..8],
+            Prefix = ApiKeyHash.PrefixOf(key),
             Lists = slugs,
             CreatedAt = clock.GetUtcNow().UtcDateTime,
         };

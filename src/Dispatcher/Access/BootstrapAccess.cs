@@ -54,7 +54,11 @@ public sealed class BootstrapAccess(
             generated = true;
         }
 
-        var user = new User { Email = email, Name = "Administrator", Role = Role.Admin, PasswordHash = "", SecurityStamp = UserLogins.NewStamp(), CreatedAt = now };
+        var user = new User
+        {
+            Email = email, Name = "Administrator", Role = Role.Admin, PasswordHash = "", SecurityStamp = UserLogins.NewStamp(), CreatedAt = now,
+            MustChangePassword = generated, // it went to the console: whoever reads that chooses their own at once
+        };
         user.PasswordHash = UserLogins.Hash(user, password);
         db.Users.Add(user);
         db.Audit.Add(AuditLog.Entry(clock, Caller.System, "user.bootstrapped", $"user:{email}", generated ? "with a generated password" : "from Dispatcher:Bootstrap"));
@@ -78,6 +82,8 @@ public sealed class BootstrapAccess(
 
     public async Task EnsureApiKeyAsync(CancellationToken cancellationToken)
     {
+        // The operator chose this key, so no part of it is kept in clear (earlier versions kept its first characters).
+        await db.ApiKeys.Where(k => k.IsBootstrap && k.Prefix != "").ExecuteUpdateAsync(s => s.SetProperty(k => k.Prefix, ""), cancellationToken);
         var value = options.Value.Bootstrap.ApiKey;
         if (string.IsNullOrWhiteSpace(value)) return;
 
@@ -88,11 +94,11 @@ public sealed class BootstrapAccess(
         var key = existing.FirstOrDefault(k => k.KeyHash == hash) ?? existing.FirstOrDefault();
         if (key is null)
         {
-            key = new ApiKey { Name = "bootstrap", KeyHash = hash, Prefix = Prefix(value), IsBootstrap = true, CreatedAt = clock.GetUtcNow().UtcDateTime };
+            key = new ApiKey { Name = "bootstrap", KeyHash = hash, Prefix = "", IsBootstrap = true, CreatedAt = clock.GetUtcNow().UtcDateTime };
             db.ApiKeys.Add(key);
         }
         key.KeyHash = hash;
-        key.Prefix = Prefix(value);
+        key.Prefix = "";
         key.Role = Role.Admin;
         key.RevokedAt = null;
         key.IsBootstrap = true;
@@ -108,6 +114,4 @@ public sealed class BootstrapAccess(
             db.ChangeTracker.Clear();
         }
     }
-
-    private static string Prefix(string key) => key.Length <= 8 ? "…" : key[..8];
 }

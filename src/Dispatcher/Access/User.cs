@@ -13,8 +13,14 @@ public sealed class User
 
     public required string PasswordHash { get; set; }
 
-    /// <summary>Failed logins in a row; at the limit the account is locked for a while.</summary>
+    /// <summary>Failed logins since <see cref="FailedLoginsSince"/>; at Logins:MaxFailures the account is locked.</summary>
     public int FailedLogins { get; set; }
+
+    /// <summary>The first failure of the current count; one older than Logins:FailureWindow starts the count again.</summary>
+    public DateTime? FailedLoginsSince { get; set; }
+
+    /// <summary>The password was generated or set by someone else: the user must choose their own before anything else.</summary>
+    public bool MustChangePassword { get; set; }
 
     public DateTime? LockedUntil { get; set; }
     public DateTime CreatedAt { get; set; }

@@ -3,12 +3,14 @@ using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
+using Microsoft.AspNetCore.RateLimiting;
 
 namespace Dispatcher.Admin;
 
 /// <summary>Email and password, with an antiforgery token like every form (a post without one is refused), lock-out
-/// after repeated failures, and the same answer whether the address is known or not.</summary>
+/// after repeated failures, a limit per client address, and one answer for every failure.</summary>
 [AllowAnonymous]
+[EnableRateLimiting(AccessExtensions.LoginPolicy)]
 public sealed class LoginModel(UserLogins logins) : PageModel
 {
     [BindProperty] public string? Email { get; set; }
@@ -30,6 +32,7 @@ public sealed class LoginModel(UserLogins logins) : PageModel
         }
         var principal = ((UserLogins.LoginResult.Success)result).Principal;
         await HttpContext.SignInAsync(AccessExtensions.CookieScheme, principal, new AuthenticationProperties { IsPersistent = false });
+        if (principal.HasClaim(c => c.Type == UserLogins.MustChangePasswordClaim)) return LocalRedirect("/admin/account");
         return LocalRedirect(Url.IsLocalUrl(ReturnUrl) && ReturnUrl!.StartsWith("/admin") ? ReturnUrl : "/admin");
     }
 }

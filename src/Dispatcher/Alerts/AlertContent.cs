@@ -3,7 +3,6 @@ using Dispatcher.Dispatching;
 using Dispatcher.Mail;
 using Dispatcher.Subscribers;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.Options;
 
 namespace Dispatcher.Alerts;
 
@@ -15,7 +14,6 @@ public sealed class AlertContent(
     DispatchEmails emails,
     EmailRenderer renderer,
     RecipientLinks links,
-    IOptions<MailOptions> mail,
     PublicUrls urls) : IDispatchContent
 {
     public DispatchKind Kind => DispatchKind.Alert;
@@ -23,17 +21,18 @@ public sealed class AlertContent(
     public async Task<IPreparedContent> PrepareAsync(Dispatch dispatch, CancellationToken cancellationToken)
     {
         var alert = await db.Alerts.AsNoTracking().Include(a => a.Lists).SingleAsync(a => a.Id == dispatch.AlertId, cancellationToken);
-        var perList = await emails.PerListAsync(dispatch.Id, await ListsOfAsync(alert, cancellationToken), list => CompileAsync(alert, list.Name), cancellationToken);
+        var perList = await emails.PerListAsync(dispatch.Id, await ListsOfAsync(alert, cancellationToken), list => CompileAsync(alert, list), cancellationToken);
         return new Prepared(dispatch.Id, perList, links);
     }
 
-    public Task<CompiledEmail> CompileAsync(Alert alert, string listName) =>
+    /// <param name="list">The list it goes to; null: the first of its lists is not known yet (a draft without lists).</param>
+    public Task<CompiledEmail> CompileAsync(Alert alert, Lists.MailingList? list) =>
         renderer.CompileAsync("Alert", alert.Subject, recipient => new AlertEmail
         {
             Recipient = recipient,
-            OrganisationName = mail.Value.FromName,
             PublicBaseUrl = urls.Base,
-            ListName = listName,
+            ListName = list?.Name ?? "our mailing list",
+            ListIntroduction = list?.Introduction,
             Preheader = PlainStart(alert.BodyMarkdown),
             Subject = alert.Subject,
             BodyHtml = alert.BodyHtml,

@@ -89,6 +89,7 @@ public static class AlertEndpoints
         AlertResult.Forbidden f => ApiProblem.Forbidden(f.Detail),
         AlertResult.Conflict c => ApiProblem.Conflict(c.Detail),
         AlertResult.Unavailable u => ApiProblem.Unavailable(u.Detail),
+        AlertResult.TooMany t => ApiProblem.TooMany(t.Detail),
         _ => throw new InvalidOperationException($"Unexpected result {result}."),
     };
 

@@ -20,6 +20,7 @@ public abstract record AlertResult
     public sealed record Forbidden(string Detail) : AlertResult;
     public sealed record Conflict(string Detail) : AlertResult;
     public sealed record Unavailable(string Detail) : AlertResult;
+    public sealed record TooMany(string Detail) : AlertResult;
 }
 
 /// <summary>Drafts, sending and the two-person rule. Every status change is a conditional UPDATE (draft → sent,
@@ -30,6 +31,7 @@ public sealed class AlertService(
     DispatchContentCache contents,
     IPublishEndpoint bus,
     TimeProvider clock,
+    Microsoft.Extensions.Options.IOptions<AlertOptions> options,
     ILogger<AlertService> logger)
 {
     private DateTime Now => clock.GetUtcNow().UtcDateTime;
@@ -99,7 +101,7 @@ public sealed class AlertService(
         var found = await FindAsync(id, caller, cancellationToken);
         if (found is not AlertResult.Ok<Alert> { Value: var alert }) return found;
         var list = (await content.ListsOfAsync(alert, cancellationToken)).FirstOrDefault();
-        var email = await content.CompileAsync(alert, list?.Name ?? "our mailing list");
+        var email = await content.CompileAsync(alert, list);
         var body = email.For(AlertPreviews.SamplePerson("subscriber@example.org"));
         return new AlertResult.Ok<AlertPreview>(new AlertPreview(email.Subject, body.Html, body.Text));
     }
@@ -111,6 +113,7 @@ public sealed class AlertService(
         if (errors.Any) return new AlertResult.Invalid(errors);
         var found = await FindAsync(id, caller, cancellationToken);
         if (found is not AlertResult.Ok<Alert> { Value: var alert }) return found;
+        if (await TestLimitAsync(address!, caller, cancellationToken) is { } limited) return limited;
 
         // A test copy is not kept in the database (nobody is owed it), so with the broker down say so rather than hang.
         if (!await bus.TryPublishAsync(new SendTestAlert(alert.Id, address!), logger, cancellationToken))
@@ -118,6 +121,18 @@ public sealed class AlertService(
         db.Audit.Add(AuditLog.Entry(clock, caller, "alert.tested", $"alert:{alert.Id}", address));
         await db.SaveChangesAsync(cancellationToken);
         return new AlertResult.Ok<bool>(true);
+    }
+
+    /// <summary>A user's own login address takes any number of test copies; other addresses Alerts:TestSendsPerHour
+    /// per key or user, counted from the audit log (so every Web process counts the same).</summary>
+    private async Task<AlertResult?> TestLimitAsync(string address, Caller caller, CancellationToken cancellationToken)
+    {
+        if (caller.Id.StartsWith("user:", StringComparison.Ordinal) && string.Equals(caller.Name, address, StringComparison.OrdinalIgnoreCase)) return null;
+        var since = Now.AddHours(-1);
+        var sent = await db.Audit.CountAsync(a => a.Action == "alert.tested" && a.At >= since && a.Actor == caller.Actor && a.Details != caller.Name,
+            cancellationToken);
+        return sent < options.Value.TestSendsPerHour ? null
+            : new AlertResult.TooMany($"{sent} test copies went to other addresses in the last hour, the most Alerts:TestSendsPerHour allows. Send one to your own address, or try again later.");
     }
 
     /// <summary>Sends now, or asks for a second person's approval when a target list requires it.</summary>

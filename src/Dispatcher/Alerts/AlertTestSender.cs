@@ -15,7 +15,7 @@ public sealed class AlertTestSender(DispatcherDb db, AlertContent content, SmtpC
         var alert = await db.Alerts.AsNoTracking().Include(a => a.Lists).SingleOrDefaultAsync(a => a.Id == test.AlertId, cancellationToken);
         if (alert is null) return;
         var list = (await content.ListsOfAsync(alert, cancellationToken)).FirstOrDefault();
-        var email = await content.CompileAsync(alert, list?.Name ?? "our mailing list");
+        var email = await content.CompileAsync(alert, list);
         using var message = messages.Create(new OutgoingMessage
         {
             Subject = $"[Test] {email.Subject}",

@@ -7,6 +7,7 @@ public static class AlertsExtensions
     /// <summary>Urgent solidarity alerts: drafts, the two-person rule, who gets them, and their email.</summary>
     public static WebApplicationBuilder AddAlerts(this WebApplicationBuilder builder)
     {
+        builder.Services.AddOptions<AlertOptions>().BindConfiguration(AlertOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddScoped<AlertService>();
         builder.Services.AddScoped<AlertContent>();
         builder.Services.AddScoped<AlertTestSender>();

@@ -4,6 +4,10 @@ using Microsoft.EntityFrameworkCore;
 
 namespace Dispatcher.Data;
 
+/// <summary>The folder of the SQLite database, where a single-machine installation keeps its other secret files too;
+/// null on PostgreSQL.</summary>
+public sealed record DataFolder(string? Folder);
+
 public static class DataExtensions
 {
     public const string DefaultSqlite = "Data Source=data/dispatcher.db";
@@ -16,8 +20,9 @@ public static class DataExtensions
 
         if (database == DatabaseKind.Postgres)
         {
+            builder.Services.AddSingleton(new DataFolder(null));
             if (string.IsNullOrWhiteSpace(connectionString))
-                throw new InvalidOperationException("ConnectionStrings:Dispatcher must name a PostgreSQL database when Dispatcher:Database=Postgres.");
+                throw new StartupProblem("ConnectionStrings:Dispatcher must name a PostgreSQL database when Dispatcher:Database=Postgres.");
             builder.Services.AddDbContext<DispatcherDb, PostgresDispatcherDb>(o => o
                 .UseNpgsql(WithAutoPrepare(connectionString))
                 .UseSnakeCaseNamingConvention());
@@ -25,6 +30,7 @@ public static class DataExtensions
         else
         {
             var sqlite = ResolveSqlite(connectionString ?? DefaultSqlite);
+            builder.Services.AddSingleton(new DataFolder(SqliteFolder(sqlite)));
             builder.Services.AddDbContext<DispatcherDb, SqliteDispatcherDb>(o => o
                 .UseSqlite(sqlite)
                 .UseSnakeCaseNamingConvention()
@@ -52,13 +58,34 @@ public static class DataExtensions
     /// <summary>Enough for every statement a worker repeats (claim, outcome writes, status checks, EF's few queries).</summary>
     public const int AutoPrepared = 50;
 
-    /// <summary>Makes a relative SQLite file path absolute (working directory first) and creates its folder.</summary>
+    /// <summary>Makes a relative SQLite file path absolute (working directory first) and creates its folder (0700): the
+    /// database holds the signing key, the suppression salt and password hashes.</summary>
     public static string ResolveSqlite(string connectionString)
     {
         var csb = new SqliteConnectionStringBuilder(connectionString);
         if (csb.DataSource is { Length: > 0 } file && file != ":memory:" && csb.Mode != SqliteOpenMode.Memory)
-            csb.DataSource = ContentPaths.ResolveWritable(file);
+            csb.DataSource = ContentPaths.ResolveWritable(file, "ConnectionStrings:Dispatcher");
         return csb.ToString();
+    }
+
+    /// <summary>Before SQLite opens it (after every setting was checked): the database file is created 0600 when
+    /// missing, and other users' access to an existing one and its journals is taken away.</summary>
+    private static void MakeSqliteFilePrivate(string connectionString)
+    {
+        var file = new SqliteConnectionStringBuilder(connectionString).DataSource;
+        if (string.IsNullOrEmpty(file) || file == ":memory:") return;
+        PrivateFiles.CreateEmptyFile(file);
+        foreach (var suffix in new[] { "", "-wal", "-shm", "-journal" }) PrivateFiles.Tighten(file + suffix);
+    }
+
+    /// <summary>The data folder registered by <see cref="AddDispatcherData"/> (null on PostgreSQL).</summary>
+    public static string? DataFolder(this WebApplicationBuilder builder) =>
+        (builder.Services.LastOrDefault(d => d.ServiceType == typeof(DataFolder))?.ImplementationInstance as DataFolder)?.Folder;
+
+    private static string? SqliteFolder(string connectionString)
+    {
+        var file = new SqliteConnectionStringBuilder(connectionString).DataSource;
+        return string.IsNullOrEmpty(file) || file == ":memory:" ? null : Path.GetDirectoryName(file);
     }
 
     /// <summary>Applies migrations (waiting for a database that is still starting) and sets SQLite's journal mode.</summary>
@@ -68,6 +95,7 @@ public static class DataExtensions
         var db = scope.ServiceProvider.GetRequiredService<DispatcherDb>();
         var logger = scope.ServiceProvider.GetRequiredService<ILogger<DispatcherDb>>();
         var deadline = DateTime.UtcNow.AddSeconds(60);
+        if (!db.IsPostgres) MakeSqliteFilePrivate(db.Database.GetConnectionString()!);
         while (true)
         {
             try

@@ -28,6 +28,8 @@ public abstract class DispatcherDb(DbContextOptions options) : DbContext(options
     public DbSet<Delivery> Deliveries => Set<Delivery>();
     public DbSet<ApiKey> ApiKeys => Set<ApiKey>();
     public DbSet<AuditEntry> Audit => Set<AuditEntry>();
+    public DbSet<Mail.Branding.EmailBranding> Branding => Set<Mail.Branding.EmailBranding>();
+    public DbSet<Mail.Branding.EmailText> EmailTexts => Set<Mail.Branding.EmailText>();
     public DbSet<Setting> Settings => Set<Setting>();
     public DbSet<Suppression> Suppressions => Set<Suppression>();
     public DbSet<Bounce> Bounces => Set<Bounce>();
@@ -61,6 +63,7 @@ public abstract class DispatcherDb(DbContextOptions options) : DbContext(options
             e.Property(l => l.Slug).HasMaxLength(64);
             e.Property(l => l.Name).HasMaxLength(200);
             e.Property(l => l.Description).HasMaxLength(2000);
+            e.Property(l => l.Introduction).HasMaxLength(Mail.Branding.EmailTexts.MaxMarkdown);
         });
 
         model.Entity<Subscriber>(e =>
@@ -141,6 +144,7 @@ public abstract class DispatcherDb(DbContextOptions options) : DbContext(options
             e.Property(a => a.Actor).HasMaxLength(400);
             e.Property(a => a.Action).HasMaxLength(100);
             e.Property(a => a.Target).HasMaxLength(400);
+            e.HasIndex(a => new { a.Action, a.At }); // what happened lately: test sends per hour, lockouts
         });
 
         model.Entity<Setting>(e => e.HasKey(s => s.Key));
@@ -183,6 +187,27 @@ public abstract class DispatcherDb(DbContextOptions options) : DbContext(options
         {
             e.HasKey(t => t.Name);
             e.Property(t => t.Name).HasMaxLength(100);
+            e.Property(t => t.UpdatedBy).HasMaxLength(400);
+        });
+
+        model.Entity<Mail.Branding.EmailBranding>(e =>
+        {
+            e.ToTable("branding");
+            e.Property(b => b.Id).ValueGeneratedNever();
+            e.Property(b => b.OrganisationName).HasMaxLength(200);
+            e.Property(b => b.LogoUrl).HasMaxLength(2000);
+            e.Property(b => b.AccentColour).HasMaxLength(7);
+            e.Property(b => b.BackgroundColour).HasMaxLength(7);
+            e.Property(b => b.FooterMarkdown).HasMaxLength(Mail.Branding.EmailTexts.MaxMarkdown);
+            e.Property(b => b.UpdatedBy).HasMaxLength(400);
+        });
+
+        model.Entity<Mail.Branding.EmailText>(e =>
+        {
+            e.HasKey(t => new { t.Template, t.Block });
+            e.Property(t => t.Template).HasMaxLength(100);
+            e.Property(t => t.Block).HasMaxLength(100);
+            e.Property(t => t.Markdown).HasMaxLength(Mail.Branding.EmailTexts.MaxMarkdown);
             e.Property(t => t.UpdatedBy).HasMaxLength(400);
         });
 

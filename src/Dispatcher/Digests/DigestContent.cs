@@ -18,7 +18,6 @@ public sealed class DigestContent(
     RecipientLinks links,
     PublicUrls urls,
     TimeProvider clock,
-    IOptions<MailOptions> mail,
     IOptions<DigestOptions> options) : IDispatchContent
 {
     public DispatchKind Kind => DispatchKind.Digest;
@@ -47,7 +46,6 @@ public sealed class DigestContent(
         return renderer.CompileAsync("Digest", Subject(name, items), recipient => new DigestEmail
         {
             Recipient = recipient,
-            OrganisationName = mail.Value.FromName,
             PublicBaseUrl = urls.Base,
             ListName = listName,
             Preheader = string.Join(" · ", items.Take(3).Select(i => i.Title)),

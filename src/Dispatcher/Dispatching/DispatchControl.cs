@@ -59,21 +59,13 @@ public sealed class DispatchControl(DispatcherDb db, BatchPublisher batches, Del
         return answer;
     }
 
-    /// <summary>Organisers control the dispatches of statements and alerts to lists they are granted; the rest is for admins.</summary>
+    /// <summary>Organisers control what they may see (<see cref="DispatchAccess"/>): the dispatches of statements and
+    /// alerts to lists they are granted. Publishers control nothing (their endpoints need an organiser).</summary>
     private async Task<(ControlOutcome Outcome, string? Detail)?> CheckAsync(long id, Caller caller, CancellationToken cancellationToken)
     {
-        var dispatch = await db.Dispatches.AsNoTracking().SingleOrDefaultAsync(d => d.Id == id, cancellationToken);
-        if (dispatch is null) return (ControlOutcome.NotFound, $"There is no dispatch {id}.");
-        if (caller.IsAdmin) return null;
-        var listIds = dispatch.Kind switch
-        {
-            DispatchKind.Statement => await db.StatementLists.Where(l => l.StatementId == dispatch.StatementId).Select(l => l.ListId).ToListAsync(cancellationToken),
-            DispatchKind.Alert => await db.AlertLists.Where(l => l.AlertId == dispatch.AlertId).Select(l => l.ListId).ToListAsync(cancellationToken),
-            _ => null,
-        };
-        if (listIds is null) return (ControlOutcome.Forbidden, "Only an admin can control this kind of dispatch.");
-        var slugs = await db.Lists.Where(l => listIds.Contains(l.Id)).Select(l => l.Slug).ToListAsync(cancellationToken);
-        return slugs.All(caller.MayUseList) ? null : (ControlOutcome.Forbidden, "This key is not granted every list of this dispatch.");
+        if (!await db.Dispatches.AnyAsync(d => d.Id == id, cancellationToken)) return (ControlOutcome.NotFound, $"There is no dispatch {id}.");
+        if (caller.IsAdmin || (caller.Role == Role.Organiser && await db.MaySeeAsync(id, caller, cancellationToken))) return null;
+        return (ControlOutcome.Forbidden, "This key is not granted every list of this dispatch.");
     }
 
     private async Task<(ControlOutcome Outcome, string? Detail)> AfterAsync(long id, int changed, Caller caller, string action, string conflict, CancellationToken cancellationToken)

@@ -28,13 +28,17 @@ public static class DispatchEndpoints
         return api;
     }
 
-    private static async Task<Results<Ok<DispatchResponse>, ProblemHttpResult>> Get(long id, DispatchProgress progress, CancellationToken cancellationToken) =>
-        await progress.GetAsync(id, cancellationToken) is { } dispatch ? TypedResults.Ok(dispatch) : ApiProblem.NotFound($"There is no dispatch {id}.");
+    private static async Task<Results<Ok<DispatchResponse>, ProblemHttpResult>> Get(
+        long id, DispatcherDb db, DispatchProgress progress, HttpContext http, CancellationToken cancellationToken) =>
+        await db.MaySeeAsync(id, Caller.From(http.User), cancellationToken) && await progress.GetAsync(id, cancellationToken) is { } dispatch
+            ? TypedResults.Ok(dispatch)
+            : ApiProblem.NotFound($"There is no dispatch {id}.");
 
     /// <summary>Live progress as server-sent events: the dispatch once a second, until it is completed or cancelled.</summary>
-    private static async Task<Results<ServerSentEventsResult<DispatchResponse>, ProblemHttpResult>> Events(long id, DispatchProgress progress, CancellationToken cancellationToken)
+    private static async Task<Results<ServerSentEventsResult<DispatchResponse>, ProblemHttpResult>> Events(
+        long id, DispatcherDb db, DispatchProgress progress, HttpContext http, CancellationToken cancellationToken)
     {
-        if (await progress.GetAsync(id, cancellationToken) is null) return ApiProblem.NotFound($"There is no dispatch {id}.");
+        if (!await db.MaySeeAsync(id, Caller.From(http.User), cancellationToken)) return ApiProblem.NotFound($"There is no dispatch {id}.");
         return TypedResults.ServerSentEvents(Stream(id, progress, cancellationToken), eventType: "progress");
     }
 
@@ -77,7 +81,7 @@ public static class DispatchEndpoints
     }
 
     private static async Task<Results<Ok<Page<DispatchResponse>>, ValidationProblem>> List(
-        DispatcherDb db, DispatchProgress progress, string? kind, string? status, string? after, int? limit, CancellationToken cancellationToken)
+        DispatcherDb db, DispatchProgress progress, HttpContext http, string? kind, string? status, string? after, int? limit, CancellationToken cancellationToken)
     {
         var errors = new ValidationErrors();
         var page = PageRequest.Parse(after, limit, errors);
@@ -95,7 +99,7 @@ public static class DispatchEndpoints
         }
         if (errors.Any) return errors.ToProblem();
 
-        var query = db.Dispatches.AsNoTracking();
+        var query = db.Dispatches.AsNoTracking().VisibleTo(db, Caller.From(http.User));
         if (kindFilter is { } kf) query = query.Where(d => d.Kind == kf);
         if (statusFilter is { } sf) query = query.Where(d => d.Status == sf);
         if (page.After is { } afterId) query = query.Where(d => d.Id < afterId);

@@ -23,6 +23,10 @@ public sealed class FeedOptions
     /// archive) are stored without mailing anyone.</summary>
     public TimeSpan FirstPollSendsWithin { get; set; } = TimeSpan.FromHours(24);
 
+    /// <summary>Let feeds be fetched from loopback, private and link-local addresses (an intranet site; tests). Off: a
+    /// feed's URL cannot reach the server's neighbours (see Hosting/PublicNetworks).</summary>
+    public bool AllowPrivateNetworks { get; set; }
+
     /// <summary>Feeds polled at once per worker, so one slow feed never holds up the rest.</summary>
     [Range(1, 64)] public int Concurrency { get; set; } = 4;
 }

@@ -1,5 +1,6 @@
 using Dispatcher.Access;
 using Dispatcher.Data;
+using Dispatcher.Hosting;
 using Dispatcher.Statements;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
@@ -79,7 +80,7 @@ public sealed class FeedPoller(DispatcherDb db, FeedReader reader, StatementPubl
             var result = await publisher.PublishAsync(request, caller, cancellationToken, distribution);
             if (result is PublishResult.Accepted) added++;
             else if (result is PublishResult.Invalid invalid)
-                logger.LogWarning("Feed {FeedId}: item {Item} skipped: {Errors}", feed.Id, item.ExternalId, string.Join("; ", invalid.Errors.ToDictionary().SelectMany(e => e.Value)));
+                logger.LogWarning("Feed {FeedId}: item {Item} skipped: {Errors}", feed.Id, LogText.Safe(item.ExternalId), string.Join("; ", invalid.Errors.ToDictionary().SelectMany(e => e.Value)));
             known.Add(item.ExternalId);
         }
         return added;

@@ -3,6 +3,7 @@ using System.Net.Http.Headers;
 using System.ServiceModel.Syndication;
 using System.Xml;
 using Dispatcher.Content;
+using Dispatcher.Hosting;
 using Microsoft.Extensions.Options;
 
 namespace Dispatcher.Feeds;
@@ -34,7 +35,9 @@ public sealed class FeedReader(IHttpClientFactory http, IOptions<FeedOptions> op
         {
             using var response = await http.CreateClient(ClientName).SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token);
             if (response.StatusCode == HttpStatusCode.NotModified) return new FeedFetch(true, [], etag, lastModified);
-            if (!response.IsSuccessStatusCode) throw new FeedException($"The feed answered {(int)response.StatusCode} {response.ReasonPhrase}.");
+            // The status code only, never the reason phrase or the body: they are the peer's words.
+            if ((int)response.StatusCode is >= 300 and < 400) throw new FeedException("The feed redirects more than 5 times, or to nowhere.");
+            if (!response.IsSuccessStatusCode) throw new FeedException($"The feed answered HTTP {(int)response.StatusCode}.");
             if (response.Content.Headers.ContentLength > options.Value.MaxBytes) throw TooBig();
 
             var body = await ReadLimitedAsync(await response.Content.ReadAsStreamAsync(timeout.Token), timeout.Token);
@@ -47,7 +50,7 @@ public sealed class FeedReader(IHttpClientFactory http, IOptions<FeedOptions> op
         }
         catch (HttpRequestException e)
         {
-            throw new FeedException($"The feed cannot be reached: {e.Message}", e);
+            throw new FeedException($"The feed cannot be fetched: {PublicNetworks.Describe(e)}.", e);
         }
     }
 
@@ -77,8 +80,11 @@ public sealed class FeedReader(IHttpClientFactory http, IOptions<FeedOptions> op
         catch (Exception e) when (e is not OperationCanceledException)
         {
             // Whatever a broken feed makes the parser throw (XmlException, NotSupportedException for an unknown RSS
-            // version, FormatException for a bad date, …) is the feed's problem, reported as such.
-            throw new FeedException($"The feed is not valid RSS or Atom: {e.Message}", e);
+            // version, FormatException for a bad date, …) is the feed's problem, reported as such — without the parser's
+            // message, which quotes what it read: whatever service answered.
+            throw new FeedException(e is XmlException { LineNumber: > 0 } broken
+                ? $"The feed is not valid RSS or Atom (at line {broken.LineNumber}, position {broken.LinePosition})."
+                : "The feed is not valid RSS or Atom.", e);
         }
 
         var items = new List<FeedItem>();

@@ -7,7 +7,8 @@ public static class FeedsExtensions
     public static WebApplicationBuilder AddFeeds(this WebApplicationBuilder builder)
     {
         builder.Services.AddOptions<FeedOptions>().BindConfiguration(FeedOptions.Section).ValidateDataAnnotations().ValidateOnStart();
-        builder.Services.AddHttpClient(FeedReader.ClientName, client =>
+        builder.Services.AddPublicOnlyHttpClient(FeedReader.ClientName,
+            sp => sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<FeedOptions>>().Value.AllowPrivateNetworks).ConfigureHttpClient(client =>
         {
             client.Timeout = Timeout.InfiniteTimeSpan; // FeedReader applies Feeds:TimeoutSeconds to the whole fetch
             client.DefaultRequestHeaders.UserAgent.ParseAdd("Dispatcher/1.0 (+feed poller)");

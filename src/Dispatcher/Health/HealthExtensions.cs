@@ -8,7 +8,8 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 namespace Dispatcher.Health;
 
 /// <summary>GET /health, served by every role: 200 when the database, the bus and (where this process sends) the SMTP
-/// relay answer; 503 naming the part that does not.</summary>
+/// relay answer; 503 when one does not. Anyone (a load balancer) gets the status alone; an admin API key gets which part
+/// fails and why — relay addresses and error texts are a map of the network for anyone else.</summary>
 public static class HealthExtensions
 {
     public static WebApplicationBuilder AddHealth(this WebApplicationBuilder builder)
@@ -39,6 +40,10 @@ public static class HealthExtensions
     private static Task WriteAsync(HttpContext context, HealthReport report)
     {
         context.Response.ContentType = "application/json";
+        context.Response.Headers.CacheControl = "no-store";
+        if (!context.User.IsInRole(nameof(Access.Role.Admin)))
+            return JsonSerializer.SerializeAsync(context.Response.Body, new { status = report.Status.ToString().ToLowerInvariant() },
+                cancellationToken: context.RequestAborted);
         var failing = report.Entries.Where(e => e.Value.Status != HealthStatus.Healthy).Select(e => e.Key).ToList();
         return JsonSerializer.SerializeAsync(context.Response.Body, new
         {

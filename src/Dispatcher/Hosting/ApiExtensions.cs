@@ -1,3 +1,4 @@
+using Dispatcher.Mail.Branding;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Dispatcher.Access;
@@ -45,6 +46,7 @@ public static class ApiExtensions
         api.MapFeeds();
         api.MapDispatches();
         api.MapMailbox();
+        api.MapBranding();
         api.MapBounces();
         api.MapAudit();
         api.MapFaults();

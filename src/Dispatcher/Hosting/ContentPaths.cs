@@ -13,27 +13,37 @@ public static class ContentPaths
         return Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, path));
     }
 
-    /// <summary>A file we create (the SQLite database): under the working directory when it can be written, else the application's folder.</summary>
-    public static string ResolveWritable(string path)
+    /// <summary>A file we create (the SQLite database): under the working directory when its folder can be made there,
+    /// else the application's folder. The folder is created 0700 when missing (see <see cref="PrivateFiles"/>).</summary>
+    /// <exception cref="StartupProblem">A rooted path whose folder cannot be created.</exception>
+    public static string ResolveWritable(string path, string setting)
     {
-        if (Path.IsPathRooted(path)) return path;
+        if (Path.IsPathRooted(path))
+        {
+            if (!TryCreateFolderFor(path, out var problem))
+                throw new StartupProblem($"{setting}: the folder of {path} cannot be created ({problem}).");
+            return path;
+        }
         var fromWorkingDirectory = Path.GetFullPath(path);
-        if (TryCreateDirectoryFor(fromWorkingDirectory)) return fromWorkingDirectory;
+        if (TryCreateFolderFor(fromWorkingDirectory, out _)) return fromWorkingDirectory;
         var fromApp = Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, path));
-        TryCreateDirectoryFor(fromApp);
+        if (!TryCreateFolderFor(fromApp, out var appProblem))
+            throw new StartupProblem($"{setting}: the folder of {path} can be created neither in the working directory nor in {AppContext.BaseDirectory} ({appProblem}).");
         return fromApp;
     }
 
-    private static bool TryCreateDirectoryFor(string file)
+    private static bool TryCreateFolderFor(string file, out string? problem)
     {
+        problem = null;
         try
         {
             var folder = Path.GetDirectoryName(file);
-            if (!string.IsNullOrEmpty(folder)) Directory.CreateDirectory(folder);
+            if (!string.IsNullOrEmpty(folder)) PrivateFiles.CreateFolder(folder);
             return true;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
+            problem = e is UnauthorizedAccessException ? "permission denied" : e.Message;
             return false;
         }
     }

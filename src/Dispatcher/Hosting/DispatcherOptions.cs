@@ -25,8 +25,32 @@ public sealed class DispatcherOptions
         string.IsNullOrWhiteSpace(PublicBaseUrl)
         || (Uri.TryCreate(PublicBaseUrl, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps));
 
-    /// <summary>HMAC key for subscriber tokens; generated once and kept in the database when not set.</summary>
+    /// <summary>HMAC key for subscriber links and return paths: at least 32 random bytes, base64-encoded
+    /// (<c>openssl rand -base64 32</c>). Generated once and kept in the database when not set.</summary>
     public string? SigningKey { get; set; }
+
+    /// <summary>Keys that signed links already sent: still accepted, never used to sign (a rotation's old keys).</summary>
+    public List<string> PreviousSigningKeys { get; set; } = [];
+
+    /// <summary>Reverse proxies (addresses or CIDR ranges) whose X-Forwarded-For and X-Forwarded-Proto are believed.
+    /// Empty: the headers are ignored, and the connection's address is the client's.</summary>
+    public List<string> TrustedProxies { get; set; } = [];
+
+    /// <summary>The trusted proxies that are set (an empty entry, as an unset ${VAR:-} in compose gives, is none).</summary>
+    public IEnumerable<System.Net.IPNetwork> TrustedProxyNetworks =>
+        TrustedProxies.Select(p => ProxyNetworks.TryParse(p, out var network) ? network : (System.Net.IPNetwork?)null).OfType<System.Net.IPNetwork>();
+
+    public bool PublicBaseUrlIsHttps =>
+        Uri.TryCreate(PublicBaseUrl, UriKind.Absolute, out var uri) && uri.Scheme == Uri.UriSchemeHttps;
+
+    /// <summary>What is wrong with the secrets and proxies, naming the key; null when nothing.</summary>
+    public string? Problem =>
+        (SigningKey is { Length: > 0 } key && !SigningKeys.TryDecode(key, out _) ? SigningKeys.Requirement("Dispatcher:SigningKey") : null)
+        ?? PreviousSigningKeys.Select((k, i) => string.IsNullOrWhiteSpace(k) || SigningKeys.TryDecode(k, out _) ? null : SigningKeys.Requirement($"Dispatcher:PreviousSigningKeys:{i}"))
+            .FirstOrDefault(p => p is not null)
+        ?? TrustedProxies.Select((p, i) => string.IsNullOrWhiteSpace(p) || ProxyNetworks.TryParse(p, out _) ? null
+                : $"Dispatcher:TrustedProxies:{i} must be an IP address or a CIDR range (e.g. 10.0.0.5 or 10.0.0.0/24), not '{p}'.")
+            .FirstOrDefault(p => p is not null);
 
     public BootstrapOptions Bootstrap { get; set; } = new();
 

@@ -36,6 +36,7 @@ public static class ListEndpoints
             Slug = slug,
             Name = request.Name!.Trim(),
             Description = request.Description?.Trim() is { Length: > 0 } d ? d : null,
+            Introduction = request.Introduction?.Trim() is { Length: > 0 } i ? i : null,
             Public = request.Public ?? true,
             DoubleOptIn = request.DoubleOptIn ?? true,
             RequireApproval = request.RequireApproval ?? false,
@@ -91,11 +92,7 @@ public static class ListEndpoints
         var list = await db.Lists.SingleOrDefaultAsync(l => l.Slug == slug, cancellationToken);
         if (list is null) return ApiProblem.NotFound($"There is no list '{slug}'.");
 
-        if (request.Name is not null) list.Name = request.Name.Trim();
-        if (request.Description is not null) list.Description = request.Description.Trim() is { Length: > 0 } d ? d : null;
-        if (request.Public is { } isPublic) list.Public = isPublic;
-        if (request.DoubleOptIn is { } doubleOptIn) list.DoubleOptIn = doubleOptIn;
-        if (request.RequireApproval is { } requireApproval) list.RequireApproval = requireApproval;
+        request.ApplyTo(list);
         db.Audit.Add(AuditLog.Entry(clock, Caller.From(http.User), "list.updated", $"list:{slug}"));
         await db.SaveChangesAsync(cancellationToken);
 

@@ -3,13 +3,15 @@ using Dispatcher.Hosting;
 
 namespace Dispatcher.Lists;
 
-public sealed partial record CreateListRequest(string? Name, string? Slug, string? Description, bool? Public, bool? DoubleOptIn, bool? RequireApproval)
+public sealed partial record CreateListRequest(string? Name, string? Slug, string? Description, bool? Public, bool? DoubleOptIn, bool? RequireApproval,
+    string? Introduction = null)
 {
     public ValidationErrors Validate()
     {
         var errors = new ValidationErrors();
         errors.Text("name", Name, 200, required: true);
         errors.Text("description", Description, 2000);
+        errors.Text("introduction", Introduction, Mail.Branding.EmailTexts.MaxMarkdown);
         var slug = errors.Text("slug", Slug, 64, required: true);
         if (slug is not null && !SlugPattern().IsMatch(slug))
             errors.Add("slug", "'slug' may hold lower-case letters, digits and hyphens, starting with a letter or digit.");
@@ -20,14 +22,27 @@ public sealed partial record CreateListRequest(string? Name, string? Slug, strin
     internal static partial Regex SlugPattern();
 }
 
-public sealed record UpdateListRequest(string? Name, string? Description, bool? Public, bool? DoubleOptIn, bool? RequireApproval)
+/// <summary>A change to a list: each field that is not null replaces the list's (an empty text clears it).</summary>
+public sealed record UpdateListRequest(string? Name, string? Description, bool? Public, bool? DoubleOptIn, bool? RequireApproval,
+    string? Introduction = null)
 {
     public ValidationErrors Validate()
     {
         var errors = new ValidationErrors();
         if (Name is not null) errors.Text("name", Name, 200, required: true);
         if (Description is not null) errors.Text("description", Description, 2000);
+        if (Introduction is not null) errors.Text("introduction", Introduction, Mail.Branding.EmailTexts.MaxMarkdown);
         return errors;
+    }
+
+    public void ApplyTo(MailingList list)
+    {
+        if (Name is not null) list.Name = Name.Trim();
+        if (Description is not null) list.Description = Description.Trim() is { Length: > 0 } d ? d : null;
+        if (Introduction is not null) list.Introduction = Introduction.Trim() is { Length: > 0 } i ? i : null;
+        if (Public is { } isPublic) list.Public = isPublic;
+        if (DoubleOptIn is { } doubleOptIn) list.DoubleOptIn = doubleOptIn;
+        if (RequireApproval is { } requireApproval) list.RequireApproval = requireApproval;
     }
 }
 
@@ -35,8 +50,8 @@ public sealed record SubscriberCounts(int Confirmed, int Unconfirmed, int Unsubs
 
 public sealed record ListResponse(
     string Slug, string Name, string? Description, bool Public, bool DoubleOptIn, bool RequireApproval,
-    SubscriberCounts Subscribers, DateTime CreatedAt)
+    SubscriberCounts Subscribers, DateTime CreatedAt, string? Introduction)
 {
     public static ListResponse From(MailingList list, SubscriberCounts counts) =>
-        new(list.Slug, list.Name, list.Description, list.Public, list.DoubleOptIn, list.RequireApproval, counts, list.CreatedAt);
+        new(list.Slug, list.Name, list.Description, list.Public, list.DoubleOptIn, list.RequireApproval, counts, list.CreatedAt, list.Introduction);
 }

@@ -8,6 +8,9 @@ public sealed class MailingList
     public required string Name { get; set; }
     public string? Description { get; set; }
 
+    /// <summary>Markdown shown at the top of this list's statements and alerts (sanitised when rendered).</summary>
+    public string? Introduction { get; set; }
+
     /// <summary>Shown on the public sign-up page.</summary>
     public bool Public { get; set; } = true;
 

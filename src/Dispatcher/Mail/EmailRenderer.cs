@@ -1,3 +1,4 @@
+using Dispatcher.Mail.Branding;
 using Dispatcher.Mail.Templates;
 using RazorLight;
 using RazorLight.Compilation;
@@ -11,17 +12,22 @@ namespace Dispatcher.Mail;
 public sealed class EmailRenderer
 {
     private readonly TemplateSource _source;
+    private readonly BrandingSource _branding;
     private readonly RazorLightEngine _engine;
     private long _renders;
 
-    /// <summary>Templates from files only (tests, tools).</summary>
-    public EmailRenderer(string templatesPath) : this(new TemplateSource(templatesPath)) { }
+    /// <summary>Templates from files only and the default branding (tests, tools).</summary>
+    public EmailRenderer(string templatesPath, string organisationName = "Dispatcher")
+        : this(new TemplateSource(templatesPath), new BrandingSource(null, organisationName)) { }
 
-    public EmailRenderer(TemplateSource source)
+    public EmailRenderer(TemplateSource source, BrandingSource branding)
     {
         _source = source;
+        _branding = branding;
         _engine = Engine(new TemplateProject(source));
     }
+
+    public BrandingSource Branding => _branding;
 
     public string TemplatesPath => _source.Folder;
 
@@ -36,7 +42,8 @@ public sealed class EmailRenderer
     {
         Interlocked.Increment(ref _renders);
         await _source.RefreshAsync(CancellationToken.None);
-        return await CompileWithAsync(_engine, template, subject, modelFor);
+        var brand = await _branding.GetAsync(CancellationToken.None);
+        return await CompileWithAsync(_engine, template, subject, Branded(modelFor, brand, template));
     }
 
     /// <summary>Compiles every template once, so the first dispatch after a start does not wait for Roslyn (~2 s).</summary>
@@ -50,17 +57,30 @@ public sealed class EmailRenderer
         }
     }
 
-    /// <summary>Renders a template (as saved, or a candidate source for it) for a sample subscriber: what the admin UI
-    /// previews, and how an edit is checked before it is saved. Returns the email, or the compiler's message.</summary>
-    public async Task<(RenderedBody? Body, string? Subject, string? Error)> TrySampleAsync(string name, string? candidate, string organisation, string baseUrl)
+    /// <summary>Every model the template renders gets the branding, and this template's text blocks.</summary>
+    private static Func<EmailRecipient, EmailModel> Branded(Func<EmailRecipient, EmailModel> modelFor, Brand brand, string template) => recipient =>
     {
-        if (TemplateSamples.For(name, organisation, baseUrl) is not { } sample)
+        var model = modelFor(recipient);
+        model.Brand = brand;
+        model.Texts = brand.TextsFor(template);
+        return model;
+    };
+
+    /// <summary>Renders a template for a sample subscriber — as it is, with a candidate branding (the "Email content"
+    /// page's preview, before it is saved), or with candidate Razor source (only where Templates:AllowCodeEditing is on).
+    /// Returns the email, or the compiler's message.</summary>
+    public async Task<(RenderedBody? Body, string? Subject, string? Error)> TrySampleAsync(string name, string baseUrl,
+        Brand? candidateBrand = null, string? candidateSource = null)
+    {
+        if (TemplateSamples.For(name, baseUrl) is not { } sample)
             return (null, null, $"There is no sample for a template called '{name}'.");
         try
         {
             await _source.RefreshAsync(CancellationToken.None);
-            var engine = candidate is null ? _engine : Engine(new TemplateProject(_source, name, candidate));
-            var email = await CompileWithAsync(engine, TemplateSamples.RenderedAs(name), sample.Subject, sample.Model);
+            var brand = candidateBrand ?? await _branding.GetAsync(CancellationToken.None);
+            var engine = candidateSource is null ? _engine : Engine(new TemplateProject(_source, name, candidateSource));
+            var rendered = TemplateSamples.RenderedAs(name);
+            var email = await CompileWithAsync(engine, rendered, sample.Subject, Branded(sample.Model, brand, rendered));
             return (email.For(TemplateSamples.Person), email.Subject, null);
         }
         catch (TemplateCompilationException e)

@@ -1,4 +1,5 @@
 using Dispatcher.Hosting;
+using Dispatcher.Mail.Branding;
 using Dispatcher.Mail.Capture;
 using Dispatcher.Mail.Dkim;
 using Dispatcher.Mail.Templates;
@@ -15,7 +16,7 @@ public static class MailExtensions
         services.AddOptions<SmtpOptions>().BindConfiguration(SmtpOptions.Section).ValidateDataAnnotations()
             .Validate(o => o.AlertConnections < o.MaxConnections, "Smtp:AlertConnections must be less than Smtp:MaxConnections.")
             .ValidateOnStart();
-        services.AddSingleton<IValidateOptions<SmtpOptions>, RelaysCheck>();
+        services.AddSingleton(SmtpOptions.Check);
         services.AddOptions<MailOptions>().BindConfiguration(MailOptions.Section).ValidateDataAnnotations()
             .Validate(o => o.HasValidBounceAddress, "Mail:BounceAddress must not contain '+' when Mail:Verp is on: Dispatcher adds +<delivery>.<tag> to it.")
             .ValidateOnStart();
@@ -25,9 +26,14 @@ public static class MailExtensions
             .Validate(o => Directory.Exists(ContentPaths.ResolveExisting(o.Path)), "Templates:Path must be a folder of email templates.")
             .ValidateOnStart();
 
-        services.AddSingleton(sp => new TemplateSource(
-            ContentPaths.ResolveExisting(sp.GetRequiredService<IOptions<TemplateOptions>>().Value.Path), sp.GetRequiredService<IServiceScopeFactory>()));
-        services.AddSingleton(sp => new EmailRenderer(sp.GetRequiredService<TemplateSource>()));
+        services.AddSingleton(sp =>
+        {
+            var templates = sp.GetRequiredService<IOptions<TemplateOptions>>().Value;
+            return new TemplateSource(ContentPaths.ResolveExisting(templates.Path), templates.AllowCodeEditing ? sp.GetRequiredService<IServiceScopeFactory>() : null);
+        });
+        services.AddSingleton(sp => new BrandingSource(sp.GetRequiredService<IServiceScopeFactory>(), sp.GetRequiredService<IOptions<MailOptions>>().Value.FromName));
+        services.AddScoped<BrandingStore>();
+        services.AddSingleton(sp => new EmailRenderer(sp.GetRequiredService<TemplateSource>(), sp.GetRequiredService<BrandingSource>()));
         services.AddSingleton(sp => new MessageFactory(sp.GetRequiredService<IOptions<MailOptions>>().Value, sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<DkimKey>().Signer));
         services.AddSingleton(sp => new ReturnPaths(sp.GetRequiredService<Subscribers.SigningKey>(), sp.GetRequiredService<IOptions<MailOptions>>().Value));

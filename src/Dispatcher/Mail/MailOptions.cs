@@ -64,16 +64,11 @@ public sealed class SmtpOptions
                 : null)
             .FirstOrDefault(p => p is not null);
 
+    /// <summary>Stops the start with <see cref="RelaysProblem"/> itself, which names the relay and key at fault.</summary>
+    public static readonly IValidateOptions<SmtpOptions> Check = new Hosting.OptionsProblem<SmtpOptions>(o => o.RelaysProblem);
+
     private static string NotSha256(string key) => $"{key} must be a SHA-256 fingerprint: 64 hexadecimal digits, colons allowed.";
     public int BulkConnections => Math.Max(1, MaxConnections - AlertConnections);
-}
-
-/// <summary>Stops the start with <see cref="SmtpOptions.RelaysProblem"/> as the message: a fixed Validate message could
-/// not say which relay, or which key, is wrong.</summary>
-internal sealed class RelaysCheck : IValidateOptions<SmtpOptions>
-{
-    public ValidateOptionsResult Validate(string? name, SmtpOptions options) =>
-        options.RelaysProblem is { } problem ? ValidateOptionsResult.Fail(problem) : ValidateOptionsResult.Success;
 }
 
 /// <summary>The "Mail" section: who the mail is from and where bounces go.</summary>
@@ -109,7 +104,10 @@ public sealed class MailboxOptions
     [Range(0, 65535)] public int Port { get; set; }
 
     /// <summary>How many of the newest messages it keeps in memory.</summary>
-    [Range(1, 1_000_000)] public int Capacity { get; set; } = 5000;
+    [Range(1, 100_000)] public int Capacity { get; set; } = 1000;
+
+    /// <summary>Larger messages are refused (552): the mailbox holds everything in memory.</summary>
+    [Range(1024, 50 * 1024 * 1024)] public int MaxMessageBytes { get; set; } = 1024 * 1024;
 }
 
 /// <summary>The "Templates" section.</summary>
@@ -118,4 +116,9 @@ public sealed class TemplateOptions
     public const string Section = "Templates";
 
     [Required] public string Path { get; set; } = "templates";
+
+    /// <summary>A Razor source editor in the admin UI. Razor is C#: whoever can save a template runs code in every
+    /// Dispatcher process, with its files and secrets — this is equal to shell access on every process. Off, templates
+    /// come from the files only (edits made while it was on are ignored), and the admin UI edits content, not code.</summary>
+    public bool AllowCodeEditing { get; set; }
 }

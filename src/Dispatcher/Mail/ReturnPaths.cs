@@ -63,12 +63,14 @@ public sealed partial class ReturnPaths(SigningKey key, MailOptions mail)
     private string Tag(string value)
     {
         Span<byte> mac = stackalloc byte[32];
-        key.Sign(Encoding.ASCII.GetBytes("return-path:" + value), mac);
+        key.Sign(Signed(value), mac);
         return Convert.ToHexStringLower(mac[..(TagLength / 2)]);
     }
 
-    private bool TagMatches(string value, string tag) =>
-        CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(Tag(value)), Encoding.ASCII.GetBytes(tag.ToLowerInvariant()));
+    /// <summary>Under the current key or a previous one: a bounce can arrive days after a key was rotated.</summary>
+    private bool TagMatches(string value, string tag) => key.Verifies(Signed(value), Convert.FromHexString(tag));
+
+    private static byte[] Signed(string value) => Encoding.ASCII.GetBytes("return-path:" + value);
 
     private static string LocalPart(string address) => address[..address.LastIndexOf('@')];
     private static string DomainOf(string address) => address[(address.LastIndexOf('@') + 1)..].ToLowerInvariant();

@@ -11,6 +11,14 @@ public static class MetricsExtensions
     public static WebApplicationBuilder AddDispatcherMetrics(this WebApplicationBuilder builder)
     {
         builder.Services.AddSingleton<DispatcherMetrics>();
+        builder.Services.AddOptions<MetricsOptions>().BindConfiguration(MetricsOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        if (builder.Configuration.GetValue<int?>($"{MetricsOptions.Section}:Port") is { } port and > 0 and < 65536)
+        {
+            // A listener of its own beside the site's, on the site's first host: http://127.0.0.1:5080 → http://127.0.0.1:<port>.
+            var urls = (builder.Configuration["urls"] ?? Hosting.Startup.DefaultUrl).Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            var host = System.Text.RegularExpressions.Regex.Match(urls[0], @"^[a-z]+://(\[[^\]]+\]|[^:/]+)").Groups[1].Value;
+            builder.WebHost.UseUrls([.. urls, $"http://{(host is "" ? "127.0.0.1" : host)}:{port}"]);
+        }
         return builder;
     }
 
@@ -33,8 +41,35 @@ public static class MetricsExtensions
                 // The database is down: /health says so; the process's own counters are still worth scraping.
             }
         });
+        var access = app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<MetricsOptions>>().Value;
+        app.Use((context, next) => access.Port is not null || context.Request.Path.StartsWithSegments("/metrics") ? GuardAsync(context, next, access) : next(context));
         app.MapMetrics("/metrics", metrics.Registry).AllowAnonymous();
         return app;
+    }
+
+    /// <summary>Metrics:Port: served on that port only (by the port the connection came in on, not the Host header);
+    /// Metrics:BearerToken: only with that token. Everything else on that port is not found.</summary>
+    private static Task GuardAsync(HttpContext context, RequestDelegate next, MetricsOptions access)
+    {
+        var isMetrics = context.Request.Path.StartsWithSegments("/metrics");
+        if (access.Port is { } port && (context.Connection.LocalPort == port) != isMetrics)
+        {
+            context.Response.StatusCode = StatusCodes.Status404NotFound;
+            return Task.CompletedTask;
+        }
+        if (isMetrics && access.BearerToken is { Length: > 0 } token)
+        {
+            var presented = context.Request.Headers.Authorization.ToString();
+            var expected = "Bearer " + token;
+            if (!System.Security.Cryptography.CryptographicOperations.FixedTimeEquals(
+                    System.Text.Encoding.UTF8.GetBytes(presented), System.Text.Encoding.UTF8.GetBytes(expected)))
+            {
+                context.Response.StatusCode = StatusCodes.Status401Unauthorized;
+                context.Response.Headers.WWWAuthenticate = "Bearer";
+                return Task.CompletedTask;
+            }
+        }
+        return next(context);
     }
 
     private static async Task CollectDispatchesAsync(IServiceProvider services, DispatcherMetrics metrics, CancellationToken cancellationToken)

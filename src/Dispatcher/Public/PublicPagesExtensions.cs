@@ -17,6 +17,7 @@ public static class PublicPagesExtensions
             // Every admin page needs a login; pages ask for more (organiser, admin) where they do more.
             o.Conventions.AuthorizeFolder("/Admin", Access.Policies.Publisher);
             o.Conventions.AllowAnonymousToPage("/Admin/Login");
+            o.Conventions.AddFolderApplicationModelConvention("/Admin", page => page.Filters.Add(new Admin.PasswordChangeFirst()));
         });
         builder.Services.AddRateLimiter(o =>
         {

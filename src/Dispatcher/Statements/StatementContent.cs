@@ -3,7 +3,6 @@ using Dispatcher.Dispatching;
 using Dispatcher.Mail;
 using Dispatcher.Subscribers;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.Options;
 
 namespace Dispatcher.Statements;
 
@@ -14,7 +13,6 @@ public sealed class StatementContent(
     DispatchEmails emails,
     EmailRenderer renderer,
     RecipientLinks links,
-    IOptions<MailOptions> mail,
     PublicUrls urls) : IDispatchContent
 {
     public DispatchKind Kind => DispatchKind.Statement;
@@ -30,9 +28,9 @@ public sealed class StatementContent(
             recipient => new StatementEmail
             {
                 Recipient = recipient,
-                OrganisationName = mail.Value.FromName,
                 PublicBaseUrl = urls.Base,
                 ListName = list.Name,
+                ListIntroduction = list.Introduction,
                 Preheader = statement.Summary,
                 Title = statement.Title,
                 Author = statement.Author,

@@ -14,7 +14,6 @@ public sealed class ConfirmationContent(
     RecipientLinks links,
     PublicUrls urls,
     TimeProvider clock,
-    IOptions<MailOptions> mail,
     IOptions<SubscribersOptions> options) : IDispatchContent
 {
     public DispatchKind Kind => DispatchKind.Confirmation;
@@ -31,7 +30,6 @@ public sealed class ConfirmationContent(
             EmailModel Model(EmailRecipient recipient) => new ConfirmationEmail
             {
                 Recipient = recipient,
-                OrganisationName = mail.Value.FromName,
                 PublicBaseUrl = urls.Base,
                 ListName = list.Name,
                 ListDescription = list.Description ?? "",

@@ -60,7 +60,7 @@ public sealed class SubscriptionService(
 
     /// <summary>Someone signs up on the public form. The page says the same whatever happens here, so it never
     /// reveals whether the address was known; the email tells them (confirm, or "you are already subscribed").
-    /// A stranger's sign-up never changes a confirmed subscription.</summary>
+    /// A stranger's sign-up never changes a confirmed subscription, nor brings back someone who left.</summary>
     public async Task SignUpAsync(MailingList list, string email, string? name, Cadence cadence, bool alerts, CancellationToken cancellationToken)
     {
         var suppressed = await suppressions.ContainsAsync(email, cancellationToken);
@@ -71,8 +71,11 @@ public sealed class SubscriptionService(
 
         if (!wasConfirmed)
         {
-            // Only a confirmed sign-up lifts a suppression or a bounce, so those always go through double opt-in.
-            var needsConfirmation = list.DoubleOptIn || suppressed || subscription.Status is SubscriptionStatus.Bounced or SubscriptionStatus.Complained;
+            // Only a confirmed sign-up lifts a suppression or a bounce, and someone who left chose to: a stranger typing
+            // their address in must not sign them up again. Those always go through double opt-in.
+            var needsConfirmation = list.DoubleOptIn || suppressed
+                || subscription.Status is SubscriptionStatus.Bounced or SubscriptionStatus.Complained
+                || (!created && subscription.Status == SubscriptionStatus.Unsubscribed);
             var startsOver = subscription.Status != SubscriptionStatus.Unconfirmed;
             subscription.Status = needsConfirmation ? SubscriptionStatus.Unconfirmed : SubscriptionStatus.Confirmed;
             await ApplyAsync(subscription, cadence, alerts, startsOver, cancellationToken);

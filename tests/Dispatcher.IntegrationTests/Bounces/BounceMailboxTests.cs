@@ -17,7 +17,7 @@ public sealed class BounceMailboxTests
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
 
-    private static async Task<(DispatcherApp App, TestSmtpServer Smtp, string Mailbox)> StartAsync(string protocol)
+    private static async Task<(DispatcherApp App, TestSmtpServer Smtp, string Mailbox)> StartAsync(string protocol, string keepMessages = "1000")
     {
         var smtp = await TestSmtpServer.StartAsync();
         var mailbox = $"bounces-{Guid.NewGuid():N}";
@@ -30,6 +30,7 @@ public sealed class BounceMailboxTests
             [$"Bounces:{protocol}:Username"] = mailbox,
             [$"Bounces:{protocol}:Password"] = TestServices.MailboxPassword,
             ["Bounces:PollInterval"] = "00:00:01",
+            ["Bounces:KeepMessages"] = keepMessages,
         });
         return (app, smtp, mailbox);
     }
@@ -180,5 +181,25 @@ public sealed class BounceMailboxTests
         await pop3.AuthenticateAsync(mailbox, TestServices.MailboxPassword);
         Assert.Equal(0, pop3.Count);
         await pop3.DisconnectAsync(true);
+    }
+
+    [Fact]
+    public async Task Kept_mail_is_other_peoples_mail_so_only_the_newest_are_kept()
+    {
+        var (app, smtp, mailbox) = await StartAsync("Imap", keepMessages: "2");
+        await using var _ = app;
+        await using var __ = smtp;
+        var (_, sent) = await SendStatementAsync(app, smtp, ["reader"]);
+
+        foreach (var reply in new[] { "first", "second", "third" })
+        {
+            var message = Report("human-reply", sent["reader"]);
+            message.Subject = $"Re: {reply}";
+            await AppendAsync(mailbox, message);
+            await Eventually.UntilAsync(() => ImapCountAsync(mailbox), n => n == 0, Patience, $"the reader to keep the {reply} reply");
+        }
+
+        var kept = (await app.Api.GetJsonAsync("/api/bounces/kept"))["items"]!.AsArray().Select(k => k!["subject"]!.GetValue<string>()).ToList();
+        Assert.Equal(["Re: third", "Re: second"], kept);
     }
 }

@@ -48,8 +48,8 @@ public sealed class BrokerRestartTests
         {
             await TestServices.StopRabbitMqAsync();
 
-            // Health says which part is down.
-            var health = await Eventually.UntilAsync(() => anonymous.GetAnswerAsync("/health"),
+            // Health says which part is down (to an admin).
+            var health = await Eventually.UntilAsync(() => app.Api.GetAnswerAsync("/health"),
                 r => r.StatusCode == HttpStatusCode.ServiceUnavailable, TimeSpan.FromSeconds(30), "health to notice the broker is down");
             Assert.Contains("\"failing\":[\"bus\"]", health.Body);
 

@@ -24,6 +24,7 @@ public sealed class FeedTests : IAsyncLifetime
         {
             ["Feeds:TimeoutSeconds"] = "2",
             ["Feeds:CheckInterval"] = checkInterval.ToString(),
+            ["Feeds:AllowPrivateNetworks"] = "true", // the test site is on loopback
         });
         await app.Api.CreateListAsync("statements");
         await app.Api.SubscribeAsync("statements", "reader@example.org");

@@ -17,7 +17,8 @@ public sealed class HealthTests
         var health = await Eventually.UntilAsync(
             async () => (await anonymous.GetAsync("/health"), 0).Item1,
             r => r.StatusCode == HttpStatusCode.OK, TimeSpan.FromSeconds(30), "the bus to be ready");
-        var body = await health.Content.ReadAsStringAsync();
+        Assert.Equal("{\"status\":\"healthy\"}", await health.Content.ReadAsStringAsync()); // anyone: the status alone
+        var body = await app.Api.GetStringAsync("/health"); // an admin key: each part
 
         Assert.Contains("\"database\":{\"status\":\"healthy\"", body);
         Assert.Contains("\"bus\":{\"status\":\"healthy\"", body);
@@ -38,9 +39,14 @@ public sealed class HealthTests
 
         using var response = await anonymous.GetAsync("/health");
         var body = await response.Content.ReadAsStringAsync();
+        using var detailed = await app.Api.GetAsync("/health");
 
         Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
-        Assert.Contains("\"failing\":[\"relay\"]", body);
+        Assert.Equal("{\"status\":\"unhealthy\"}", body); // no relay address, no error text for anyone who asks
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, detailed.StatusCode);
+        var details = await detailed.Content.ReadAsStringAsync();
+        Assert.Contains("\"failing\":[\"relay\"]", details);
+        Assert.Contains($"127.0.0.1:{deadPort}", details);
     }
 
     [Fact]
@@ -56,9 +62,9 @@ public sealed class HealthTests
         anonymous.Timeout = TimeSpan.FromSeconds(30);
 
         using var response = await anonymous.GetAsync("/health");
-        var body = await response.Content.ReadAsStringAsync();
+        using var detailed = await app.Api.GetAsync("/health");
 
         Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
-        Assert.Contains("\"failing\":[\"relay\"]", body);
+        Assert.Contains("\"failing\":[\"relay\"]", await detailed.Content.ReadAsStringAsync());
     }
 }

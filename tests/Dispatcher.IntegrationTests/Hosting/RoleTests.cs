@@ -39,7 +39,11 @@ public sealed class RoleTests
     public async Task The_web_process_renders_a_statement_once_and_the_worker_sends_that_rendering_without_compiling()
     {
         await using var smtp = await TestSmtpServer.StartAsync();
-        await using var web = await DispatcherApp.StartAsync(Stack.RabbitMqPostgres, smtp, new Dictionary<string, string?> { ["Dispatcher:Role"] = "Web" });
+        await using var web = await DispatcherApp.StartAsync(Stack.RabbitMqPostgres, smtp, new Dictionary<string, string?>
+        {
+            ["Dispatcher:Role"] = "Web",
+            ["Templates:AllowCodeEditing"] = "true", // templates kept in the database are used only then
+        });
         await web.Api.CreateListAsync("statements");
         await web.Api.SubscribeAsync("statements", "ana@example.org");
         var (_, dispatchId) = await web.Api.PublishAsync(new { title = "Stop the repression of South Korean trade unionists", lists = new[] { "statements" } });
@@ -59,7 +63,11 @@ public sealed class RoleTests
     public async Task A_statement_the_web_process_could_not_render_is_rendered_by_the_worker()
     {
         await using var smtp = await TestSmtpServer.StartAsync();
-        await using var web = await DispatcherApp.StartAsync(Stack.RabbitMqPostgres, smtp, new Dictionary<string, string?> { ["Dispatcher:Role"] = "Web" });
+        await using var web = await DispatcherApp.StartAsync(Stack.RabbitMqPostgres, smtp, new Dictionary<string, string?>
+        {
+            ["Dispatcher:Role"] = "Web",
+            ["Templates:AllowCodeEditing"] = "true", // templates kept in the database are used only then
+        });
         await web.Api.CreateListAsync("statements");
         await web.Api.SubscribeAsync("statements", "ana@example.org");
 

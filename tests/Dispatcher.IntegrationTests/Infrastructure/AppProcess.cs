@@ -107,7 +107,7 @@ public sealed class AppProcess : IAsyncDisposable
         while (_output.Count > 500) _output.TryDequeue(out _);
     }
 
-    private static int FreePort()
+    public static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();

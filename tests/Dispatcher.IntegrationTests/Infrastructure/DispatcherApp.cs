@@ -22,6 +22,12 @@ public sealed class DispatcherApp : WebApplicationFactory<Program>
     public const string AdminKey = "test-admin-key-0123456789abcdef";
     public const string PublicBaseUrl = "https://dispatch.example.org";
 
+    /// <summary>What the in-memory test server's clients call: https, as the public address says (cookies are Secure).</summary>
+    public static readonly Uri TestServerAddress = new("https://localhost");
+
+    /// <summary>DataProtection:Key of every PostgreSQL test host (Web processes of one deployment share it).</summary>
+    public const string DataProtectionKey = "dGVzdC1kYXRhLXByb3RlY3Rpb24ta2V5LTAxMjM0NTY3ODkwMTI=";
+
     private readonly IReadOnlyDictionary<string, string?> _settings;
     private readonly string? _sqliteFile;
     private readonly Action<IServiceCollection>? _services;
@@ -66,7 +72,7 @@ public sealed class DispatcherApp : WebApplicationFactory<Program>
         string? sqliteFile = null;
         if (stack == Stack.InMemorySqlite)
         {
-            sqliteFile = Path.Combine(Path.GetTempPath(), $"dispatcher-test-{Guid.NewGuid():N}.db");
+            sqliteFile = Path.Combine(Directory.CreateTempSubdirectory("dispatcher-test-").FullName, "dispatcher.db");
             settings["Dispatcher:Database"] = "Sqlite";
             settings["Dispatcher:Bus"] = "InMemory";
             settings["ConnectionStrings:Dispatcher"] = $"Data Source={sqliteFile}";
@@ -80,6 +86,7 @@ public sealed class DispatcherApp : WebApplicationFactory<Program>
             settings["RabbitMq:Host"] = host;
             settings["RabbitMq:Port"] = port.ToString();
             settings["RabbitMq:VirtualHost"] = await TestServices.CreateRabbitMqVirtualHostAsync();
+            settings["DataProtection:Key"] = DataProtectionKey;
         }
         foreach (var (key, value) in overrides ?? new Dictionary<string, string?>()) settings[key] = value;
 
@@ -97,7 +104,7 @@ public sealed class DispatcherApp : WebApplicationFactory<Program>
             app.ServerAddress = new Uri(addresses.First());
             app.ClientOptions.BaseAddress = app.ServerAddress;
         }
-        app.Api = app.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false, BaseAddress = app.ServerAddress ?? new Uri("http://localhost") });
+        app.Api = app.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false, BaseAddress = app.ServerAddress ?? TestServerAddress });
         app.Api.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", AdminKey);
         return app;
     }
@@ -108,7 +115,7 @@ public sealed class DispatcherApp : WebApplicationFactory<Program>
         var settings = new Dictionary<string, string?>(_settings);
         foreach (var (key, value) in overrides) settings[key] = value;
         var sibling = new DispatcherApp(settings, sqliteFile: null) { Stack = Stack };
-        sibling.Api = sibling.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
+        sibling.Api = sibling.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false, BaseAddress = TestServerAddress });
         sibling.Api.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", AdminKey);
         return Task.FromResult(sibling);
     }
@@ -116,7 +123,7 @@ public sealed class DispatcherApp : WebApplicationFactory<Program>
     /// <summary>A client with another key (or none).</summary>
     public HttpClient ClientWithKey(string? key)
     {
-        var client = CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false, BaseAddress = ServerAddress ?? new Uri("http://localhost") });
+        var client = CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false, BaseAddress = ServerAddress ?? TestServerAddress });
         if (key is not null) client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);
         return client;
     }
@@ -124,7 +131,8 @@ public sealed class DispatcherApp : WebApplicationFactory<Program>
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         // UseSetting (not ConfigureAppConfiguration) so Program.cs sees the values while it wires the app.
-        foreach (var (key, value) in _settings) builder.UseSetting(key, value);
+        foreach (var (key, value) in _settings)
+            if (value is not null) builder.UseSetting(key, value); // null: not set at all, as in AppProcess
         builder.UseEnvironment("Testing");
         if (_services is not null) builder.ConfigureTestServices(_services);
     }
@@ -132,8 +140,6 @@ public sealed class DispatcherApp : WebApplicationFactory<Program>
     public override async ValueTask DisposeAsync()
     {
         await base.DisposeAsync();
-        if (_sqliteFile is not null)
-            foreach (var file in new[] { _sqliteFile, _sqliteFile + "-wal", _sqliteFile + "-shm" })
-                File.Delete(file);
+        if (_sqliteFile is not null) Directory.Delete(Path.GetDirectoryName(_sqliteFile)!, recursive: true); // with its key file
     }
 }

@@ -15,12 +15,13 @@ public static class Pages
         return (response.StatusCode, await response.Content.ReadAsStringAsync());
     }
 
-    /// <summary>Posts the page's form (the n-th one), with the given fields over its own values.</summary>
-    public static async Task<HttpResponseMessage> SubmitFormAsync(this HttpClient client, string path, IDictionary<string, string> fields, int form = 0)
+    /// <summary>Posts the page's form (the n-th one, or the one for a page handler), with the given fields over its own values.</summary>
+    public static async Task<HttpResponseMessage> SubmitFormAsync(this HttpClient client, string path, IDictionary<string, string> fields, int form = 0,
+        string? handler = null)
     {
         var (_, html) = await client.GetPageAsync(path);
         var document = new HtmlParser().ParseDocument(html);
-        var element = document.QuerySelectorAll("form")[form];
+        var element = handler is null ? document.QuerySelectorAll("form")[form] : document.QuerySelector($"form[action*='handler={handler}']")!;
         var values = new List<KeyValuePair<string, string>>();
         foreach (var input in element.QuerySelectorAll("input"))
         {
@@ -33,6 +34,13 @@ public static class Pages
         values.AddRange(fields);
         var action = element.GetAttribute("action") is { Length: > 0 } a ? a : path;
         return await client.PostAsync(action, new FormUrlEncodedContent(values));
+    }
+
+    /// <summary>Follows a confirmation link and presses its button, as a person does: the GET alone confirms nobody.</summary>
+    public static async Task<(HttpStatusCode Status, string Html)> ConfirmAsync(this HttpClient client, string path)
+    {
+        using var confirmed = await client.SubmitFormAsync(path, new Dictionary<string, string>());
+        return (confirmed.StatusCode, await confirmed.Content.ReadAsStringAsync());
     }
 
     /// <summary>The path of the first link in an email whose path starts with <paramref name="prefix"/> ("/confirm/").</summary>

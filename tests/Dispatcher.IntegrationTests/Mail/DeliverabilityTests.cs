@@ -25,6 +25,11 @@ public sealed class DeliverabilityTests(ITestOutputHelper output) : IAsyncLifeti
         _keyPath = Path.Combine(_folder, "dkim", "news2026.pem");
         var keygen = await RunDispatcherAsync("dkim-keygen", _keyPath, "--Dkim:Domain=example.org", "--Dkim:Selector=news2026");
         Assert.True(keygen.ExitCode == 0, keygen.Error);
+        if (!OperatingSystem.IsWindows())
+        {
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(_keyPath)); // the private key: its owner's alone
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(Path.GetDirectoryName(_keyPath)!));
+        }
         var record = await RunDispatcherAsync("dkim-record", "--Dkim:Domain=example.org", "--Dkim:Selector=news2026", $"--Dkim:PrivateKeyPath={_keyPath}");
         Assert.True(record.ExitCode == 0, record.Error);
         Assert.Contains("name:  news2026._domainkey.example.org", record.Output);

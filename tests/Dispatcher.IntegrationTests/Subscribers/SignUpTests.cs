@@ -56,7 +56,15 @@ public sealed class SignUpTests : IAsyncLifetime
         var (_, before) = await _app.Api.PublishAsync(new { title = "Stop the repression of South Korean trade unionists", lists = new[] { "statements" } });
         Assert.Null(before);
 
-        var (confirmed, page) = await browser.GetPageAsync(Pages.LinkIn(confirmation.Message, "/confirm/"));
+        // The link opens a page with a button; the GET confirms nobody (mail scanners follow every link).
+        var link = Pages.LinkIn(confirmation.Message, "/confirm/");
+        var (opened, question) = await browser.GetPageAsync(link);
+        Assert.Equal(HttpStatusCode.OK, opened);
+        Assert.Contains("Confirm your subscription to Statements", question);
+        var unconfirmed = await _app.Api.GetJsonAsync("/api/subscribers/Ana@example.org");
+        Assert.Equal("unconfirmed", unconfirmed["subscriptions"]![0]!["status"]!.GetValue<string>());
+
+        var (confirmed, page) = await browser.ConfirmAsync(link);
         Assert.Equal(HttpStatusCode.OK, confirmed);
         Assert.Contains("You are subscribed to Statements", page);
 
@@ -236,5 +244,56 @@ public sealed class SignUpTests : IAsyncLifetime
 
         Assert.Equal([HttpStatusCode.Redirect, HttpStatusCode.Redirect, HttpStatusCode.TooManyRequests], statuses);
         Assert.Equal(HttpStatusCode.OK, (await bot.GetPageAsync("/subscribe/statements")).Status); // reading the form is not limited
+    }
+
+    [Fact]
+    public async Task Someone_who_left_a_single_opt_in_list_is_signed_up_again_only_when_they_confirm()
+    {
+        await _app.Api.PostOkAsync("/api/lists", new { name = "Open list", slug = "open", doubleOptIn = false }, HttpStatusCode.Created);
+        using var browser = _app.ClientWithKey(null);
+        (await browser.SubmitFormAsync("/subscribe/open", new Dictionary<string, string> { ["Email"] = "first@example.org" })).Dispose();
+        Assert.Equal("confirmed", await StatusOnAsync("first@example.org", "open")); // single opt-in: a new address is in at once
+
+        await _app.Api.SubscribeAsync("open", "leaver@example.org");
+        var (_, dispatchId) = await _app.Api.PublishAsync(new { title = "Before they left", lists = new[] { "open" } });
+        await _app.Api.WaitForDispatchAsync(dispatchId!.Value);
+        using (await browser.PostAsync(new Uri(Statements.StatementFlowTests.UnsubscribeUrlOf(_smtp.To("leaver@example.org").Single())).PathAndQuery,
+                   new FormUrlEncodedContent([new("List-Unsubscribe", "One-Click")]))) { }
+        Assert.Equal("unsubscribed", await StatusOnAsync("leaver@example.org", "open"));
+
+        // A stranger types their address in: they get a confirmation email, and nothing else until they confirm.
+        (await browser.SubmitFormAsync("/subscribe/open", new Dictionary<string, string> { ["Email"] = "leaver@example.org" })).Dispose();
+        var confirmation = await MailToAsync("leaver@example.org", "Confirm your subscription to Open list");
+        Assert.Equal("unconfirmed", await StatusOnAsync("leaver@example.org", "open"));
+        var (_, meanwhile) = await _app.Api.PublishAsync(new { title = "While they are away", lists = new[] { "open" } });
+        await _app.Api.WaitForDispatchAsync(meanwhile!.Value);
+        Assert.DoesNotContain(_smtp.To("leaver@example.org"), m => m.Subject == "While they are away");
+
+        await browser.ConfirmAsync(Pages.LinkIn(confirmation.Message, "/confirm/"));
+        Assert.Equal("confirmed", await StatusOnAsync("leaver@example.org", "open"));
+    }
+
+    [Fact]
+    public async Task A_tampered_confirmation_link_confirms_nobody_when_posted_either()
+    {
+        await _app.Api.SubscribeAsync("statements", "posted@example.org", confirmed: false);
+        var valid = Pages.LinkIn((await MailToAsync("posted@example.org", "Confirm your subscription")).Message, "/confirm/");
+        var tampered = valid[..^2] + (valid[^2] == 'A' ? "B" : "A") + valid[^1];
+        using var browser = _app.ClientWithKey(null);
+
+        // The form of the real link, posted to the tampered one: a valid antiforgery token, a bad link.
+        var (_, html) = await browser.GetPageAsync(valid);
+        var token = new AngleSharp.Html.Parser.HtmlParser().ParseDocument(html).QuerySelector("input[name=__RequestVerificationToken]")!.GetAttribute("value")!;
+        using var posted = await browser.PostAsync(tampered, new FormUrlEncodedContent([new("__RequestVerificationToken", token)]));
+
+        Assert.Equal(HttpStatusCode.BadRequest, posted.StatusCode);
+        Assert.Contains("This link does not work", await posted.Content.ReadAsStringAsync());
+        Assert.Equal("unconfirmed", await StatusOnAsync("posted@example.org", "statements"));
+    }
+
+    private async Task<string> StatusOnAsync(string email, string list)
+    {
+        var person = await _app.Api.GetJsonAsync($"/api/subscribers/{email}");
+        return person["subscriptions"]!.AsArray().Single(s => s!["list"]!.GetValue<string>() == list)!["status"]!.GetValue<string>();
     }
 }

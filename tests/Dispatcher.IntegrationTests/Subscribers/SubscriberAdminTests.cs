@@ -39,7 +39,7 @@ public sealed class SubscriberAdminTests
         (await browser.SubmitFormAsync("/subscribe/statements", new Dictionary<string, string> { ["Email"] = "gone@example.org" })).Dispose();
         var confirmation = await Eventually.UntilAsync(() => Task.FromResult(smtp.To("gone@example.org").LastOrDefault()),
             m => m?.Subject.StartsWith("Confirm") == true, TimeSpan.FromSeconds(30), "the confirmation");
-        Assert.Equal(HttpStatusCode.OK, (await browser.GetPageAsync(Pages.LinkIn(confirmation!.Message, "/confirm/"))).Status);
+        Assert.Equal(HttpStatusCode.OK, (await browser.ConfirmAsync(Pages.LinkIn(confirmation!.Message, "/confirm/"))).Status);
         Assert.Equal(HttpStatusCode.OK, (await app.Api.PostAsJsonAsync("/api/lists/statements/subscribers", new { email = "gone@example.org" })).StatusCode);
     }
 

@@ -27,6 +27,7 @@ public sealed class SubscriberBrowserTests(Chromium chromium) : IClassFixture<Ch
         var confirmation = await Eventually.UntilAsync(() => Task.FromResult(smtp.To("ana.souza@example.org").FirstOrDefault()),
             m => m is not null, TimeSpan.FromSeconds(30), "the confirmation email");
         await page.GotoAsync(Pages.LinkIn(confirmation!.Message, "/confirm/"));
+        await page.GetByRole(AriaRole.Button, new() { Name = "Yes, subscribe me" }).ClickAsync();
         await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "You are subscribed to Statements" })).ToBeVisibleAsync();
         await Chromium.ScreenshotAsync(page, "confirmed");
 

@@ -42,11 +42,11 @@ public sealed class RelayOptionsTests
     [Fact]
     public void The_start_is_stopped_with_the_key_at_fault_named()
     {
-        var single = new RelaysCheck().Validate(null, new SmtpOptions { Host = "relay.example.org", CertificateSha256 = "3A:7F:0C" });
-        var several = new RelaysCheck().Validate(null, new SmtpOptions { Relays = [new RelayOptions { Host = "relay1.example.org", Weight = 0 }] });
+        var single = SmtpOptions.Check.Validate(null, new SmtpOptions { Host = "relay.example.org", CertificateSha256 = "3A:7F:0C" });
+        var several = SmtpOptions.Check.Validate(null, new SmtpOptions { Relays = [new RelayOptions { Host = "relay1.example.org", Weight = 0 }] });
 
         Assert.Equal(["Smtp:CertificateSha256 must be a SHA-256 fingerprint: 64 hexadecimal digits, colons allowed."], single.Failures);
         Assert.Equal(["Smtp:Relays:0:Weight must be between 1 and 1000."], several.Failures);
-        Assert.True(new RelaysCheck().Validate(null, new SmtpOptions { Host = "relay.example.org", CertificateSha256 = Fingerprint }).Succeeded);
+        Assert.True(SmtpOptions.Check.Validate(null, new SmtpOptions { Host = "relay.example.org", CertificateSha256 = Fingerprint }).Succeeded);
     }
 }

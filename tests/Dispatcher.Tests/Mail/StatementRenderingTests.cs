@@ -7,13 +7,12 @@ public sealed class StatementRenderingTests
 {
     internal const string HostileTitle = "Ankara bomb attacks: Blood on Erdoğan's hands <b>&</b>";
 
-    internal static readonly EmailRenderer Renderer = new(Path.Combine(AppContext.BaseDirectory, "templates"));
+    internal static readonly EmailRenderer Renderer = new(Path.Combine(AppContext.BaseDirectory, "templates"), "Socialism From Below");
 
     internal static Task<CompiledEmail> CompileAsync(string title = HostileTitle, string? bodyHtml = null) =>
         Renderer.CompileAsync("Statement", title, recipient => new StatementEmail
         {
             Recipient = recipient,
-            OrganisationName = "Socialism From Below",
             PublicBaseUrl = "https://dispatch.example.org",
             ListName = "Statements <EN>",
             Preheader = "Over a hundred are dead after a bomb attack on a peace rally.",

@@ -32,8 +32,8 @@ public sealed class TemplateReferencesTests
             <p>@typeof(Microsoft.EntityFrameworkCore.DbContext).Name</p>
             """;
 
-        var allowed = await renderer.TrySampleAsync("Statement", usesLinqAndCulture, "Dispatcher", "https://dispatch.example.org");
-        var refused = await renderer.TrySampleAsync("Statement", usesEfCore, "Dispatcher", "https://dispatch.example.org");
+        var allowed = await renderer.TrySampleAsync("Statement", "https://dispatch.example.org", candidateSource: usesLinqAndCulture);
+        var refused = await renderer.TrySampleAsync("Statement", "https://dispatch.example.org", candidateSource: usesEfCore);
 
         Assert.Null(allowed.Error);
         Assert.Contains("a, b 1970", allowed.Body!.Html);

@@ -84,7 +84,7 @@ public sealed class ComposeAlertModel(DispatcherDb db, AlertService alerts, Aler
             ActionLabel = string.IsNullOrWhiteSpace(ActionLabel) ? null : ActionLabel.Trim(),
             CreatedBy = Caller.Id,
         };
-        var email = await content.CompileAsync(draft, lists.FirstOrDefault()?.Name ?? "our mailing list");
+        var email = await content.CompileAsync(draft, lists.FirstOrDefault());
         var body = email.For(AlertPreviews.SamplePerson("subscriber@example.org"));
         return new JsonResult(new AlertPreview(email.Subject, body.Html, body.Text));
     }

@@ -53,6 +53,7 @@ public sealed class AlertDetailsModel(Data.DispatcherDb db, AlertService alerts,
             AlertResult.Ok<bool> => Done($"A test copy is on its way to {email}.", new { id }),
             AlertResult.Invalid invalid => Failed(string.Join(" ", invalid.Errors.ToDictionary().SelectMany(e => e.Value)), new { id }),
             AlertResult.Unavailable unavailable => Failed(unavailable.Detail, new { id }),
+            AlertResult.TooMany tooMany => Failed(tooMany.Detail, new { id }),
             AlertResult.Forbidden => Forbidden(),
             _ => NotFound(),
         };

@@ -18,12 +18,13 @@ public sealed class DispatchDetailsModel(DispatcherDb db, DispatchProgress progr
 
     public async Task<IActionResult> OnGetAsync(long id, CancellationToken cancellationToken)
     {
-        if (await progress.GetAsync(id, cancellationToken) is not { } dispatch) return NotFound();
+        if (!await db.MaySeeAsync(id, Caller, cancellationToken) || await progress.GetAsync(id, cancellationToken) is not { } dispatch) return NotFound();
         Dispatch = dispatch;
         What = dispatch.StatementId is { } s ? await db.Statements.Where(x => x.Id == s).Select(x => "“" + x.Title + "”").SingleOrDefaultAsync(cancellationToken) ?? ""
              : dispatch.AlertId is { } a ? await db.Alerts.Where(x => x.Id == a).Select(x => "“" + x.Subject + "”").SingleOrDefaultAsync(cancellationToken) ?? ""
              : dispatch.Kind;
         MayControl = Caller.Role != Access.Role.Publisher;
+        if (!Caller.IsAdmin) return Page(); // the people it failed for are for admins only, like the API's deliveries
         Problems = await (from d in db.Deliveries.AsNoTracking()
                           where d.DispatchId == id && (d.Status == DeliveryStatus.Failed || d.Status == DeliveryStatus.Bounced)
                           join p in db.Subscribers on d.SubscriberId equals p.Id into people
@@ -36,7 +37,7 @@ public sealed class DispatchDetailsModel(DispatcherDb db, DispatchProgress progr
 
     /// <summary>The numbers only, for the page's script.</summary>
     public async Task<IActionResult> OnGetProgressAsync(long id, CancellationToken cancellationToken) =>
-        await progress.GetAsync(id, cancellationToken) is { } dispatch ? new JsonResult(dispatch) : NotFound();
+        await db.MaySeeAsync(id, Caller, cancellationToken) && await progress.GetAsync(id, cancellationToken) is { } dispatch ? new JsonResult(dispatch) : NotFound();
 
     public Task<IActionResult> OnPostPauseAsync(long id, CancellationToken cancellationToken) => ControlAsync(control.PauseAsync(id, Caller, cancellationToken), id, "Paused: in-flight messages finish, nothing new starts.");
 

@@ -24,7 +24,7 @@ public sealed class KeysModel(DispatcherDb db, TimeProvider clock) : AdminPage
         var key = ApiKeyHash.NewKey();
         var row = new ApiKey
         {
-            Name = name.Trim(), Role = parsed.Value, KeyHash = ApiKeyHash.Of(key), Prefix = key[..8],
+            Name = name.Trim(), Role = parsed.Value, KeyHash = ApiKeyHash.Of(key), Prefix = ApiKeyHash.PrefixOf(key),
             Lists = parsed == Role.Organiser ? lists ?? [] : [], CreatedAt = clock.GetUtcNow().UtcDateTime,
         };
         db.ApiKeys.Add(row);

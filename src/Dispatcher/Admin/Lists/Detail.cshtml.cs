@@ -10,7 +10,8 @@ using Microsoft.EntityFrameworkCore;
 namespace Dispatcher.Admin.Lists;
 
 /// <summary>A list's people: search, filter, page; and, for admins, add, import (with a per-line error report),
-/// export and erase. Organisers may look at the lists they are granted, and at no other (403).</summary>
+/// export and erase. Organisers may look at the lists they are granted, and at no other (403), and see how many people
+/// are on it, never who: only admins see other people's addresses.</summary>
 [Authorize(Policy = Policies.Organiser)]
 public sealed class ListDetailModel(DispatcherDb db, SubscriptionService subscriptions, SubscriberImport import) : AdminPage
 {
@@ -20,6 +21,7 @@ public sealed class ListDetailModel(DispatcherDb db, SubscriptionService subscri
     public List<ListMember> Members { get; private set; } = [];
     public string? Next { get; private set; }
     public ImportResult? Import { get; private set; }
+    public SubscriberCounts? Counts { get; private set; }
 
     [BindProperty(SupportsGet = true)] public string? Q { get; set; }
     [BindProperty(SupportsGet = true)] public string? Status { get; set; }
@@ -83,6 +85,8 @@ public sealed class ListDetailModel(DispatcherDb db, SubscriptionService subscri
 
     private async Task LoadAsync(CancellationToken cancellationToken)
     {
+        Counts = (await db.DescribeAsync([List], cancellationToken))[0].Subscribers;
+        if (!Caller.IsAdmin) return;
         var query = from s in db.Subscriptions.AsNoTracking()
                     join p in db.Subscribers.AsNoTracking() on s.SubscriberId equals p.Id
                     where s.ListId == List.Id

@@ -21,17 +21,15 @@ public sealed class ListEditModel(DispatcherDb db, TimeProvider clock) : AdminPa
         return Page();
     }
 
-    public async Task<IActionResult> OnPostAsync(string slug, string? name, string? description, bool @public, bool doubleOptIn, bool requireApproval, CancellationToken cancellationToken)
+    public async Task<IActionResult> OnPostAsync(string slug, string? name, string? description, string? introduction, bool @public, bool doubleOptIn,
+        bool requireApproval, CancellationToken cancellationToken)
     {
         var list = await db.Lists.SingleOrDefaultAsync(l => l.Slug == slug, cancellationToken);
         if (list is null) return NotFound();
-        var errors = new UpdateListRequest(name ?? "", description, @public, doubleOptIn, requireApproval).Validate();
+        var change = new UpdateListRequest(name ?? "", description ?? "", @public, doubleOptIn, requireApproval, introduction ?? "");
+        var errors = change.Validate();
         if (errors.Any) return Failed(string.Join(" ", errors.ToDictionary().SelectMany(e => e.Value)), new { slug });
-        list.Name = name!.Trim();
-        list.Description = string.IsNullOrWhiteSpace(description) ? null : description.Trim();
-        list.Public = @public;
-        list.DoubleOptIn = doubleOptIn;
-        list.RequireApproval = requireApproval;
+        change.ApplyTo(list);
         db.Audit.Add(AuditLog.Entry(clock, Caller, "list.updated", $"list:{slug}"));
         await db.SaveChangesAsync(cancellationToken);
         Flash = "Saved.";

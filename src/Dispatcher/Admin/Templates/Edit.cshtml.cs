@@ -11,10 +11,12 @@ using Microsoft.Extensions.Options;
 
 namespace Dispatcher.Admin.Templates;
 
-/// <summary>Edit a template: it is compiled and rendered for a sample subscriber before it is saved; one that does
-/// not compile is refused with the compiler's message, and the template in use stays as it was.</summary>
+/// <summary>A template's source and how it renders. Only with Templates:AllowCodeEditing can it be edited here: Razor
+/// is C#, so saving — or merely checking — a template runs its code in this process (and, saved, in every process).
+/// With it on, every check and save is audited with the source; an edit is compiled and rendered for a sample
+/// subscriber before it is saved, and one that does not compile is refused with the compiler's message.</summary>
 [Authorize(Policy = Policies.Admin)]
-public sealed class TemplateEditModel(DispatcherDb db, EmailRenderer renderer, PublicUrls urls, IOptions<MailOptions> mail, TimeProvider clock) : AdminPage
+public sealed class TemplateEditModel(DispatcherDb db, EmailRenderer renderer, PublicUrls urls, IOptions<TemplateOptions> options, TimeProvider clock) : AdminPage
 {
     public string Name { get; private set; } = "";
     public string Source { get; private set; } = "";
@@ -23,6 +25,7 @@ public sealed class TemplateEditModel(DispatcherDb db, EmailRenderer renderer, P
     public string? Error { get; private set; }
     public RenderedBody? Preview { get; private set; }
     public string? PreviewSubject { get; private set; }
+    public bool CodeEditing => options.Value.AllowCodeEditing;
 
     public async Task<IActionResult> OnGetAsync(string name)
     {
@@ -33,8 +36,10 @@ public sealed class TemplateEditModel(DispatcherDb db, EmailRenderer renderer, P
 
     public async Task<IActionResult> OnPostAsync(string name, string? source, CancellationToken cancellationToken)
     {
+        if (!CodeEditing) return Forbidden();
         if (!Load(name)) return NotFound();
         Source = source ?? "";
+        await AuditAsync("template.checked", name, Source, cancellationToken);
         if (!await RenderAsync(Source)) return Refused();
 
         var row = await db.EmailTemplates.SingleOrDefaultAsync(t => t.Name == name, cancellationToken);
@@ -42,28 +47,36 @@ public sealed class TemplateEditModel(DispatcherDb db, EmailRenderer renderer, P
         row.Source = Source;
         row.UpdatedBy = Caller.Actor;
         row.UpdatedAt = clock.GetUtcNow().UtcDateTime;
-        db.Audit.Add(AuditLog.Entry(clock, Caller, "template.updated", $"template:{name}"));
-        await db.SaveChangesAsync(cancellationToken);
+        await AuditAsync("template.updated", name, Source, cancellationToken);
         await renderer.Source.RefreshAsync(cancellationToken, now: true);
         return Done("Saved. Dispatches prepared from now on use it.", new { name });
     }
 
-    public async Task<IActionResult> OnPostCheckAsync(string name, string? source)
+    public async Task<IActionResult> OnPostCheckAsync(string name, string? source, CancellationToken cancellationToken)
     {
+        if (!CodeEditing) return Forbidden();
         if (!Load(name)) return NotFound();
         Source = source ?? "";
         Previewing = true;
+        await AuditAsync("template.checked", name, Source, cancellationToken);
         return await RenderAsync(Source) ? Page() : Refused();
     }
 
     public async Task<IActionResult> OnPostResetAsync(string name, CancellationToken cancellationToken)
     {
+        if (!CodeEditing) return Forbidden();
         if (!TemplateSource.IsPlainName(name)) return NotFound();
         await db.EmailTemplates.Where(t => t.Name == name).ExecuteDeleteAsync(cancellationToken);
-        db.Audit.Add(AuditLog.Entry(clock, Caller, "template.reset", $"template:{name}", "back to the file"));
-        await db.SaveChangesAsync(cancellationToken);
+        await AuditAsync("template.reset", name, "back to the file", cancellationToken);
         await renderer.Source.RefreshAsync(cancellationToken, now: true);
         return Done("Back to the file.", new { name });
+    }
+
+    /// <summary>Written before the source is compiled: code that takes the process down is still on record.</summary>
+    private async Task AuditAsync(string action, string name, string details, CancellationToken cancellationToken)
+    {
+        db.Audit.Add(AuditLog.Entry(clock, Caller, action, $"template:{name}", details.Length <= 20_000 ? details : details[..20_000]));
+        await db.SaveChangesAsync(cancellationToken);
     }
 
     private bool Load(string name)
@@ -77,7 +90,7 @@ public sealed class TemplateEditModel(DispatcherDb db, EmailRenderer renderer, P
 
     private async Task<bool> RenderAsync(string? candidate)
     {
-        var (body, subject, error) = await renderer.TrySampleAsync(Name, candidate, mail.Value.FromName, urls.Base);
+        var (body, subject, error) = await renderer.TrySampleAsync(Name, urls.Base, candidateSource: candidate);
         Preview = body;
         PreviewSubject = subject;
         Error = error;

@@ -5,8 +5,10 @@ using Microsoft.AspNetCore.Authorization;
 namespace Dispatcher.Admin.Templates;
 
 [Authorize(Policy = Policies.Admin)]
-public sealed class TemplatesModel(EmailRenderer renderer) : AdminPage
+public sealed class TemplatesModel(EmailRenderer renderer, Microsoft.Extensions.Options.IOptions<TemplateOptions> options) : AdminPage
 {
+    public bool CodeEditing => options.Value.AllowCodeEditing;
+
     public sealed record Row(string Name, string Purpose, string? EditedBy, DateTime? EditedAt);
 
     public string Folder => renderer.TemplatesPath;

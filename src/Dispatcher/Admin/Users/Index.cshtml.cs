@@ -28,7 +28,7 @@ public sealed class UsersModel(DispatcherDb db, TimeProvider clock) : AdminPage
         normalised = normalised.ToLowerInvariant();
         Role? parsed = role switch { "admin" => Role.Admin, "organiser" => Role.Organiser, "publisher" => Role.Publisher, _ => null };
         if (parsed is null) return Failed("Choose a role.");
-        if (!string.IsNullOrEmpty(password) && password.Length < 12) return Failed("A password has at least 12 characters.");
+        if (!string.IsNullOrEmpty(password) && UserLogins.ProblemWith(password, normalised) is { } weak) return Failed(weak);
         if (await db.Users.AnyAsync(u => u.Email == normalised, cancellationToken)) return Failed($"{normalised} has an account already.");
 
         var secret = string.IsNullOrEmpty(password) ? UserLogins.NewPassword() : password;
@@ -37,6 +37,7 @@ public sealed class UsersModel(DispatcherDb db, TimeProvider clock) : AdminPage
             Email = normalised, Name = string.IsNullOrWhiteSpace(name) ? null : name.Trim(), Role = parsed.Value,
             Lists = parsed == Role.Organiser ? lists ?? [] : [], PasswordHash = "", SecurityStamp = UserLogins.NewStamp(),
             CreatedAt = clock.GetUtcNow().UtcDateTime,
+            MustChangePassword = true, // an admin knows it: the person chooses their own at the first login
         };
         user.PasswordHash = UserLogins.Hash(user, secret);
         db.Users.Add(user);
@@ -69,6 +70,8 @@ public sealed class UsersModel(DispatcherDb db, TimeProvider clock) : AdminPage
         user.SecurityStamp = UserLogins.NewStamp();
         user.LockedUntil = null;
         user.FailedLogins = 0;
+        user.FailedLoginsSince = null;
+        user.MustChangePassword = true;
         db.Audit.Add(AuditLog.Entry(clock, Caller, "user.password-reset", $"user:{id}", user.Email));
         await db.SaveChangesAsync(cancellationToken);
         (NewSecret, NewSecretFor) = (secret, user.Email);

@@ -19,6 +19,12 @@ public sealed class BounceMailboxOptions
     /// <summary>How much of a message that is kept aside is kept.</summary>
     [Range(1024, 50_000_000)] public int KeepBytes { get; set; } = 1_048_576;
 
+    /// <summary>Kept-aside messages older than this are deleted.</summary>
+    [Range(1, 3650)] public int KeepDays { get; set; } = 30;
+
+    /// <summary>At most this many kept-aside messages, the newest.</summary>
+    [Range(1, 1_000_000)] public int KeepMessages { get; set; } = 1000;
+
     public bool UsesImap => !string.IsNullOrWhiteSpace(Imap.Host);
     public bool UsesPop3 => !string.IsNullOrWhiteSpace(Pop3.Host);
     public bool Enabled => UsesImap || UsesPop3;

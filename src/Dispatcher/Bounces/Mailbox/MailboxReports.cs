@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using Dispatcher.Access;
 using Dispatcher.Data;
 using Dispatcher.Dispatching;
+using Dispatcher.Hosting;
 using Dispatcher.Mail;
 using Dispatcher.Subscribers;
 using Microsoft.EntityFrameworkCore;
@@ -58,7 +59,7 @@ public sealed class MailboxReports(
         switch (report.Kind)
         {
             case ReportKind.Ignore:
-                logger.LogDebug("Bounce mailbox: ignored {Subject} ({Reason})", message.Subject, report.Reason);
+                logger.LogDebug("Bounce mailbox: ignored {Subject} ({Reason})", LogText.Safe(message.Subject), LogText.Safe(report.Reason, 300));
                 return MailboxOutcome.Ignored;
             case ReportKind.Unsubscribe:
                 return await UnsubscribeAsync(report, key, raw, message, cancellationToken);
@@ -95,7 +96,7 @@ public sealed class MailboxReports(
             if (await db.Bounces.AsNoTracking().AnyAsync(b => b.ReportKey == key, CancellationToken.None)) return MailboxOutcome.AlreadyDone; // another reader got there first
             throw;
         }
-        logger.LogInformation("Bounce mailbox: {Kind} for delivery {DeliveryId}: {Reason}", kind, delivery.Id, report.Reason);
+        logger.LogInformation("Bounce mailbox: {Kind} for delivery {DeliveryId}: {Reason}", kind, delivery.Id, LogText.Safe(report.Reason, 300));
         return MailboxOutcome.Recorded;
     }
 
@@ -146,8 +147,20 @@ public sealed class MailboxReports(
             if (await db.KeptMail.AsNoTracking().AnyAsync(k => k.ReportKey == key, CancellationToken.None)) return MailboxOutcome.AlreadyDone;
             throw;
         }
-        logger.LogWarning("Bounce mailbox: kept aside {Subject}: {Reason}", message?.Subject, reason);
+        logger.LogWarning("Bounce mailbox: kept aside {Subject}: {Reason}", LogText.Safe(message?.Subject), LogText.Safe(reason, 300));
+        await PruneKeptAsync(cancellationToken);
         return MailboxOutcome.KeptAside;
+    }
+
+    /// <summary>Kept mail is other people's mail (bounces quote messages, people reply to the bounce address): keep it no
+    /// longer than Bounces:KeepDays and no more than Bounces:KeepMessages, the newest.</summary>
+    private async Task PruneKeptAsync(CancellationToken cancellationToken)
+    {
+        var limits = options.Value;
+        var before = clock.GetUtcNow().UtcDateTime - TimeSpan.FromDays(limits.KeepDays);
+        await db.KeptMail.Where(k => k.ReceivedAt < before).ExecuteDeleteAsync(cancellationToken);
+        var oldestKept = await db.KeptMail.OrderByDescending(k => k.Id).Skip(limits.KeepMessages - 1).Select(k => (long?)k.Id).FirstOrDefaultAsync(cancellationToken);
+        if (oldestKept is { } id) await db.KeptMail.Where(k => k.Id < id).ExecuteDeleteAsync(cancellationToken);
     }
 
     private static string Limit(string text) => text.Length <= 500 ? text : text[..500];

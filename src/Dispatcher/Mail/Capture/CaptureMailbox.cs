@@ -32,11 +32,11 @@ public sealed class CaptureMailbox(
         var serverOptions = new SmtpServerOptionsBuilder()
             .ServerName("dispatcher-capture")
             .Endpoint(b => b.Endpoint(new IPEndPoint(IPAddress.Loopback, options.Value.Port)))
-            .MaxMessageSize(50 * 1024 * 1024)
+            .MaxMessageSize(options.Value.MaxMessageBytes)
             .Build();
         var services = new SmtpServer.ComponentModel.ServiceProvider();
         services.Add(listeners);
-        services.Add(new Store(messages, clock));
+        services.Add(new Store(messages, clock, options.Value.MaxMessageBytes));
 
         _stop = new CancellationTokenSource();
         _running = new SmtpServer.SmtpServer(serverOptions, services).StartAsync(_stop.Token);
@@ -62,10 +62,13 @@ public sealed class CaptureMailbox(
         finally { stop.Dispose(); }
     }
 
-    private sealed class Store(CapturedMessages messages, TimeProvider clock) : MessageStore
+    /// <summary>Keeps what arrives, in memory, up to Mailbox:MaxMessageBytes a message (the SIZE it offers is a promise a
+    /// client may ignore, so it is checked here too).</summary>
+    private sealed class Store(CapturedMessages messages, TimeProvider clock, int maxBytes) : MessageStore
     {
         public override Task<SmtpResponse> SaveAsync(ISessionContext context, IMessageTransaction transaction, ReadOnlySequence<byte> buffer, CancellationToken cancellationToken)
         {
+            if (buffer.Length > maxBytes) return Task.FromResult(SmtpResponse.SizeLimitExceeded);
             var to = transaction.To.Select(m => m.AsAddress()).ToList();
             var stored = messages.Add(transaction.From.AsAddress(), to, buffer.ToArray(), clock.GetUtcNow().UtcDateTime);
             return Task.FromResult(new SmtpResponse(SmtpReplyCode.Ok, $"2.0.0 Ok: captured as {stored.Id}"));

@@ -19,9 +19,8 @@ public static class DkimCommand
             var full = Path.GetFullPath(path);
             if (File.Exists(full)) return Fail(error, $"{full} exists already; Dispatcher never overwrites a key.");
             using var rsa = RSA.Create(2048);
-            Directory.CreateDirectory(Path.GetDirectoryName(full)!);
-            File.WriteAllText(full, rsa.ExportPkcs8PrivateKeyPem() + "\n");
-            if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(full, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            Hosting.PrivateFiles.CreateFolder(Path.GetDirectoryName(full)!);
+            Hosting.PrivateFiles.WriteNew(full, rsa.ExportPkcs8PrivateKeyPem() + "\n"); // 0600 from the start, never readable by others
             output.WriteLine($"Wrote a 2048-bit RSA key to {full} (readable by you only). Keep it secret and back it up.");
             options.PrivateKeyPath = full;
         }

@@ -14,11 +14,11 @@ public static class TemplateSamples
     /// <summary>The template to render to see <paramref name="name"/> (the layout is seen through the statement email).</summary>
     public static string RenderedAs(string name) => name.StartsWith('_') ? "Statement" : name;
 
-    public static (string Subject, Func<EmailRecipient, EmailModel> Model)? For(string name, string organisation, string baseUrl) => RenderedAs(name) switch
+    public static (string Subject, Func<EmailRecipient, EmailModel> Model)? For(string name, string baseUrl) => RenderedAs(name) switch
     {
         "Statement" => ("Stop the repression of South Korean trade unionists", r => new StatementEmail
         {
-            Recipient = r, OrganisationName = organisation, PublicBaseUrl = baseUrl, ListName = "Statements",
+            Recipient = r, PublicBaseUrl = baseUrl, ListName = "Statements",
             Preheader = "On 14 November 2015, about 100,000 people took to the streets of Seoul.",
             Title = "Stop the repression of South Korean trade unionists", Author = "International Socialist Tendency",
             PublishedAt = new DateTime(2015, 11, 24, 9, 0, 0, DateTimeKind.Utc),
@@ -27,14 +27,14 @@ public static class TemplateSamples
         }),
         "Alert" => ("Ankara: protest at the Turkish embassy tonight, 18:00", r => new AlertEmail
         {
-            Recipient = r, OrganisationName = organisation, PublicBaseUrl = baseUrl, ListName = "Turkey solidarity",
+            Recipient = r, PublicBaseUrl = baseUrl, ListName = "Turkey solidarity",
             Subject = "Ankara: protest at the Turkish embassy tonight, 18:00",
             BodyHtml = "<p>Over a hundred are dead after a bomb attack on a peace rally in <strong>Ankara</strong>. Join us tonight.</p>",
             ActionUrl = "https://example.org/protest", ActionLabel = "Join the protest",
         }),
         "Digest" => ("Daily statements: 2 new — Stop the repression of South Korean trade unionists, Ankara bomb attacks…", r => new DigestEmail
         {
-            Recipient = r, OrganisationName = organisation, PublicBaseUrl = baseUrl, ListName = "Statements", CadenceName = "Daily",
+            Recipient = r, PublicBaseUrl = baseUrl, ListName = "Statements", CadenceName = "Daily",
             Groups =
             [
                 new DigestGroup("Korea solidarity", [new DigestItem(1, "Stop the repression of South Korean trade unionists", "IST", new DateTime(2015, 11, 24, 9, 0, 0, DateTimeKind.Utc), "On 14 November 2015, about 100,000 people took to the streets of Seoul.", "https://example.org/statements/korea")]),
@@ -43,7 +43,7 @@ public static class TemplateSamples
         }),
         "Confirmation" or "AlreadySubscribed" => ("Confirm your subscription to Statements", r => new ConfirmationEmail
         {
-            Recipient = r, OrganisationName = organisation, PublicBaseUrl = baseUrl, ListName = "Statements",
+            Recipient = r, PublicBaseUrl = baseUrl, ListName = "Statements",
             ListDescription = "Statements of the network, as they are published.", ExpiresInDays = 7,
         }),
         _ => null,

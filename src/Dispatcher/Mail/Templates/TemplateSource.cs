@@ -5,10 +5,11 @@ using Microsoft.Extensions.Primitives;
 
 namespace Dispatcher.Mail.Templates;
 
-/// <summary>Where email templates come from: the files in Templates:Path (editable without a rebuild), with the ones
-/// edited in the admin UI (kept in the database, so every process sees them) taking their place. Compiled templates
-/// carry a change token that fires when either changes, so the next dispatch compiles the new version.</summary>
-public sealed class TemplateSource
+/// <summary>Where email templates come from: the files in Templates:Path (code, shipped and reviewed with the app) —
+/// and, only with Templates:AllowCodeEditing, the ones edited in the admin UI (kept in the database, so every process
+/// sees them) taking their place. Compiled templates carry a change token that fires when either changes, so the next
+/// dispatch compiles the new version.</summary>
+public sealed class TemplateSource : IDisposable
 {
     private static readonly TimeSpan RefreshEvery = TimeSpan.FromSeconds(2);
     private readonly IServiceScopeFactory? _scopes;
@@ -19,13 +20,17 @@ public sealed class TemplateSource
 
     private sealed record Snapshot(IReadOnlyDictionary<string, EmailTemplate> Overrides, string Stamp, CancellationTokenSource Changed);
 
-    /// <param name="scopes">Null: files only (tests, tools).</param>
+    /// <param name="scopes">Null: files only (tests, tools, and every process unless Templates:AllowCodeEditing is on:
+    /// source kept in the database is code an admin typed).</param>
     public TemplateSource(string folder, IServiceScopeFactory? scopes = null)
     {
         Folder = folder;
         _scopes = scopes;
         _files = new PhysicalFileProvider(folder);
     }
+
+    /// <summary>Whether edits kept in the database take the files' place (Templates:AllowCodeEditing).</summary>
+    public bool UsesEdits => _scopes is not null;
 
     public string Folder { get; }
 
@@ -79,6 +84,13 @@ public sealed class TemplateSource
         {
             _refreshing.Release();
         }
+    }
+
+    /// <summary>Its file watcher holds an inotify instance (128 per user by default): give it back with the host.</summary>
+    public void Dispose()
+    {
+        _files.Dispose();
+        _refreshing.Dispose();
     }
 
     /// <summary>Template names are plain words: never a path out of the folder.</summary>

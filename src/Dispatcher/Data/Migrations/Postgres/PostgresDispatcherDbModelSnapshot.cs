@@ -106,6 +106,10 @@ namespace Dispatcher.Data.Migrations.Postgres
                         .HasColumnType("integer")
                         .HasColumnName("failed_logins");
 
+                    b.Property<DateTime?>("FailedLoginsSince")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("failed_logins_since");
+
                     b.Property<DateTime?>("LastLoginAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("last_login_at");
@@ -118,6 +122,10 @@ namespace Dispatcher.Data.Migrations.Postgres
                     b.Property<DateTime?>("LockedUntil")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("locked_until");
+
+                    b.Property<bool>("MustChangePassword")
+                        .HasColumnType("boolean")
+                        .HasColumnName("must_change_password");
 
                     b.Property<string>("Name")
                         .HasMaxLength(200)
@@ -289,6 +297,9 @@ namespace Dispatcher.Data.Migrations.Postgres
 
                     b.HasKey("Id")
                         .HasName("pk_audit");
+
+                    b.HasIndex("Action", "At")
+                        .HasDatabaseName("ix_audit_action_at");
 
                     b.ToTable("audit", (string)null);
                 });
@@ -807,6 +818,11 @@ namespace Dispatcher.Data.Migrations.Postgres
                         .HasColumnType("boolean")
                         .HasColumnName("double_opt_in");
 
+                    b.Property<string>("Introduction")
+                        .HasMaxLength(5000)
+                        .HasColumnType("character varying(5000)")
+                        .HasColumnName("introduction");
+
                     b.Property<string>("Name")
                         .IsRequired()
                         .HasMaxLength(200)
@@ -835,6 +851,86 @@ namespace Dispatcher.Data.Migrations.Postgres
                         .HasDatabaseName("ix_lists_slug");
 
                     b.ToTable("lists", (string)null);
+                });
+
+            modelBuilder.Entity("Dispatcher.Mail.Branding.EmailBranding", b =>
+                {
+                    b.Property<int>("Id")
+                        .HasColumnType("integer")
+                        .HasColumnName("id");
+
+                    b.Property<string>("AccentColour")
+                        .HasMaxLength(7)
+                        .HasColumnType("character varying(7)")
+                        .HasColumnName("accent_colour");
+
+                    b.Property<string>("BackgroundColour")
+                        .HasMaxLength(7)
+                        .HasColumnType("character varying(7)")
+                        .HasColumnName("background_colour");
+
+                    b.Property<string>("FooterMarkdown")
+                        .HasMaxLength(5000)
+                        .HasColumnType("character varying(5000)")
+                        .HasColumnName("footer_markdown");
+
+                    b.Property<string>("LogoUrl")
+                        .HasMaxLength(2000)
+                        .HasColumnType("character varying(2000)")
+                        .HasColumnName("logo_url");
+
+                    b.Property<string>("OrganisationName")
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("organisation_name");
+
+                    b.Property<DateTime>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("updated_at");
+
+                    b.Property<string>("UpdatedBy")
+                        .HasMaxLength(400)
+                        .HasColumnType("character varying(400)")
+                        .HasColumnName("updated_by");
+
+                    b.HasKey("Id")
+                        .HasName("pk_branding");
+
+                    b.ToTable("branding", (string)null);
+                });
+
+            modelBuilder.Entity("Dispatcher.Mail.Branding.EmailText", b =>
+                {
+                    b.Property<string>("Template")
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)")
+                        .HasColumnName("template");
+
+                    b.Property<string>("Block")
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)")
+                        .HasColumnName("block");
+
+                    b.Property<string>("Markdown")
+                        .IsRequired()
+                        .HasMaxLength(5000)
+                        .HasColumnType("character varying(5000)")
+                        .HasColumnName("markdown");
+
+                    b.Property<DateTime>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("updated_at");
+
+                    b.Property<string>("UpdatedBy")
+                        .IsRequired()
+                        .HasMaxLength(400)
+                        .HasColumnType("character varying(400)")
+                        .HasColumnName("updated_by");
+
+                    b.HasKey("Template", "Block")
+                        .HasName("pk_email_texts");
+
+                    b.ToTable("email_texts", (string)null);
                 });
 
             modelBuilder.Entity("Dispatcher.Mail.Templates.EmailTemplate", b =>

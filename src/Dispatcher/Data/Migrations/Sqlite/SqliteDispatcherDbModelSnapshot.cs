@@ -96,6 +96,10 @@ namespace Dispatcher.Data.Migrations.Sqlite
                         .HasColumnType("INTEGER")
                         .HasColumnName("failed_logins");
 
+                    b.Property<DateTime?>("FailedLoginsSince")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("failed_logins_since");
+
                     b.Property<DateTime?>("LastLoginAt")
                         .HasColumnType("TEXT")
                         .HasColumnName("last_login_at");
@@ -108,6 +112,10 @@ namespace Dispatcher.Data.Migrations.Sqlite
                     b.Property<DateTime?>("LockedUntil")
                         .HasColumnType("TEXT")
                         .HasColumnName("locked_until");
+
+                    b.Property<bool>("MustChangePassword")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("must_change_password");
 
                     b.Property<string>("Name")
                         .HasMaxLength(200)
@@ -275,6 +283,9 @@ namespace Dispatcher.Data.Migrations.Sqlite
 
                     b.HasKey("Id")
                         .HasName("pk_audit");
+
+                    b.HasIndex("Action", "At")
+                        .HasDatabaseName("ix_audit_action_at");
 
                     b.ToTable("audit", (string)null);
                 });
@@ -777,6 +788,11 @@ namespace Dispatcher.Data.Migrations.Sqlite
                         .HasColumnType("INTEGER")
                         .HasColumnName("double_opt_in");
 
+                    b.Property<string>("Introduction")
+                        .HasMaxLength(5000)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("introduction");
+
                     b.Property<string>("Name")
                         .IsRequired()
                         .HasMaxLength(200)
@@ -805,6 +821,86 @@ namespace Dispatcher.Data.Migrations.Sqlite
                         .HasDatabaseName("ix_lists_slug");
 
                     b.ToTable("lists", (string)null);
+                });
+
+            modelBuilder.Entity("Dispatcher.Mail.Branding.EmailBranding", b =>
+                {
+                    b.Property<int>("Id")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("id");
+
+                    b.Property<string>("AccentColour")
+                        .HasMaxLength(7)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("accent_colour");
+
+                    b.Property<string>("BackgroundColour")
+                        .HasMaxLength(7)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("background_colour");
+
+                    b.Property<string>("FooterMarkdown")
+                        .HasMaxLength(5000)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("footer_markdown");
+
+                    b.Property<string>("LogoUrl")
+                        .HasMaxLength(2000)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("logo_url");
+
+                    b.Property<string>("OrganisationName")
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("organisation_name");
+
+                    b.Property<DateTime>("UpdatedAt")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("updated_at");
+
+                    b.Property<string>("UpdatedBy")
+                        .HasMaxLength(400)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("updated_by");
+
+                    b.HasKey("Id")
+                        .HasName("pk_branding");
+
+                    b.ToTable("branding", (string)null);
+                });
+
+            modelBuilder.Entity("Dispatcher.Mail.Branding.EmailText", b =>
+                {
+                    b.Property<string>("Template")
+                        .HasMaxLength(100)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("template");
+
+                    b.Property<string>("Block")
+                        .HasMaxLength(100)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("block");
+
+                    b.Property<string>("Markdown")
+                        .IsRequired()
+                        .HasMaxLength(5000)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("markdown");
+
+                    b.Property<DateTime>("UpdatedAt")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("updated_at");
+
+                    b.Property<string>("UpdatedBy")
+                        .IsRequired()
+                        .HasMaxLength(400)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("updated_by");
+
+                    b.HasKey("Template", "Block")
+                        .HasName("pk_email_texts");
+
+                    b.ToTable("email_texts", (string)null);
                 });
 
             modelBuilder.Entity("Dispatcher.Mail.Templates.EmailTemplate", b =>
