@@ -47,20 +47,22 @@ public static class KeyRingProtection
             protection.ProtectKeysWithCertificate(LoadCertificate(options));
             return;
         }
-        string? keyFile = null;
-        if (string.IsNullOrWhiteSpace(options.Key))
-            keyFile = builder.DataFolder() is { } folder ? Path.Combine(folder, KeyFileName)
-                : throw new StartupProblem("DataProtection:Key must be set with Dispatcher:Database=Postgres (every Web process needs the same one; "
-                                           + "generate it with: openssl rand -base64 32), or DataProtection:CertificatePath.");
-        else if (!SigningKeys.TryDecode(options.Key, out _))
-            throw new StartupProblem(SigningKeys.Requirement("DataProtection:Key"));
+        Func<byte[]> secret;
+        if (!string.IsNullOrWhiteSpace(options.Key))
+        {
+            if (!SigningKeys.TryDecode(options.Key, out var configured)) throw new StartupProblem(SigningKeys.Requirement("DataProtection:Key"));
+            secret = () => configured;
+        }
+        else if (builder.DataFolder() is { } folder)
+            secret = () => KeyFile(Path.Combine(folder, KeyFileName));
+        else
+            throw new StartupProblem("DataProtection:Key must be set with Dispatcher:Database=Postgres (every Web process needs the same one; "
+                                     + "generate it with: openssl rand -base64 32), or DataProtection:CertificatePath.");
         // Made when first needed (InitialiseAsync asks for it, after every setting was checked), not while wiring.
-        builder.Services.AddSingleton(_ => new KeyEncryptionKey(keyFile is null ? Decoded(options.Key!) : KeyFile(keyFile)));
+        builder.Services.AddSingleton(_ => new KeyEncryptionKey(secret()));
         builder.Services.AddOptions<Microsoft.AspNetCore.DataProtection.KeyManagement.KeyManagementOptions>()
             .Configure<KeyEncryptionKey>((o, key) => o.XmlEncryptor = new AesGcmXmlEncryptor(key));
     }
-
-    private static byte[] Decoded(string key) => SigningKeys.TryDecode(key, out var bytes) ? bytes : throw new StartupProblem(SigningKeys.Requirement("DataProtection:Key"));
 
     /// <summary>Keys written before the key ring was encrypted are deleted, so none stays readable in the database
     /// (the admin sessions they signed end once; a new, encrypted key is made at the next login).</summary>
