@@ -15,9 +15,8 @@ WORKDIR /app
 COPY --from=build /app ./
 # Templates are read from /app/templates; mount a folder over it to edit them without a rebuild.
 ENV ASPNETCORE_URLS=http://0.0.0.0:8080
-# The GC sizes its youngest generation from the CPU's cache (84 MB on the 2-core Xeon of the README's figures); a
-# sender allocates fast and keeps little, so 16 MB means ~50 MB less memory for the same throughput. Only settable
-# from the environment.
+# The GC sizes its youngest generation from the CPU's cache; a sender allocates fast and keeps little, so 16 MB costs no
+# throughput and saves memory under load (docs/adr/0007). Only settable from the environment.
 ENV DOTNET_GCgen0size=0x1000000
 EXPOSE 8080
 USER app

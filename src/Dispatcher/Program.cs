@@ -7,6 +7,7 @@ using Dispatcher.Feeds;
 using Dispatcher.Dispatching;
 using Dispatcher.Health;
 using Dispatcher.Hosting;
+using Dispatcher.Lists;
 using Dispatcher.Mail;
 using Dispatcher.Mail.Dkim;
 using Dispatcher.Metrics;
@@ -67,6 +68,7 @@ static WebApplication Build(string[] args)
         .AddAlerts()
         .AddDigests()
         .AddFeeds()
+        .AddLists()
         .AddSubscribers()
         .AddBounces()
         .AddPublicPages()

@@ -14,7 +14,7 @@ public static class Digest
             await using var _ = sink;
             var (settings, database, connectionString) = await Stacks.SettingsAsync(stack, sinkPort);
             var folder = Directory.CreateTempSubdirectory("dispatcher-bench-").FullName;
-            await using var app = await AppProcess.StartAsync(options.AppDll, settings, Path.Combine(folder, "app.log"));
+            await using var app = await BenchApp.StartAsync(options.AppDll, settings, Path.Combine(folder, "app.log"));
             await app.PostAsync("/api/lists", new { name = "Statements", slug = "statements" });
             await app.PostAsync("/api/lists", new { name = "Warm-up", slug = "warmup" });
             await Seeder.SeedAsync(database, connectionString, "warmup", 2_000, "warm-", cadence: 1);
@@ -38,7 +38,7 @@ public static class Digest
         return results;
     }
 
-    private static async Task<(double Seconds, int Sent)> RunDigestAsync(AppProcess app)
+    private static async Task<(double Seconds, int Sent)> RunDigestAsync(BenchApp app)
     {
         var watch = Stopwatch.StartNew();
         var run = await app.PostAsync("/api/digests/daily/run", new { });

@@ -73,15 +73,15 @@ public static class FanOut
         await using var _ = sink;
 
         var (settings, database, connectionString) = await Stacks.SettingsAsync(stack, sinkPort);
-        var processes = new List<AppProcess>();
+        var processes = new List<BenchApp>();
         try
         {
-            if (workers == 0) processes.Add(await AppProcess.StartAsync(options.AppDll, settings, Path.Combine(folder, "app.log")));
+            if (workers == 0) processes.Add(await BenchApp.StartAsync(options.AppDll, settings, Path.Combine(folder, "app.log")));
             else
             {
-                processes.Add(await AppProcess.StartAsync(options.AppDll, With(settings, "Web"), Path.Combine(folder, "web.log")));
+                processes.Add(await BenchApp.StartAsync(options.AppDll, With(settings, "Web"), Path.Combine(folder, "web.log")));
                 for (var i = 0; i < workers; i++)
-                    processes.Add(await AppProcess.StartAsync(options.AppDll, With(settings, "Worker"), Path.Combine(folder, $"worker{i}.log")));
+                    processes.Add(await BenchApp.StartAsync(options.AppDll, With(settings, "Worker"), Path.Combine(folder, $"worker{i}.log")));
             }
             var app = processes[0];
             await app.PostAsync("/api/lists", new { name = "Warm-up", slug = "warmup" });

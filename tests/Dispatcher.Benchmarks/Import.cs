@@ -24,7 +24,7 @@ public static class Import
             var (settings, _, _) = await Stacks.SettingsAsync(stack, sinkPort);
             var folder = Directory.CreateTempSubdirectory("dispatcher-bench-").FullName;
             if (stack != "rabbitmq") settings["ConnectionStrings__Dispatcher"] = $"Data Source={Path.Combine(folder, "dispatcher.db")}";
-            await using var app = await AppProcess.StartAsync(options.AppDll, settings, Path.Combine(folder, "app.log"));
+            await using var app = await BenchApp.StartAsync(options.AppDll, settings, Path.Combine(folder, "app.log"));
             await app.PostAsync("/api/lists", new { name = "Import", slug = "import" });
 
             var baseline = app.Process.PeakRssMb();

@@ -5,95 +5,17 @@ using System.Net.Http.Json;
 using System.Net.Sockets;
 using System.Text.Json.Nodes;
 using Microsoft.Data.Sqlite;
+using Dispatcher.TestSupport;
 using Npgsql;
 
 namespace Dispatcher.Benchmarks;
-
-public static class Ports
-{
-    public static int Free()
-    {
-        var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        return port;
-    }
-}
-
-/// <summary>A child process that is killed when disposed.</summary>
-public sealed class ChildProcess : IAsyncDisposable
-{
-    private readonly Process _process;
-
-    private ChildProcess(Process process) => _process = process;
-
-    public int Id => _process.Id;
-
-    public static ChildProcess Start(string file, IEnumerable<string> arguments, IDictionary<string, string>? environment = null, string? logFile = null)
-    {
-        var start = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var argument in arguments) start.ArgumentList.Add(argument);
-        foreach (var (key, value) in environment ?? new Dictionary<string, string>()) start.Environment[key] = value;
-        var process = Process.Start(start) ?? throw new InvalidOperationException($"Cannot start {file}");
-        var log = logFile is null ? null : new StreamWriter(logFile) { AutoFlush = true };
-        process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (process) log?.WriteLine(e.Data); };
-        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (process) log?.WriteLine(e.Data); };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        return new ChildProcess(process);
-    }
-
-    public bool HasExited => _process.HasExited;
-
-    /// <summary>CPU time (user and system) the process has used so far.</summary>
-    public TimeSpan CpuTime()
-    {
-        _process.Refresh();
-        return _process.TotalProcessorTime;
-    }
-
-    /// <summary>Peak resident memory (VmHWM): everything, mapped assemblies and the JIT's double-mapped code included.</summary>
-    public long? PeakRssMb() => StatusMb("VmHWM:");
-
-    /// <summary>Resident private memory now (RssAnon): the heap and native allocations, without mapped files and code.</summary>
-    public long? AnonRssMb() => StatusMb("RssAnon:");
-
-    private long? StatusMb(string field)
-    {
-        try
-        {
-            var line = File.ReadLines($"/proc/{_process.Id}/status").FirstOrDefault(l => l.StartsWith(field));
-            return line is null ? null : long.Parse(line.Split(':')[1].Trim().Split(' ')[0]) / 1024;
-        }
-        catch (IOException) { return null; }
-    }
-
-    public async Task WaitForExitAsync(TimeSpan timeout)
-    {
-        using var cancel = new CancellationTokenSource(timeout);
-        await _process.WaitForExitAsync(cancel.Token);
-    }
-
-    public int ExitCode => _process.ExitCode;
-
-    public async ValueTask DisposeAsync()
-    {
-        if (!_process.HasExited)
-        {
-            _process.Kill(entireProcessTree: true);
-            await _process.WaitForExitAsync();
-        }
-        _process.Dispose();
-    }
-}
 
 /// <summary>Postfix's smtp-sink: accepts and discards mail as fast as the machine allows.</summary>
 public static class SmtpSink
 {
     public static async Task<(ChildProcess Process, int Port)> StartAsync()
     {
-        var port = Ports.Free();
+        var port = FreePort.Next();
         var arguments = new List<string>();
         if (Environment.UserName == "root") arguments.AddRange(["-u", "nobody"]);
         arguments.AddRange([$"127.0.0.1:{port}", "1024"]);
@@ -126,50 +48,34 @@ public static class SmtpSink
     }
 }
 
-/// <summary>The app as deployed: `dotnet Dispatcher.dll` with environment variables, reached over HTTP.</summary>
-public sealed class AppProcess : IAsyncDisposable
+/// <summary>The app as deployed (a <see cref="AppProcess"/>), with an admin key and what the benchmarks ask of its API.</summary>
+public sealed class BenchApp : IAsyncDisposable
 {
     public const string ApiKey = "bench-admin-key-0123456789abcdef";
 
-    private readonly ChildProcess _process;
+    private readonly AppProcess _app;
 
-    private AppProcess(ChildProcess process, HttpClient api)
+    private BenchApp(AppProcess app)
     {
-        _process = process;
-        Api = api;
+        _app = app;
+        Api = app.Client(ApiKey, TimeSpan.FromMinutes(5));
     }
 
     public HttpClient Api { get; }
 
-    public ChildProcess Process => _process;
+    public ChildProcess Process => _app.Process;
 
-    public static async Task<AppProcess> StartAsync(string dll, IDictionary<string, string> settings, string logFile)
+    public static async Task<BenchApp> StartAsync(string dll, IDictionary<string, string> settings, string logFile)
     {
-        var port = Ports.Free();
-        var environment = new Dictionary<string, string>(settings)
+        var environment = new Dictionary<string, string?>(settings.ToDictionary(s => s.Key, s => (string?)s.Value))
         {
-            ["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}",
             ["Dispatcher__Bootstrap__ApiKey"] = ApiKey,
             ["Logging__LogLevel__Default"] = "Warning",
             ["Logging__LogLevel__Dispatcher"] = "Information",
             // What the Dockerfile sets: a gen0 budget of 16 MB instead of one sized from the CPU's cache.
             ["DOTNET_GCgen0size"] = "0x1000000",
         };
-        var process = ChildProcess.Start("dotnet", [dll], environment, logFile);
-        var api = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromMinutes(5) };
-        api.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", ApiKey);
-        var deadline = DateTime.UtcNow.AddSeconds(120);
-        while (DateTime.UtcNow < deadline)
-        {
-            if (process.HasExited) throw new InvalidOperationException($"The app exited at start; see {logFile}");
-            try
-            {
-                if ((await api.GetAsync("/health")).IsSuccessStatusCode) return new AppProcess(process, api);
-            }
-            catch (HttpRequestException) { }
-            await Task.Delay(200);
-        }
-        throw new TimeoutException($"The app did not become healthy; see {logFile}");
+        return new BenchApp(await AppProcess.StartAsync(environment, dll, logFile));
     }
 
     public async Task<JsonNode> PostAsync(string path, object body)
@@ -211,7 +117,7 @@ public sealed class AppProcess : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         Api.Dispose();
-        await _process.DisposeAsync();
+        await _app.DisposeAsync();
     }
 }
 
@@ -292,28 +198,5 @@ public static class Seeder
             await subscribe.ExecuteNonQueryAsync();
             await transaction.CommitAsync();
         }
-    }
-
-    public static async Task<string> CreatePostgresDatabaseAsync()
-    {
-        var server = Environment.GetEnvironmentVariable("DISPATCHER_TEST_POSTGRES") ?? throw new InvalidOperationException("DISPATCHER_TEST_POSTGRES is not set");
-        var name = $"bench_{Guid.NewGuid():N}";
-        await using var connection = new NpgsqlConnection(server + ";Database=postgres");
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand($"CREATE DATABASE \"{name}\"", connection);
-        await command.ExecuteNonQueryAsync();
-        return $"{server};Database={name}";
-    }
-
-    public static async Task<string> CreateRabbitMqVirtualHostAsync()
-    {
-        var ctl = Environment.GetEnvironmentVariable("DISPATCHER_TEST_RABBITMQCTL") ?? throw new InvalidOperationException("DISPATCHER_TEST_RABBITMQCTL is not set");
-        var name = $"bench-{Guid.NewGuid():N}";
-        foreach (var arguments in new[] { new[] { "add_vhost", name }, ["set_permissions", "-p", name, "guest", ".*", ".*", ".*"] })
-        {
-            await using var process = ChildProcess.Start(ctl, arguments);
-            await process.WaitForExitAsync(TimeSpan.FromSeconds(60));
-        }
-        return name;
     }
 }

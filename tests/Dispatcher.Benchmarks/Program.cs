@@ -17,7 +17,7 @@ foreach (var scenario in options.Scenarios)
         "alert" => await AlertLatency.RunAsync(options),
         "digest" => await Digest.RunAsync(options),
         "smtp" => await SmtpOnly.RunAsync(options),
-        _ => throw new ArgumentException($"Unknown scenario '{scenario}'. Known: fanout, import, alert, digest."),
+        _ => throw new ArgumentException($"Unknown scenario '{scenario}'. Known: fanout, import, alert, digest, smtp."),
     });
 
 Console.WriteLine();

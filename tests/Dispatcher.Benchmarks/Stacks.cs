@@ -1,3 +1,4 @@
+using Dispatcher.TestSupport;
 namespace Dispatcher.Benchmarks;
 
 /// <summary>The environment of the app process for each stack the benchmarks compare.</summary>
@@ -22,12 +23,12 @@ public static class Stacks
         if (stack == "rabbitmq")
         {
             database = "Postgres";
-            connectionString = await Seeder.CreatePostgresDatabaseAsync();
+            connectionString = await RealServices.CreatePostgresDatabaseAsync("bench");
             var rabbit = Environment.GetEnvironmentVariable("DISPATCHER_TEST_RABBITMQ")!.Split(':');
             settings["Dispatcher__Bus"] = "RabbitMq";
             settings["RabbitMq__Host"] = rabbit[0];
             settings["RabbitMq__Port"] = rabbit[1];
-            settings["RabbitMq__VirtualHost"] = await Seeder.CreateRabbitMqVirtualHostAsync();
+            settings["RabbitMq__VirtualHost"] = await RealServices.CreateRabbitMqVirtualHostAsync("bench");
             settings["DataProtection__Key"] = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32)); // one run's Web processes share it
         }
         else

@@ -7,7 +7,7 @@ using Microsoft.EntityFrameworkCore;
 
 namespace Dispatcher.Admin;
 
-public sealed class DashboardModel(DispatcherDb db, DispatchProgress progress, TimeProvider clock) : AdminPage
+public sealed class DashboardModel(DispatcherDb db, DispatchProgress progress, DispatchAccess access, TimeProvider clock) : AdminPage
 {
     public List<ListResponse> Lists { get; private set; } = [];
     public List<DispatchResponse> InFlight { get; private set; } = [];
@@ -26,7 +26,7 @@ public sealed class DashboardModel(DispatcherDb db, DispatchProgress progress, T
         Confirmed = await db.Subscriptions.Where(s => ids.Contains(s.ListId) && s.Status == SubscriptionStatus.Confirmed)
             .Select(s => s.SubscriberId).Distinct().CountAsync(cancellationToken);
 
-        var active = await db.Dispatches.AsNoTracking().VisibleTo(db, Caller)
+        var active = await access.VisibleTo(db.Dispatches.AsNoTracking(), Caller)
             .Where(d => d.Status == DispatchStatus.Sending || d.Status == DispatchStatus.Queued || d.Status == DispatchStatus.Paused)
             .OrderByDescending(d => d.Id).Take(20).ToListAsync(cancellationToken);
         InFlight = await progress.DescribeAsync(active, cancellationToken);

@@ -10,15 +10,17 @@ public static class AlertEndpoints
     public static RouteGroupBuilder MapAlerts(this RouteGroupBuilder api)
     {
         var group = api.MapGroup("/alerts").WithTags("Alerts").RequireAuthorization(Policies.Organiser);
-        group.MapPost("/", Create);
-        group.MapGet("/", List);
-        group.MapGet("/{id:long}", Get);
-        group.MapPatch("/{id:long}", Update);
-        group.MapDelete("/{id:long}", Delete);
-        group.MapGet("/{id:long}/preview", Preview);
-        group.MapPost("/{id:long}/test", Test);
-        group.MapPost("/{id:long}/send", Send);
-        group.MapPost("/{id:long}/approve", Approve);
+        // The handlers answer through AlertResult, so their answers are declared here for the OpenAPI document.
+        group.MapPost("/", Create).Produces<AlertResponse>(StatusCodes.Status201Created).ProducesValidationProblem();
+        group.MapGet("/", List).Produces<Page<AlertResponse>>().ProducesValidationProblem();
+        group.MapGet("/{id:long}", Get).Produces<AlertResponse>().ProducesProblem(StatusCodes.Status404NotFound);
+        group.MapPatch("/{id:long}", Update).Produces<AlertResponse>().ProducesValidationProblem().ProducesProblem(StatusCodes.Status409Conflict);
+        group.MapDelete("/{id:long}", Delete).Produces(StatusCodes.Status204NoContent).ProducesProblem(StatusCodes.Status409Conflict);
+        group.MapGet("/{id:long}/preview", Preview).Produces<AlertPreview>().ProducesProblem(StatusCodes.Status404NotFound);
+        group.MapPost("/{id:long}/test", Test).Produces(StatusCodes.Status202Accepted).ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status429TooManyRequests).ProducesProblem(StatusCodes.Status503ServiceUnavailable);
+        group.MapPost("/{id:long}/send", Send).Produces<AlertSendResponse>(StatusCodes.Status202Accepted).ProducesProblem(StatusCodes.Status409Conflict);
+        group.MapPost("/{id:long}/approve", Approve).Produces<AlertSendResponse>(StatusCodes.Status202Accepted).ProducesProblem(StatusCodes.Status409Conflict);
         return api;
     }
 

@@ -1,13 +1,8 @@
 using Dispatcher.Dispatching;
+using Dispatcher.Messages;
 using MassTransit;
 
 namespace Dispatcher.Alerts;
-
-/// <summary>An alert was sent (or approved): plan its dispatch on the urgent lane.</summary>
-public sealed record AlertApproved(long AlertId, long DispatchId);
-
-/// <summary>Send one copy of an alert to an address, marked as a test.</summary>
-public sealed record SendTestAlert(long AlertId, string Email);
 
 public sealed class AlertApprovedConsumer(DispatchPlanner planner) : IConsumer<AlertApproved>
 {

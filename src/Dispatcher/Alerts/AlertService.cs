@@ -5,6 +5,7 @@ using Dispatcher.Data;
 using Dispatcher.Dispatching;
 using Dispatcher.Hosting;
 using Dispatcher.Lists;
+using Dispatcher.Messages;
 using Dispatcher.Subscribers;
 using MassTransit;
 using Microsoft.EntityFrameworkCore;

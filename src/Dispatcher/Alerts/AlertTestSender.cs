@@ -1,6 +1,7 @@
 using Dispatcher.Data;
 using Dispatcher.Dispatching;
 using Dispatcher.Mail;
+using Dispatcher.Messages;
 using Microsoft.EntityFrameworkCore;
 using MimeKit;
 

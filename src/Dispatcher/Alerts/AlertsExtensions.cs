@@ -12,6 +12,7 @@ public static class AlertsExtensions
         builder.Services.AddScoped<AlertContent>();
         builder.Services.AddScoped<AlertTestSender>();
         builder.Services.AddScoped<IDeliveryPlan, AlertDeliveryPlan>();
+        builder.Services.AddScoped<IDispatchAudience, AlertAudience>();
         builder.Services.AddScoped<IDispatchContent>(sp => sp.GetRequiredService<AlertContent>());
         return builder;
     }

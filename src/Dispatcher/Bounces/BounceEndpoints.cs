@@ -21,7 +21,7 @@ public static class BounceEndpoints
         bounces.MapPost("", Record);
         bounces.MapGet("", List);
         bounces.MapGet("/kept", ListKept);
-        bounces.MapGet("/kept/{id:long}", GetKept);
+        bounces.MapGet("/kept/{id:long}", GetKept).Produces<string>(StatusCodes.Status200OK, "message/rfc822").ProducesProblem(StatusCodes.Status404NotFound);
         bounces.MapDelete("/kept/{id:long}", DeleteKept);
         return api;
     }

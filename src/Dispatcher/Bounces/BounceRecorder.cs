@@ -1,6 +1,7 @@
 using Dispatcher.Access;
 using Dispatcher.Audit;
 using Dispatcher.Data;
+using Dispatcher.Dispatching;
 using Dispatcher.Subscribers;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
@@ -21,10 +22,10 @@ public sealed class BouncesOptions
 /// <summary>What recording a bounce did.</summary>
 public sealed record BounceResult(bool Matched, string? Status);
 
-/// <summary>Records bounces and complaints from every source (the API for relays with webhooks, the relay's own
-/// answers, the bounce mailbox). A hard bounce or a complaint stops all mail to the address at once; soft bounces
-/// do so when SoftBounceLimit of them arrive within SoftBounceWindow.</summary>
-public sealed class BounceRecorder(DispatcherDb db, TimeProvider clock, IOptions<BouncesOptions> options)
+/// <summary>The bounce policy, in one place for every source — the relay's own answers, the bounce mailbox, the API for
+/// relays with webhooks: each report is a bounce row and an audit entry; a hard bounce or a complaint stops all mail to
+/// the address at once; soft bounces do so when SoftBounceLimit of them arrive within SoftBounceWindow.</summary>
+public sealed class BounceRecorder(DispatcherDb db, TimeProvider clock, IOptions<BouncesOptions> options) : IRelayBounces
 {
     public async Task<BounceResult> RecordAsync(string email, BounceKind kind, string? reason, string source, long? deliveryId,
         Caller caller, CancellationToken cancellationToken)
@@ -60,6 +61,27 @@ public sealed class BounceRecorder(DispatcherDb db, TimeProvider clock, IOptions
             $"{email} via {source}{(stop is null ? "" : $": now {SubscriptionService.StatusName(stop.Value)}")}"));
         await db.SaveChangesAsync(cancellationToken);
         return new BounceResult(true, stop is { } s ? SubscriptionService.StatusName(s) : null);
+    }
+
+    /// <summary>The relay's own answers: a 5xx saying the mailbox does not exist (5.1.1) is a hard bounce, recorded
+    /// like any other (a bounce row, the audit log) and stopping all mail to the address — for a batch's outcomes at
+    /// once, in the caller's transaction, without loading anyone.</summary>
+    public async Task RecordAsync(IReadOnlyCollection<RelayBounce> bounces, CancellationToken cancellationToken)
+    {
+        if (bounces.Count == 0) return;
+        var now = clock.GetUtcNow().UtcDateTime;
+        foreach (var (deliveryId, subscriberId, reason) in bounces)
+        {
+            db.Bounces.Add(new Bounce { SubscriberId = subscriberId, DeliveryId = deliveryId, Kind = BounceKind.Hard, Reason = reason, Source = "relay", CreatedAt = now });
+            if (subscriberId is { } id)
+                db.Audit.Add(AuditLog.Entry(clock, Caller.System, "bounce.hard", $"subscriber:{id}", $"via relay: now {SubscriptionService.StatusName(SubscriptionStatus.Bounced)}"));
+        }
+        await db.SaveChangesAsync(cancellationToken);
+        var stopped = bounces.Where(b => b.SubscriberId is not null).Select(b => b.SubscriberId!.Value).Distinct().ToList();
+        if (stopped.Count > 0)
+            await db.Subscriptions
+                .Where(s => stopped.Contains(s.SubscriberId) && (s.Status == SubscriptionStatus.Confirmed || s.Status == SubscriptionStatus.Unconfirmed))
+                .ExecuteUpdateAsync(s => s.SetProperty(x => x.Status, SubscriptionStatus.Bounced).SetProperty(x => x.UpdatedAt, now), cancellationToken);
     }
 
     private Task<int> SoftBouncesAsync(long subscriberId, DateTime now, CancellationToken cancellationToken)

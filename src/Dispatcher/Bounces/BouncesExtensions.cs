@@ -1,4 +1,5 @@
 using Dispatcher.Bounces.Mailbox;
+using Dispatcher.Dispatching;
 using Dispatcher.Hosting;
 
 namespace Dispatcher.Bounces;
@@ -12,6 +13,7 @@ public static class BouncesExtensions
             .Validate(o => o.Problem is null, "Bounces mailbox: check Bounces:Imap:* / Bounces:Pop3:* (one of them, with Username and Password) and Bounces:PollInterval (at least a second).")
             .ValidateOnStart();
         builder.Services.AddScoped<BounceRecorder>();
+        builder.Services.AddScoped<IRelayBounces>(sp => sp.GetRequiredService<BounceRecorder>());
         builder.Services.AddScoped<MailboxReports>();
         if (builder.Configuration.GetValue($"{DispatcherOptions.Section}:Role", HostRole.All) != HostRole.Web)
         {

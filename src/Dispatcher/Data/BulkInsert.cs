@@ -7,9 +7,9 @@ using Microsoft.EntityFrameworkCore.Storage;
 namespace Dispatcher.Data;
 
 /// <summary>Fast inserts for imports, in the caller's transaction, instead of one entity at a time through the change
-/// tracker (which made 100,000 rows take 15 s). PostgreSQL gets multi-row INSERTs; SQLite one prepared single-row
-/// INSERT run again per row, which is its fastest way (it looks parameter names up linearly, so a statement with
-/// thousands of parameters is quadratic).</summary>
+/// tracker, which is too slow for a 100,000-row import (docs/performance.md). PostgreSQL gets multi-row INSERTs;
+/// SQLite one prepared single-row INSERT run again per row, which is its fastest way (it looks parameter names up
+/// linearly, so a statement with thousands of parameters is quadratic).</summary>
 public static class BulkInsert
 {
     private const int RowsPerStatement = 500;

@@ -1,6 +1,7 @@
 using Dispatcher.Hosting;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Infrastructure;
 
 namespace Dispatcher.Data;
 
@@ -34,7 +35,11 @@ public static class DataExtensions
             builder.Services.AddDbContext<DispatcherDb, SqliteDispatcherDb>(o => o
                 .UseSqlite(sqlite)
                 .UseSnakeCaseNamingConvention()
-                .AddInterceptors(SqlitePragmas.Instance));
+                .AddInterceptors(SqlitePragmas.Instance)
+                // EF rebuilds SQLite tables with foreign keys switched off around the rebuild, which SQLite only allows
+                // outside a transaction; EF generates that itself (DeliveriesWithoutForeignKeys), and says so at every
+                // fresh start. Nothing to act on.
+                .ConfigureWarnings(w => w.Ignore(Microsoft.EntityFrameworkCore.Diagnostics.RelationalEventId.NonTransactionalMigrationOperationWarning)));
         }
 
         builder.Services.AddScoped<InstallationSecrets>();
@@ -42,9 +47,7 @@ public static class DataExtensions
     }
 
     /// <summary>Statements a sender repeats for every batch and every 100 outcomes are parsed and planned once per
-    /// connection instead of every time (Npgsql keeps them across the pool's reuse of a connection). Measured in
-    /// alternating runs of 200,000: parsing and planning had been about a tenth of PostgreSQL's samples; with it
-    /// PostgreSQL used 0.27 cores instead of 0.31 and the fan-out went 2.5–7.6 % faster (three pairs). A connection
+    /// connection instead of every time (Npgsql keeps them across the pool's reuse of a connection; docs/adr/0002). A connection
     /// string that sets Max Auto Prepare itself (0 turns it off: some poolers in transaction mode cannot keep prepared
     /// statements) is left as it is.</summary>
     public static string WithAutoPrepare(string connectionString)
@@ -103,6 +106,9 @@ public static class DataExtensions
                 if (!db.IsPostgres)
                     // WAL lets readers (the API) work while a worker writes; it is a property of the file, set once.
                     await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;", cancellationToken);
+                // EF reads its history table before it creates it, and logs the failed read of a fresh database as an
+                // error (dotnet/efcore#37328); creating it first, with EF's own script, leaves nothing to fail.
+                await db.Database.ExecuteSqlRawAsync(db.GetService<Microsoft.EntityFrameworkCore.Migrations.IHistoryRepository>().GetCreateIfNotExistsScript(), cancellationToken);
                 await db.Database.MigrateAsync(cancellationToken);
                 return;
             }

@@ -3,7 +3,7 @@ using Microsoft.EntityFrameworkCore.Design;
 
 namespace Dispatcher.Data;
 
-// Used only by `dotnet ef migrations add … --context SqliteDispatcherDb|PostgresDispatcherDb` (see DEVELOPERS.md).
+// Used only by `dotnet ef migrations add … --context SqliteDispatcherDb|PostgresDispatcherDb` (see CONTRIBUTING.md).
 
 internal sealed class SqliteDesignTimeFactory : IDesignTimeDbContextFactory<SqliteDispatcherDb>
 {

@@ -47,7 +47,7 @@ public abstract class DispatcherDb(DbContextOptions options) : DbContext(options
     /// <summary>The keys that protect login cookies and antiforgery tokens, shared by every Web process.</summary>
     public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
 
-    /// <summary>True on PostgreSQL, where claims can use FOR UPDATE SKIP LOCKED.</summary>
+    /// <summary>True on PostgreSQL: the few statements the two providers write differently ask.</summary>
     public abstract bool IsPostgres { get; }
 
     /// <summary>For a unit of work of several statements on a hot path (a batch being sent): keeps one connection open
@@ -124,8 +124,8 @@ public abstract class DispatcherDb(DbContextOptions options) : DbContext(options
             e.HasIndex(d => d.RetryAt).HasFilter("retry_at IS NOT NULL").HasDatabaseName("ix_deliveries_retry");
             e.Property(d => d.ClaimId).IsConcurrencyToken();
             e.Property(d => d.RelayResponse).HasMaxLength(1000);
-            // No foreign keys: PostgreSQL checks one with a query per row, and the two checks took 60 % of planning a
-            // dispatch (0.6 s per 100,000 people, while nothing is sent). Rows are written for a dispatch that exists
+            // No foreign keys (docs/adr/0006): PostgreSQL checks one with a query per row, most of planning a dispatch
+            // while nothing is sent. Rows are written for a dispatch that exists
             // (the planner's, in the transaction that stamps it; a confirmation's, after it) and dispatches are never
             // deleted; SubscriberEraser unlinks an erased person's rows itself, and a row written while they were being
             // erased is unlinked when its turn comes (BatchSender: "erased before their turn") or its dispatch is

@@ -2,14 +2,12 @@ using Dispatcher.Access;
 using Dispatcher.Audit;
 using Dispatcher.Data;
 using Dispatcher.Dispatching;
+using Dispatcher.Messages;
 using Dispatcher.Subscribers;
 using MassTransit;
 using Microsoft.EntityFrameworkCore;
 
 namespace Dispatcher.Digests;
-
-/// <summary>A digest run is due: plan its dispatch.</summary>
-public sealed record DigestDue(long DispatchId);
 
 public sealed class DigestDueConsumer(DispatchPlanner planner) : IConsumer<DigestDue>
 {

@@ -1,4 +1,6 @@
 using Dispatcher.Data;
+using Dispatcher.Mail;
+using Dispatcher.Messages;
 using MassTransit;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;

@@ -1,5 +1,6 @@
 using Dispatcher.Data;
 using Dispatcher.Mail;
+using Dispatcher.Messages;
 using Dispatcher.Metrics;
 using Microsoft.EntityFrameworkCore;
 using MimeKit;

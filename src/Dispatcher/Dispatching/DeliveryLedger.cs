@@ -1,4 +1,5 @@
 using Dispatcher.Data;
+using Dispatcher.Messages;
 using Dispatcher.Subscribers;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
@@ -23,7 +24,8 @@ public readonly record struct DeliveryOutcome(long DeliveryId, long? SubscriberI
 /// <summary>Reads and writes Delivery rows: claim with a lease, record outcomes, release what was not tried, complete the dispatch.
 /// Every write after a claim is guarded by the claim id, so a worker whose lease ran out cannot overwrite a newer claim.</summary>
 public sealed class DeliveryLedger(
-    DispatcherDb db, TimeProvider clock, TouchThrottle touches, IOptions<DispatchingOptions> options, ILogger<DeliveryLedger> logger)
+    DispatcherDb db, IRelayBounces relayBounces, TimeProvider clock, TouchThrottle touches, IOptions<DispatchingOptions> options,
+    ILogger<DeliveryLedger> logger)
 {
     private DateTime Now => clock.GetUtcNow().UtcDateTime;
 
@@ -44,8 +46,8 @@ public sealed class DeliveryLedger(
         }, cancellationToken);
     }
 
-    /// <remarks>Written by hand (<see cref="HandWrittenCommand"/>): through EF, the claim's two statements and
-    /// materialising its rows took ~3 ms of the sender's CPU per batch of 500.</remarks>
+    /// <remarks>Written by hand (<see cref="HandWrittenCommand"/>): through EF the claim costs the sender CPU it needs
+    /// for sending (docs/adr/0002-hand-written-claim-and-outcome-sql.md).</remarks>
     private async Task<Claim> ClaimAsync(ISendBatch batch, Guid claimId, DateTime now, DateTime firstLeaseUntil, bool retry, CancellationToken cancellationToken)
     {
         var leaseUntil = now + options.Value.LeaseDuration;
@@ -122,7 +124,7 @@ public sealed class DeliveryLedger(
 
             if (transaction is not null)
             {
-                await RecordBouncesAsync(outcomes, written, now, cancellationToken);
+                await RecordBouncesAsync(outcomes, written, cancellationToken);
                 await transaction.CommitAsync(cancellationToken);
             }
             if (written.Count < outcomes.Count)
@@ -136,19 +138,9 @@ public sealed class DeliveryLedger(
 
     /// <summary>Bounces only for rows this claim still held: not for a lease taken over, nor twice when a retry after a
     /// lost commit acknowledgement finds the rows already written.</summary>
-    private async Task RecordBouncesAsync(IReadOnlyCollection<DeliveryOutcome> outcomes, HashSet<long> written, DateTime now, CancellationToken cancellationToken)
-    {
-        var bounces = outcomes.Where(o => o.Status == DeliveryStatus.Bounced && written.Contains(o.DeliveryId)).ToList();
-        foreach (var outcome in bounces)
-            db.Bounces.Add(new Bounces.Bounce
-            {
-                SubscriberId = outcome.SubscriberId, DeliveryId = outcome.DeliveryId, Kind = Bounces.BounceKind.Hard,
-                Reason = outcome.Response, Source = "relay", CreatedAt = now,
-            });
-        if (db.ChangeTracker.HasChanges()) await db.SaveChangesAsync(cancellationToken);
-        var bounced = bounces.Where(o => o.SubscriberId is not null).Select(o => o.SubscriberId!.Value).ToList();
-        if (bounced.Count > 0) await MarkBouncedAsync(bounced, cancellationToken);
-    }
+    private Task RecordBouncesAsync(IReadOnlyCollection<DeliveryOutcome> outcomes, HashSet<long> written, CancellationToken cancellationToken) =>
+        relayBounces.RecordAsync(outcomes.Where(o => o.Status == DeliveryStatus.Bounced && written.Contains(o.DeliveryId))
+            .Select(o => new RelayBounce(o.DeliveryId, o.SubscriberId, o.Response)).ToList(), cancellationToken);
 
     /// <summary>One UPDATE for up to 200 outcomes; returns the ids it wrote. Parameters are made by EF's own type
     /// mappings, so ids, dates and the claim id are written exactly as EF writes them on either database.</summary>
@@ -196,12 +188,6 @@ public sealed class DeliveryLedger(
             .SetProperty(d => d.LeaseUntil, (DateTime?)null)
             .SetProperty(d => d.RetryAt, retryAt)
             .SetProperty(d => d.Attempts, d => countAttempt ? d.Attempts : d.Attempts - 1), cancellationToken);
-
-    /// <summary>A relay that says the mailbox does not exist: never mail that address again, on any list.</summary>
-    private Task MarkBouncedAsync(List<long> subscriberIds, CancellationToken cancellationToken) =>
-        db.Subscriptions
-            .Where(s => subscriberIds.Contains(s.SubscriberId) && (s.Status == SubscriptionStatus.Confirmed || s.Status == SubscriptionStatus.Unconfirmed))
-            .ExecuteUpdateAsync(s => s.SetProperty(x => x.Status, SubscriptionStatus.Bounced).SetProperty(x => x.UpdatedAt, Now), cancellationToken);
 
     /// <summary>Notes that a worker picked up work of this dispatch, so the sweeper does not think it stalled — at most
     /// every few seconds per process: the sweeper waits Dispatching:StallAfter (30 s), and every batch writing the same

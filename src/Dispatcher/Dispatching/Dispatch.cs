@@ -1,3 +1,5 @@
+using Dispatcher.Mail;
+
 namespace Dispatcher.Dispatching;
 
 public enum DispatchKind
@@ -15,13 +17,6 @@ public enum DispatchStatus
     Paused = 2,
     Cancelled = 3,
     Completed = 4,
-}
-
-/// <summary>Which queue, consumers and SMTP connections a dispatch's mail travels on.</summary>
-public enum Lane
-{
-    Bulk = 0,
-    Urgent = 1,
 }
 
 /// <summary>One send of one thing (a statement, an alert, a digest run, a confirmation) to a set of people.

@@ -2,6 +2,7 @@ using Dispatcher.Access;
 using Dispatcher.Audit;
 using Dispatcher.Data;
 using Microsoft.EntityFrameworkCore;
+using Dispatcher.Mail;
 
 namespace Dispatcher.Dispatching;
 
@@ -10,7 +11,7 @@ public enum ControlOutcome { Done, NotFound, Forbidden, Conflict }
 /// <summary>Pause, resume and cancel, for every kind of dispatch. Each is a conditional UPDATE of the dispatch's
 /// status; senders look at it before every batch and every quarter second while sending, so a pause stops new sends
 /// within a second while what is in flight finishes. Cancel marks everything not yet sent as skipped.</summary>
-public sealed class DispatchControl(DispatcherDb db, BatchPublisher batches, DeliveryLedger ledger, TimeProvider clock)
+public sealed class DispatchControl(DispatcherDb db, BatchPublisher batches, DeliveryLedger ledger, DispatchAccess access, TimeProvider clock)
 {
     public async Task<(ControlOutcome Outcome, string? Detail)> PauseAsync(long id, Caller caller, CancellationToken cancellationToken)
     {
@@ -64,7 +65,7 @@ public sealed class DispatchControl(DispatcherDb db, BatchPublisher batches, Del
     private async Task<(ControlOutcome Outcome, string? Detail)?> CheckAsync(long id, Caller caller, CancellationToken cancellationToken)
     {
         if (!await db.Dispatches.AnyAsync(d => d.Id == id, cancellationToken)) return (ControlOutcome.NotFound, $"There is no dispatch {id}.");
-        if (caller.IsAdmin || (caller.Role == Role.Organiser && await db.MaySeeAsync(id, caller, cancellationToken))) return null;
+        if (caller.IsAdmin || (caller.Role == Role.Organiser && await access.MaySeeAsync(id, caller, cancellationToken))) return null;
         return (ControlOutcome.Forbidden, "This key is not granted every list of this dispatch.");
     }
 

@@ -20,25 +20,28 @@ public static class DispatchEndpoints
         group.MapGet("/{id:long}/deliveries", Deliveries).RequireAuthorization(Policies.Admin);
         group.MapGet("/", List);
         group.MapPost("/{id:long}/pause", (long id, DispatchControl control, HttpContext http, CancellationToken ct) =>
-            Answer(control.PauseAsync(id, Caller.From(http.User), ct), id, http)).RequireAuthorization(Policies.Organiser);
+            Answer(control.PauseAsync(id, Caller.From(http.User), ct), id, http)).RequireAuthorization(Policies.Organiser)
+            .Produces<DispatchResponse>(StatusCodes.Status202Accepted).ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
         group.MapPost("/{id:long}/resume", (long id, DispatchControl control, HttpContext http, CancellationToken ct) =>
-            Answer(control.ResumeAsync(id, Caller.From(http.User), ct), id, http)).RequireAuthorization(Policies.Organiser);
+            Answer(control.ResumeAsync(id, Caller.From(http.User), ct), id, http)).RequireAuthorization(Policies.Organiser)
+            .Produces<DispatchResponse>(StatusCodes.Status202Accepted).ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
         group.MapPost("/{id:long}/cancel", (long id, DispatchControl control, HttpContext http, CancellationToken ct) =>
-            Answer(control.CancelAsync(id, Caller.From(http.User), ct), id, http)).RequireAuthorization(Policies.Organiser);
+            Answer(control.CancelAsync(id, Caller.From(http.User), ct), id, http)).RequireAuthorization(Policies.Organiser)
+            .Produces<DispatchResponse>(StatusCodes.Status202Accepted).ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
         return api;
     }
 
     private static async Task<Results<Ok<DispatchResponse>, ProblemHttpResult>> Get(
-        long id, DispatcherDb db, DispatchProgress progress, HttpContext http, CancellationToken cancellationToken) =>
-        await db.MaySeeAsync(id, Caller.From(http.User), cancellationToken) && await progress.GetAsync(id, cancellationToken) is { } dispatch
+        long id, DispatchAccess access, DispatchProgress progress, HttpContext http, CancellationToken cancellationToken) =>
+        await access.MaySeeAsync(id, Caller.From(http.User), cancellationToken) && await progress.GetAsync(id, cancellationToken) is { } dispatch
             ? TypedResults.Ok(dispatch)
             : ApiProblem.NotFound($"There is no dispatch {id}.");
 
     /// <summary>Live progress as server-sent events: the dispatch once a second, until it is completed or cancelled.</summary>
     private static async Task<Results<ServerSentEventsResult<DispatchResponse>, ProblemHttpResult>> Events(
-        long id, DispatcherDb db, DispatchProgress progress, HttpContext http, CancellationToken cancellationToken)
+        long id, DispatchAccess access, DispatchProgress progress, HttpContext http, CancellationToken cancellationToken)
     {
-        if (!await db.MaySeeAsync(id, Caller.From(http.User), cancellationToken)) return ApiProblem.NotFound($"There is no dispatch {id}.");
+        if (!await access.MaySeeAsync(id, Caller.From(http.User), cancellationToken)) return ApiProblem.NotFound($"There is no dispatch {id}.");
         return TypedResults.ServerSentEvents(Stream(id, progress, cancellationToken), eventType: "progress");
     }
 
@@ -81,7 +84,7 @@ public static class DispatchEndpoints
     }
 
     private static async Task<Results<Ok<Page<DispatchResponse>>, ValidationProblem>> List(
-        DispatcherDb db, DispatchProgress progress, HttpContext http, string? kind, string? status, string? after, int? limit, CancellationToken cancellationToken)
+        DispatcherDb db, DispatchAccess access, DispatchProgress progress, HttpContext http, string? kind, string? status, string? after, int? limit, CancellationToken cancellationToken)
     {
         var errors = new ValidationErrors();
         var page = PageRequest.Parse(after, limit, errors);
@@ -99,7 +102,7 @@ public static class DispatchEndpoints
         }
         if (errors.Any) return errors.ToProblem();
 
-        var query = db.Dispatches.AsNoTracking().VisibleTo(db, Caller.From(http.User));
+        var query = access.VisibleTo(db.Dispatches.AsNoTracking(), Caller.From(http.User));
         if (kindFilter is { } kf) query = query.Where(d => d.Kind == kf);
         if (statusFilter is { } sf) query = query.Where(d => d.Status == sf);
         if (page.After is { } afterId) query = query.Where(d => d.Id < afterId);

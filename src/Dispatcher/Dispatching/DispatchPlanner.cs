@@ -1,5 +1,6 @@
 using Dispatcher.Data;
 using Microsoft.EntityFrameworkCore;
+using Dispatcher.Mail;
 
 namespace Dispatcher.Dispatching;
 

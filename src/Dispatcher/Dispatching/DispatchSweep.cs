@@ -1,6 +1,7 @@
 using Dispatcher.Data;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
+using Dispatcher.Mail;
 
 namespace Dispatcher.Dispatching;
 

@@ -18,6 +18,7 @@ public static class DispatchingExtensions
 
         services.AddOptions<DispatchingOptions>().BindConfiguration(DispatchingOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddScoped<DeliveryLedger>();
+        services.AddSingleton<RecipientLinks>();
         services.AddScoped<BatchPublisher>();
         services.AddScoped<DispatchPlanner>();
         services.AddScoped<BatchSender>();
@@ -26,6 +27,7 @@ public static class DispatchingExtensions
         services.AddScoped<DispatchSweep>();
         services.AddScoped<DispatchProgress>();
         services.AddScoped<DispatchControl>();
+        services.AddScoped<DispatchAccess>();
         services.AddSingleton<LaneGate>();
         services.AddSingleton<InFlightBatches>();
         services.AddSingleton<LeaseKeeper>();
@@ -47,13 +49,8 @@ public static class DispatchingExtensions
             {
                 x.AddConsumers(typeof(DispatchingExtensions).Assembly);
                 // Every message that fails all its retries is recorded (see FaultRecorder), on one queue of its own.
-                void RecordFaultsOf<T>() where T : class => x.AddConsumer<FaultRecorder<T>>().Endpoint(e => e.Name = "faults");
-                RecordFaultsOf<Statements.StatementPublished>();
-                RecordFaultsOf<SendBulkBatch>();
-                RecordFaultsOf<SendUrgentBatch>();
-                RecordFaultsOf<Alerts.AlertApproved>();
-                RecordFaultsOf<Alerts.SendTestAlert>();
-                RecordFaultsOf<Digests.DigestDue>();
+                foreach (var message in Messages.MessageContracts.All)
+                    x.AddConsumer(typeof(FaultRecorder<>).MakeGenericType(message)).Endpoint(e => e.Name = "faults");
             }
 
             // Every consumer queue is a durable quorum queue: replicated, and it survives a broker restart.

@@ -8,8 +8,7 @@ public sealed class DispatchingOptions
     public const string Section = "Dispatching";
 
     /// <summary>Deliveries per SendBatch message, claimed together. Large enough that what each claim costs (the bus
-    /// message, the claim's statements, the dispatch's status) is small per message: from 100 to 500 took a fan-out's
-    /// sender CPU from ~125 to ~95 µs a message (README, Performance). Pausing still takes effect within a quarter of a
+    /// message, the claim's statements, the dispatch's status) is small per message (docs/adr/0007). Pausing still takes effect within a quarter of a
     /// second, and a batch writes its outcomes every 100 messages, so a crash repeats no more than with small batches.</summary>
     [Range(1, 10_000)] public int BatchSize { get; set; } = 500;
 

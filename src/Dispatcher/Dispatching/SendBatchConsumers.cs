@@ -1,4 +1,5 @@
 using Dispatcher.Mail;
+using Dispatcher.Messages;
 using MassTransit;
 using Microsoft.Extensions.Options;
 

@@ -1,8 +1,8 @@
 namespace Dispatcher.Dispatching;
 
 /// <summary>Threads for the batches' blocking send loops, kept for the next batch. A thread of its own per batch
-/// (TaskCreationOptions.LongRunning) cost about 4 % of the CPU at 4,000 messages a second: starting the thread and
-/// faulting in a fresh stack, every 100 messages. Every piece of work still gets a thread at once — an idle one or a
+/// (TaskCreationOptions.LongRunning) paid for starting the thread and faulting in a fresh stack every 100 messages
+/// (docs/adr/0005). Every piece of work still gets a thread at once — an idle one or a
 /// new one, never a queue — because a bulk batch may block until an urgent one has finished. A thread idle for a minute ends.</summary>
 public sealed class SendingThreads
 {
@@ -14,10 +14,19 @@ public sealed class SendingThreads
     public Task<T> Run<T>(Func<T> work)
     {
         var done = new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);
-        Action job = () =>
+        // The work's result is handed over only once its thread is idle again, so whoever awaits it and runs more work
+        // next finds that thread free, and the threads stay as few as the work needs at once.
+        Func<Action> job = () =>
         {
-            try { done.SetResult(work()); }
-            catch (Exception e) { done.SetException(e); }
+            try
+            {
+                var result = work();
+                return () => done.SetResult(result);
+            }
+            catch (Exception e)
+            {
+                return () => done.SetException(e);
+            }
         };
         Worker? worker = null;
         lock (_gate)
@@ -31,14 +40,14 @@ public sealed class SendingThreads
         return done.Task;
     }
 
-    private sealed class Worker(SendingThreads threads, Action first)
+    private sealed class Worker(SendingThreads threads, Func<Action> first)
     {
         private readonly SemaphoreSlim _signal = new(0);
-        private Action? _next = first;
+        private Func<Action>? _next = first;
 
         public void Start() => new Thread(Loop) { IsBackground = true, Name = "dispatcher-send" }.Start();
 
-        public void Give(Action job)
+        public void Give(Func<Action> job)
         {
             Volatile.Write(ref _next, job);
             _signal.Release();
@@ -48,8 +57,9 @@ public sealed class SendingThreads
         {
             while (Interlocked.Exchange(ref _next, null) is { } job)
             {
-                job();
+                var handOver = job();
                 lock (threads._gate) threads._idle.Add(this);
+                handOver();
                 if (_signal.Wait(IdleFor)) continue;
                 // Still idle: off the list, so that nobody hands it work, and end. Otherwise Run took it just now and
                 // its job is on the way.

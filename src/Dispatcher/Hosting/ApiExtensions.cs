@@ -1,4 +1,3 @@
-using Dispatcher.Mail.Branding;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Dispatcher.Access;
@@ -10,7 +9,9 @@ using Dispatcher.Digests;
 using Dispatcher.Feeds;
 using Dispatcher.Dispatching;
 using Dispatcher.Lists;
+using Dispatcher.Mail.Branding;
 using Dispatcher.Mail.Capture;
+using Scalar.AspNetCore;
 using Dispatcher.Statements;
 using Dispatcher.Subscribers;
 
@@ -31,6 +32,12 @@ public static class ApiExtensions
         builder.Services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         builder.Services.AddProblemDetails();
         builder.Services.AddExceptionHandler<ApiExceptionHandler>();
+        builder.Services.AddOpenApi(o =>
+        {
+            o.ShouldInclude = endpoint => endpoint.RelativePath?.StartsWith("api/", StringComparison.Ordinal) == true;
+            o.AddDocumentTransformer<ApiDocument>();
+            o.AddOperationTransformer<ApiDocument>();
+        });
         return builder;
     }
 
@@ -51,7 +58,9 @@ public static class ApiExtensions
         api.MapAudit();
         api.MapFaults();
         // Anything else under /api is a 404 problem, not a page.
-        api.MapFallback(() => ApiProblem.NotFound("There is no such API endpoint."));
+        api.MapFallback(() => ApiProblem.NotFound("There is no such API endpoint.")).ExcludeFromDescription();
+        app.MapOpenApi(ApiDocument.Route).AllowAnonymous();
+        app.MapApiReference();
         return app;
     }
 }

@@ -17,6 +17,11 @@ public static class WebSecurity
         "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: https:; " +
         "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
+    private static readonly object PolicyOverride = new();
+
+    /// <summary>A stricter or more specific policy for one answer (the API reference page allows its own inline scripts by hash).</summary>
+    public static void SetContentSecurityPolicy(HttpContext context, string policy) => context.Items[PolicyOverride] = policy;
+
     public const string PermissionsPolicy =
         "accelerometer=(), camera=(), geolocation=(), gyroscope=(), magnetometer=(), microphone=(), payment=(), usb=()";
 
@@ -63,8 +68,9 @@ public static class WebSecurity
             // As the response starts: the exception handler clears the headers of a response it replaces.
             context.Response.OnStarting(static state =>
             {
-                var headers = ((HttpResponse)state).Headers;
-                headers.ContentSecurityPolicy = ContentSecurityPolicy;
+                var response = (HttpResponse)state;
+                var headers = response.Headers;
+                headers.ContentSecurityPolicy = response.HttpContext.Items[PolicyOverride] as string ?? ContentSecurityPolicy;
                 headers.XContentTypeOptions = "nosniff";
                 headers.XFrameOptions = "DENY";
                 headers["Referrer-Policy"] = "no-referrer"; // subscriber pages carry their token in the address

@@ -23,37 +23,14 @@ public static class ListEndpoints
     }
 
     private static async Task<Results<Created<ListResponse>, ValidationProblem, ProblemHttpResult>> Create(
-        CreateListRequest request, DispatcherDb db, TimeProvider clock, HttpContext http, CancellationToken cancellationToken)
-    {
-        var errors = request.Validate();
-        if (errors.Any) return errors.ToProblem();
-
-        var slug = request.Slug!.Trim();
-        if (await db.Lists.AnyAsync(l => l.Slug == slug, cancellationToken)) return SlugTaken(slug);
-
-        var list = new MailingList
+        CreateListRequest request, ListService lists, HttpContext http, CancellationToken cancellationToken) =>
+        await lists.CreateAsync(request, Caller.From(http.User), cancellationToken) switch
         {
-            Slug = slug,
-            Name = request.Name!.Trim(),
-            Description = request.Description?.Trim() is { Length: > 0 } d ? d : null,
-            Introduction = request.Introduction?.Trim() is { Length: > 0 } i ? i : null,
-            Public = request.Public ?? true,
-            DoubleOptIn = request.DoubleOptIn ?? true,
-            RequireApproval = request.RequireApproval ?? false,
-            CreatedAt = clock.GetUtcNow().UtcDateTime,
+            ListChange.Done { List: var list } => TypedResults.Created($"/api/lists/{list.Slug}", ListResponse.From(list, new SubscriberCounts(0, 0, 0))),
+            ListChange.Invalid invalid => invalid.Errors.ToProblem(),
+            ListChange.SlugTaken taken => ApiProblem.Conflict(ListService.SlugTakenMessage(taken.Slug)),
+            _ => throw new InvalidOperationException("Creating a list cannot find it missing."),
         };
-        db.Lists.Add(list);
-        db.Audit.Add(AuditLog.Entry(clock, Caller.From(http.User), "list.created", $"list:{slug}", list.Name));
-        try
-        {
-            await db.SaveChangesAsync(cancellationToken);
-        }
-        catch (DbUpdateException)
-        {
-            return SlugTaken(slug); // created by someone else a moment ago
-        }
-        return TypedResults.Created($"/api/lists/{slug}", ListResponse.From(list, new SubscriberCounts(0, 0, 0)));
-    }
 
     private static async Task<Results<Ok<Page<ListResponse>>, ValidationProblem>> List(
         DispatcherDb db, HttpContext http, string? after, int? limit, CancellationToken cancellationToken)
@@ -85,31 +62,16 @@ public static class ListEndpoints
     }
 
     private static async Task<Results<Ok<ListResponse>, ValidationProblem, ProblemHttpResult>> Update(
-        string slug, UpdateListRequest request, DispatcherDb db, TimeProvider clock, HttpContext http, CancellationToken cancellationToken)
-    {
-        var errors = request.Validate();
-        if (errors.Any) return errors.ToProblem();
-        var list = await db.Lists.SingleOrDefaultAsync(l => l.Slug == slug, cancellationToken);
-        if (list is null) return ApiProblem.NotFound($"There is no list '{slug}'.");
+        string slug, UpdateListRequest request, ListService lists, DispatcherDb db, HttpContext http, CancellationToken cancellationToken) =>
+        await lists.UpdateAsync(slug, request, Caller.From(http.User), cancellationToken) switch
+        {
+            ListChange.Done { List: var list } => TypedResults.Ok((await db.DescribeAsync([list], cancellationToken))[0]),
+            ListChange.Invalid invalid => invalid.Errors.ToProblem(),
+            _ => ApiProblem.NotFound($"There is no list '{slug}'."),
+        };
 
-        request.ApplyTo(list);
-        db.Audit.Add(AuditLog.Entry(clock, Caller.From(http.User), "list.updated", $"list:{slug}"));
-        await db.SaveChangesAsync(cancellationToken);
-
-        return TypedResults.Ok((await db.DescribeAsync([list], cancellationToken))[0]);
-    }
-
-    private static async Task<Results<NoContent, ProblemHttpResult>> Delete(
-        string slug, DispatcherDb db, TimeProvider clock, HttpContext http, CancellationToken cancellationToken)
-    {
-        var list = await db.Lists.SingleOrDefaultAsync(l => l.Slug == slug, cancellationToken);
-        if (list is null) return ApiProblem.NotFound($"There is no list '{slug}'.");
-        db.Lists.Remove(list); // its subscriptions go with it; people stay, with their other lists
-        db.Audit.Add(AuditLog.Entry(clock, Caller.From(http.User), "list.deleted", $"list:{slug}", list.Name));
-        await db.SaveChangesAsync(cancellationToken);
-        return TypedResults.NoContent();
-    }
-
-    private static ProblemHttpResult SlugTaken(string slug) =>
-        ApiProblem.Conflict($"A list with slug '{slug}' exists already.");
+    private static async Task<Results<NoContent, ProblemHttpResult>> Delete(string slug, ListService lists, HttpContext http, CancellationToken cancellationToken) =>
+        await lists.DeleteAsync(slug, Caller.From(http.User), cancellationToken) is ListChange.Done
+            ? TypedResults.NoContent()
+            : ApiProblem.NotFound($"There is no list '{slug}'.");
 }

@@ -6,6 +6,9 @@ using RazorLight.Generation;
 
 namespace Dispatcher.Mail;
 
+/// <summary>A template rendered for a made-up subscriber: what previews show.</summary>
+public sealed record TemplateSample(string Template, string Subject, Func<EmailRecipient, EmailModel> Model, Personalisation Person);
+
 /// <summary>Renders the Razor email templates with RazorLight. Each template is compiled once per process (RazorLight
 /// caches it until the template changes); each dispatch renders it once per variant (with and without a name),
 /// inlines the CSS (PreMailer.Net) and derives the plain text, leaving only the per-person placeholders to fill.</summary>
@@ -66,22 +69,19 @@ public sealed class EmailRenderer
         return model;
     };
 
-    /// <summary>Renders a template for a sample subscriber — as it is, with a candidate branding (the "Email content"
-    /// page's preview, before it is saved), or with candidate Razor source (only where Templates:AllowCodeEditing is on).
-    /// Returns the email, or the compiler's message.</summary>
-    public async Task<(RenderedBody? Body, string? Subject, string? Error)> TrySampleAsync(string name, string baseUrl,
-        Brand? candidateBrand = null, string? candidateSource = null)
+    /// <summary>Renders a sample — a model for a made-up subscriber — as the templates stand, with a candidate branding
+    /// (the "Email content" page's preview, before it is saved), or with candidate Razor source for one template (only
+    /// where Templates:AllowCodeEditing is on). Returns the email, or the compiler's message.</summary>
+    public async Task<(RenderedBody? Body, string? Subject, string? Error)> TrySampleAsync(TemplateSample sample,
+        Brand? candidateBrand = null, (string Name, string Source)? candidate = null)
     {
-        if (TemplateSamples.For(name, baseUrl) is not { } sample)
-            return (null, null, $"There is no sample for a template called '{name}'.");
         try
         {
             await _source.RefreshAsync(CancellationToken.None);
             var brand = candidateBrand ?? await _branding.GetAsync(CancellationToken.None);
-            var engine = candidateSource is null ? _engine : Engine(new TemplateProject(_source, name, candidateSource));
-            var rendered = TemplateSamples.RenderedAs(name);
-            var email = await CompileWithAsync(engine, rendered, sample.Subject, Branded(sample.Model, brand, rendered));
-            return (email.For(TemplateSamples.Person), email.Subject, null);
+            var engine = candidate is { } edit ? Engine(new TemplateProject(_source, edit.Name, edit.Source)) : _engine;
+            var email = await CompileWithAsync(engine, sample.Template, sample.Subject, Branded(sample.Model, brand, sample.Template));
+            return (email.For(sample.Person), email.Subject, null);
         }
         catch (TemplateCompilationException e)
         {

@@ -36,9 +36,9 @@ public static class MailExtensions
         services.AddSingleton(sp => new EmailRenderer(sp.GetRequiredService<TemplateSource>(), sp.GetRequiredService<BrandingSource>()));
         services.AddSingleton(sp => new MessageFactory(sp.GetRequiredService<IOptions<MailOptions>>().Value, sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<DkimKey>().Signer));
-        services.AddSingleton(sp => new ReturnPaths(sp.GetRequiredService<Subscribers.SigningKey>(), sp.GetRequiredService<IOptions<MailOptions>>().Value));
+        services.AddSingleton<SigningKey>();
+        services.AddSingleton(sp => new ReturnPaths(sp.GetRequiredService<SigningKey>(), sp.GetRequiredService<IOptions<MailOptions>>().Value));
         services.AddSingleton<PublicUrls>();
-        services.AddSingleton<RecipientLinks>();
         services.AddSingleton<RelaySet>();
         services.AddSingleton<SmtpConnectionPool>();
 

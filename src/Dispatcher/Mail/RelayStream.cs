@@ -6,8 +6,7 @@ namespace Dispatcher.Mail;
 /// <remarks><para>MailKit hands a message over in blocks of 4 KB, and on a NoDelay socket every write leaves as a packet of
 /// its own and wakes the relay: a 6 KB statement went as two sends (besides one for MAIL FROM + RCPT TO and one for
 /// DATA). Held until MailKit flushes — which it does before it waits for any reply — each command group and each message
-/// goes in one send (tests/bench.sh smtp, 150,000 messages on 6 connections, three alternating pairs: 71 → 66 µs CPU a
-/// message, +6 % messages a second). Anything held is sent before a read too, so nothing can wait unsent for its own
+/// goes in one send (docs/adr/0004). Anything held is sent before a read too, so nothing can wait unsent for its own
 /// reply, whoever wrote it (MailKit, or the SslStream that STARTTLS puts over it). BCL's BufferedStream does the same,
 /// but after a failed send it tries the held bytes again when disposed and throws from there, where MailKit's disconnect
 /// expects no exception; here they are dropped with the connection.</para>
@@ -16,8 +15,7 @@ namespace Dispatcher.Mail;
 /// the protocol needs. The relay's answer to that DATA is kept from MailKit until MailKit sends DATA itself (which is then
 /// not sent again), so MailKit sees the conversation it expects. When MailKit sends something else instead — RSET after
 /// a refused recipient — the answer is read and dropped first: it is a refusal, since a relay cannot take a message for
-/// nobody; were it a go-ahead, the connection is closed, so no empty message can be delivered (tests/bench.sh fanout,
-/// 200,000 people, three alternating pairs: 0.49–0.52 → 0.59–0.60 of the limit, 78–87 → 67–72 µs CPU a message).</para></remarks>
+/// nobody; were it a go-ahead, the connection is closed, so no empty message can be delivered.</para></remarks>
 internal sealed class RelayStream(Socket socket) : Stream
 {
     /// <summary>Larger writes go out as they come: a message bigger than this is sent in pieces of about this size.</summary>

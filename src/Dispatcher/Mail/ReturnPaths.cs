@@ -2,7 +2,6 @@ using System.Diagnostics.CodeAnalysis;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.RegularExpressions;
-using Dispatcher.Subscribers;
 using MimeKit;
 
 namespace Dispatcher.Mail;

@@ -1,10 +1,8 @@
 using Dispatcher.Dispatching;
+using Dispatcher.Messages;
 using MassTransit;
 
 namespace Dispatcher.Statements;
-
-/// <summary>A statement was stored. DispatchId is its immediate send, or null when nobody on its lists takes statements at once.</summary>
-public sealed record StatementPublished(long StatementId, long? DispatchId);
 
 /// <summary>Plans the statement's immediate dispatch. Idempotent: a repeated message finds it planned already.</summary>
 public sealed class StatementPublishedConsumer(DispatchPlanner planner) : IConsumer<StatementPublished>

@@ -4,6 +4,7 @@ using Dispatcher.Content;
 using Dispatcher.Data;
 using Dispatcher.Dispatching;
 using Dispatcher.Hosting;
+using Dispatcher.Messages;
 using Dispatcher.Subscribers;
 using MassTransit;
 using Microsoft.EntityFrameworkCore;

@@ -10,6 +10,7 @@ public static class StatementsExtensions
         builder.Services.AddScoped<StatementPublisher>();
         builder.Services.AddScoped<IDeliveryPlan, StatementDeliveryPlan>();
         builder.Services.AddScoped<IDispatchContent, StatementContent>();
+        builder.Services.AddScoped<IDispatchAudience, StatementAudience>();
         return builder;
     }
 }

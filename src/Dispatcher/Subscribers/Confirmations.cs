@@ -1,6 +1,7 @@
 using Dispatcher.Data;
 using Dispatcher.Dispatching;
 using Microsoft.EntityFrameworkCore;
+using Dispatcher.Mail;
 
 namespace Dispatcher.Subscribers;
 

@@ -22,7 +22,7 @@ public static class SubscriberEndpoints
         var lists = api.MapGroup("/lists/{slug}").WithTags("Subscribers").RequireAuthorization(Policies.Admin);
         lists.MapPost("/subscribers", Add);
         lists.MapGet("/subscribers", List);
-        lists.MapGet("/export", Export);
+        lists.MapGet("/export", Export).Produces<string>(StatusCodes.Status200OK, "text/csv").ProducesProblem(StatusCodes.Status404NotFound);
         lists.MapPost("/import", Import); // body: text/csv (checked in the handler, so a wrong type is a 415 problem)
 
         var people = api.MapGroup("/subscribers").WithTags("Subscribers").RequireAuthorization(Policies.Admin);

@@ -9,7 +9,6 @@ public static class SubscribersExtensions
     {
         var services = builder.Services;
         services.AddOptions<SubscribersOptions>().BindConfiguration(SubscribersOptions.Section).ValidateOnStart();
-        services.AddSingleton<SigningKey>();
         services.AddSingleton<SubscriberTokens>();
         services.AddSingleton<SuppressionSalt>();
         services.AddScoped<SuppressionList>();

@@ -1,6 +1,8 @@
 using Dispatcher.Data;
 using Dispatcher.Dispatching;
 using Dispatcher.IntegrationTests.Infrastructure;
+using Dispatcher.Mail;
+using Dispatcher.Messages;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -43,6 +45,8 @@ public sealed class DeliveryLedgerTests
         Assert.Equal(DeliveryStatus.Bounced, await StatusAsync());
         Assert.Equal(1, await db.Bounces.CountAsync(b => b.DeliveryId == delivery.Id));
         Assert.Equal("bounced", await SubscriptionAsync());
+        // The same policy as a mailbox report or a webhook: audited once, like them.
+        Assert.Equal(1, await db.Audit.CountAsync(a => a.Action == "bounce.hard" && a.Target == $"subscriber:{subscriber.Id}"));
 
         Task<DeliveryStatus> StatusAsync() => db.Deliveries.AsNoTracking().Where(d => d.Id == delivery.Id).Select(d => d.Status).SingleAsync();
         async Task<string> SubscriptionAsync() =>
@@ -174,7 +178,13 @@ public sealed class DeliveryLedgerTests
         await app.Api.CreateListAsync(listSlug);
         foreach (var email in emails) await app.Api.SubscribeAsync(listSlug, email);
         var listId = await db.Lists.Where(l => l.Slug == listSlug).Select(l => l.Id).SingleAsync();
-        var dispatch = new Dispatch { Kind = DispatchKind.Statement, Status = DispatchStatus.Sending, Lane = Lane.Bulk, CreatedAt = DateTime.UtcNow, Total = emails.Length };
+        // Active just now, as a planned dispatch is: one that never was counts as stalled, and the sweeper would send it
+        // before the test has set it up.
+        var dispatch = new Dispatch
+        {
+            Kind = DispatchKind.Statement, Status = DispatchStatus.Sending, Lane = Lane.Bulk, CreatedAt = DateTime.UtcNow, LastActivityAt = DateTime.UtcNow,
+            Total = emails.Length,
+        };
         db.Dispatches.Add(dispatch);
         await db.SaveChangesAsync();
         var deliveries = new List<Delivery>();

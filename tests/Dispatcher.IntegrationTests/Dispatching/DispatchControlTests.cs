@@ -96,11 +96,13 @@ public sealed class DispatchControlTests
         Assert.Contains("\"sent\":50", events[^1]);
     }
 
-    [Fact]
-    public async Task Only_admins_and_granted_organisers_control_a_dispatch()
+    [Theory]
+    [InlineData(Stack.InMemorySqlite)]
+    [InlineData(Stack.RabbitMqPostgres)] // who sees what is one query built from each sending feature's part: both databases
+    public async Task Only_admins_and_granted_organisers_see_and_control_a_dispatch(Stack stack)
     {
         await using var smtp = await TestSmtpServer.StartAsync();
-        await using var app = await DispatcherApp.StartAsync(Stack.InMemorySqlite, smtp);
+        await using var app = await DispatcherApp.StartAsync(stack, smtp);
         await app.Api.CreateListAsync("statements");
         await app.Api.CreateListAsync("korea");
         await app.Api.SubscribeAsync("statements", "a@example.org");
@@ -109,8 +111,13 @@ public sealed class DispatchControlTests
         using var publisher = app.ClientWithKey((await app.Api.PostOkAsync("/api/keys", new { name = "site", role = "publisher" }, HttpStatusCode.Created))["key"]!.GetValue<string>());
         using var korea = app.ClientWithKey((await app.Api.PostOkAsync("/api/keys", new { name = "k", role = "organiser", lists = new[] { "korea" } }, HttpStatusCode.Created))["key"]!.GetValue<string>());
 
+        using var granted = app.ClientWithKey((await app.Api.PostOkAsync("/api/keys", new { name = "s", role = "organiser", lists = new[] { "statements", "korea" } }, HttpStatusCode.Created))["key"]!.GetValue<string>());
+
         Assert.Equal(HttpStatusCode.Forbidden, (await publisher.PostAsync($"/api/dispatches/{id}/pause", null)).StatusCode);
         Assert.Equal(HttpStatusCode.Forbidden, (await korea.PostAsync($"/api/dispatches/{id}/cancel", null)).StatusCode);
+        Assert.Empty((await korea.GetJsonAsync("/api/dispatches"))["items"]!.AsArray());
+        Assert.Equal(id.Value, Assert.Single((await granted.GetJsonAsync("/api/dispatches"))["items"]!.AsArray())!["id"]!.GetValue<long>());
+        Assert.Equal(HttpStatusCode.Conflict, (await granted.PostAsync($"/api/dispatches/{id}/pause", null)).StatusCode); // theirs, but completed
         Assert.Equal(HttpStatusCode.Conflict, (await app.Api.PostAsync($"/api/dispatches/{id}/pause", null)).StatusCode); // completed
         Assert.Equal(HttpStatusCode.NotFound, (await app.Api.PostAsync("/api/dispatches/999999/pause", null)).StatusCode);
     }

@@ -1,6 +1,7 @@
 using Dispatcher.Data;
 using Dispatcher.Dispatching;
 using Dispatcher.IntegrationTests.Infrastructure;
+using Dispatcher.Messages;
 using Dispatcher.Statements;
 using MassTransit;
 using Microsoft.Extensions.DependencyInjection;

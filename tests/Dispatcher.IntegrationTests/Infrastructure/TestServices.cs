@@ -6,24 +6,10 @@ namespace Dispatcher.IntegrationTests.Infrastructure;
 /// Every test host gets a database and a virtual host of its own, so tests run side by side without seeing each other.</summary>
 public static class TestServices
 {
-    private static string Require(string variable) =>
-        Environment.GetEnvironmentVariable(variable) is { Length: > 0 } value
-            ? value
-            : throw new InvalidOperationException($"{variable} is not set: run the tests through tests/run.sh, which starts PostgreSQL and RabbitMQ.");
+    private static string Require(string variable) => RealServices.Require(variable);
 
     /// <summary>Creates an empty database and returns its connection string.</summary>
-    public static async Task<string> CreatePostgresDatabaseAsync()
-    {
-        var server = Require("DISPATCHER_TEST_POSTGRES");
-        var name = $"t_{Guid.NewGuid():N}";
-        await using (var connection = new NpgsqlConnection(server + ";Database=postgres"))
-        {
-            await connection.OpenAsync();
-            await using var command = new NpgsqlCommand($"CREATE DATABASE \"{name}\"", connection);
-            await command.ExecuteNonQueryAsync();
-        }
-        return $"{server};Database={name}";
-    }
+    public static Task<string> CreatePostgresDatabaseAsync() => RealServices.CreatePostgresDatabaseAsync();
 
     /// <summary>Takes one test's database away (no new connections, the open ones terminated) or brings it back — a
     /// database outage for that test alone, while the cluster keeps serving the others.</summary>
@@ -51,33 +37,16 @@ public static class TestServices
     }
 
     /// <summary>The throwaway Dovecot: any user name logs in with <see cref="MailboxPassword"/> and has a mailbox of its own.</summary>
-    public static (string Host, int Port) Imap => HostAndPort("DISPATCHER_TEST_IMAP");
+    public static (string Host, int Port) Imap => RealServices.HostAndPort("DISPATCHER_TEST_IMAP");
 
-    public static (string Host, int Port) Pop3 => HostAndPort("DISPATCHER_TEST_POP3");
+    public static (string Host, int Port) Pop3 => RealServices.HostAndPort("DISPATCHER_TEST_POP3");
 
     public const string MailboxPassword = "secret";
 
-    private static (string Host, int Port) HostAndPort(string variable)
-    {
-        var parts = Require(variable).Split(':');
-        return (parts[0], int.Parse(parts[1]));
-    }
-
-    public static (string Host, int Port) RabbitMq => HostAndPort("DISPATCHER_TEST_RABBITMQ");
+    public static (string Host, int Port) RabbitMq => RealServices.RabbitMq;
 
     /// <summary>Creates a virtual host open to guest and returns its name.</summary>
-    public static async Task<string> CreateRabbitMqVirtualHostAsync()
-    {
-        var name = $"t-{Guid.NewGuid():N}";
-        await RabbitMqCtlAsync("add_vhost", name);
-        await RabbitMqCtlAsync("set_permissions", "-p", name, "guest", ".*", ".*", ".*");
-        return name;
-    }
+    public static Task<string> CreateRabbitMqVirtualHostAsync() => RealServices.CreateRabbitMqVirtualHostAsync();
 
-    public static async Task<string> RabbitMqCtlAsync(params string[] arguments)
-    {
-        var (exitCode, output, error) = await Command.RunAsync(Require("DISPATCHER_TEST_RABBITMQCTL"), arguments);
-        if (exitCode != 0) throw new InvalidOperationException($"rabbitmqctl {string.Join(' ', arguments)} failed: {error}");
-        return output;
-    }
+    public static Task<string> RabbitMqCtlAsync(params string[] arguments) => RealServices.RabbitMqCtlAsync(arguments);
 }

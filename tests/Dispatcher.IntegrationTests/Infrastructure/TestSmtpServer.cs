@@ -56,6 +56,19 @@ public sealed class TestSmtpServer : IAsyncDisposable
     /// hangs. The client has to give up; the message is never taken, and its session ends when the server stops.</summary>
     public int StallMessages;
 
+    /// <summary>Messages to addresses this says yes to wait, unanswered, until <see cref="Release"/>: a relay busy with one
+    /// kind of mail, so a test can be sure what went first.</summary>
+    public Func<string, bool> Hold { get; set; } = _ => false;
+
+    private readonly TaskCompletionSource _released = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Answers every held message, and holds none from now on.</summary>
+    public void Release()
+    {
+        Hold = _ => false;
+        _released.TrySetResult();
+    }
+
     /// <summary>Every DATA the relay saw, taken or not: who, when, and what it answered.</summary>
     public IReadOnlyCollection<(string To, DateTime At, string Answer)> Attempts => _attempts.ToArray();
 
@@ -113,6 +126,7 @@ public sealed class TestSmtpServer : IAsyncDisposable
             var relay = server();
             if (relay.Delay > TimeSpan.Zero) await Task.Delay(relay.Delay, cancellationToken);
             var to = transaction.To.Single().AsAddress();
+            if (relay.Hold(to)) await relay._released.Task.WaitAsync(cancellationToken);
             if (TakeOne(ref relay.DropConnections))
             {
                 relay._attempts.Enqueue((to, DateTime.UtcNow, "dropped"));

@@ -29,7 +29,7 @@ public sealed class MonitoringAccessTests
     [Fact]
     public async Task With_a_port_of_their_own_metrics_are_served_there_and_only_there()
     {
-        var port = AppProcess.FreePort();
+        var port = FreePort.Next();
         await using var app = await AppProcess.StartAsync(new Dictionary<string, string?>
         {
             ["ConnectionStrings:Dispatcher"] = $"Data Source={Directory.CreateTempSubdirectory("dispatcher-metrics-").FullName}/dispatcher.db",

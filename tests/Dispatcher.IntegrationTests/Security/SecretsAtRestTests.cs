@@ -4,6 +4,7 @@ using Dispatcher.IntegrationTests.Infrastructure;
 using Dispatcher.Subscribers;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
+using Dispatcher.Mail;
 
 namespace Dispatcher.IntegrationTests.Security;
 

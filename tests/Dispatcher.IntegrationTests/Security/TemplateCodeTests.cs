@@ -82,7 +82,7 @@ public sealed class TemplateCodeTests(Chromium chromium) : IClassFixture<Chromiu
         using var browser = app.ClientWithKey(null);
         using (await browser.SubmitFormAsync("/admin/login", new Dictionary<string, string> { ["Email"] = AdminEmail, ["Password"] = AdminPassword })) { }
 
-        // The form that used to compile what it was given: every handler refuses, before compiling anything.
+        // The branding form posted as if code editing were on: every handler refuses, before compiling anything.
         foreach (var handler in new[] { "", "?handler=Check", "?handler=Reset" })
         {
             var (_, page) = await browser.GetPageAsync("/admin/branding"); // any admin page, for an antiforgery token

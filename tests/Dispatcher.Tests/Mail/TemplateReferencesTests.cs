@@ -32,12 +32,14 @@ public sealed class TemplateReferencesTests
             <p>@typeof(Microsoft.EntityFrameworkCore.DbContext).Name</p>
             """;
 
-        var allowed = await renderer.TrySampleAsync("Statement", "https://dispatch.example.org", candidateSource: usesLinqAndCulture);
-        var refused = await renderer.TrySampleAsync("Statement", "https://dispatch.example.org", candidateSource: usesEfCore);
+        var allowed = await renderer.TrySampleAsync(Statement, candidate: ("Statement", usesLinqAndCulture));
+        var refused = await renderer.TrySampleAsync(Statement, candidate: ("Statement", usesEfCore));
 
         Assert.Null(allowed.Error);
         Assert.Contains("a, b 1970", allowed.Body!.Html);
         Assert.NotNull(refused.Error);
         Assert.Contains("EntityFrameworkCore", refused.Error);
     }
+
+    private static readonly TemplateSample Statement = Dispatcher.Admin.Templates.TemplateSamples.For("Statement", "https://dispatch.example.org")!;
 }

@@ -3,6 +3,7 @@ using System.Xml.Linq;
 using Dispatcher.Access;
 using Dispatcher.Hosting;
 using Dispatcher.Subscribers;
+using Dispatcher.Mail;
 
 namespace Dispatcher.Tests.Security;
 

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using Dispatcher.Subscribers;
+using Dispatcher.Mail;
 
 namespace Dispatcher.Tests.Subscribers;
 

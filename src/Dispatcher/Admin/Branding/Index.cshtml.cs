@@ -71,7 +71,7 @@ public sealed class BrandingModel(BrandingStore store, EmailRenderer renderer, P
     {
         PreviewTemplate = PreviewTemplates.Contains(template) ? template! : "Statement";
         var brand = candidate is null ? null : Brand.From(candidate.ToRow(), candidate.ToTexts(Caller.Actor, DateTime.UtcNow), FallbackName);
-        var (body, subject, error) = await renderer.TrySampleAsync(PreviewTemplate, urls.Base, candidateBrand: brand);
+        var (body, subject, error) = await renderer.TrySampleAsync(Templates.TemplateSamples.For(PreviewTemplate, urls.Base)!, candidateBrand: brand);
         Preview = body;
         PreviewSubject = subject;
         if (error is not null) Errors.Add(error);

@@ -7,7 +7,7 @@ namespace Dispatcher.Admin.Dispatches;
 
 /// <summary>One dispatch: live progress (polling the Progress handler; the page works without it), rate and time left,
 /// pause, resume and cancel, and the deliveries that failed or bounced with the relay's answer.</summary>
-public sealed class DispatchDetailsModel(DispatcherDb db, DispatchProgress progress, DispatchControl control) : AdminPage
+public sealed class DispatchDetailsModel(DispatcherDb db, DispatchProgress progress, DispatchControl control, DispatchAccess access) : AdminPage
 {
     public sealed record Problem(string? Email, string Status, int Attempts, string? Response);
 
@@ -18,7 +18,7 @@ public sealed class DispatchDetailsModel(DispatcherDb db, DispatchProgress progr
 
     public async Task<IActionResult> OnGetAsync(long id, CancellationToken cancellationToken)
     {
-        if (!await db.MaySeeAsync(id, Caller, cancellationToken) || await progress.GetAsync(id, cancellationToken) is not { } dispatch) return NotFound();
+        if (!await access.MaySeeAsync(id, Caller, cancellationToken) || await progress.GetAsync(id, cancellationToken) is not { } dispatch) return NotFound();
         Dispatch = dispatch;
         What = dispatch.StatementId is { } s ? await db.Statements.Where(x => x.Id == s).Select(x => "“" + x.Title + "”").SingleOrDefaultAsync(cancellationToken) ?? ""
              : dispatch.AlertId is { } a ? await db.Alerts.Where(x => x.Id == a).Select(x => "“" + x.Subject + "”").SingleOrDefaultAsync(cancellationToken) ?? ""
@@ -37,7 +37,7 @@ public sealed class DispatchDetailsModel(DispatcherDb db, DispatchProgress progr
 
     /// <summary>The numbers only, for the page's script.</summary>
     public async Task<IActionResult> OnGetProgressAsync(long id, CancellationToken cancellationToken) =>
-        await db.MaySeeAsync(id, Caller, cancellationToken) && await progress.GetAsync(id, cancellationToken) is { } dispatch ? new JsonResult(dispatch) : NotFound();
+        await access.MaySeeAsync(id, Caller, cancellationToken) && await progress.GetAsync(id, cancellationToken) is { } dispatch ? new JsonResult(dispatch) : NotFound();
 
     public Task<IActionResult> OnPostPauseAsync(long id, CancellationToken cancellationToken) => ControlAsync(control.PauseAsync(id, Caller, cancellationToken), id, "Paused: in-flight messages finish, nothing new starts.");
 

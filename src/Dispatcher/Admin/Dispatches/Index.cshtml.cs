@@ -6,7 +6,7 @@ using Microsoft.EntityFrameworkCore;
 
 namespace Dispatcher.Admin.Dispatches;
 
-public sealed class DispatchesModel(DispatcherDb db, DispatchProgress progress, TimeProvider clock) : AdminPage
+public sealed class DispatchesModel(DispatcherDb db, DispatchProgress progress, DispatchAccess access, TimeProvider clock) : AdminPage
 {
     private const int PageSize = 50;
 
@@ -20,7 +20,7 @@ public sealed class DispatchesModel(DispatcherDb db, DispatchProgress progress, 
 
     public async Task OnGetAsync(long? after, CancellationToken cancellationToken)
     {
-        var query = db.Dispatches.AsNoTracking().VisibleTo(db, Caller);
+        var query = access.VisibleTo(db.Dispatches.AsNoTracking(), Caller);
         if (Enum.TryParse<DispatchKind>(Kind, ignoreCase: true, out var kind)) query = query.Where(d => d.Kind == kind);
         if (Enum.TryParse<DispatchStatus>(Status, ignoreCase: true, out var status)) query = query.Where(d => d.Status == status);
         if (after is { } a) query = query.Where(d => d.Id < a);

@@ -1,5 +1,4 @@
 using Dispatcher.Access;
-using Dispatcher.Audit;
 using Dispatcher.Data;
 using Dispatcher.Lists;
 using Dispatcher.Subscribers;
@@ -10,7 +9,7 @@ using Microsoft.EntityFrameworkCore;
 namespace Dispatcher.Admin.Lists;
 
 [Authorize(Policy = Policies.Organiser)]
-public sealed class ListsModel(DispatcherDb db, TimeProvider clock) : AdminPage
+public sealed class ListsModel(DispatcherDb db, ListService lists) : AdminPage
 {
     public List<ListResponse> Lists { get; private set; } = [];
     public IDictionary<string, string[]> Errors { get; private set; } = new Dictionary<string, string[]>();
@@ -27,25 +26,15 @@ public sealed class ListsModel(DispatcherDb db, TimeProvider clock) : AdminPage
     public async Task<IActionResult> OnPostAsync(CancellationToken cancellationToken)
     {
         if (!Caller.IsAdmin) return Forbidden();
-        var request = new CreateListRequest(Name, Slug, Description, Public, DoubleOptIn, RequireApproval);
-        var errors = request.Validate();
-        if (!errors.Any && await db.Lists.AnyAsync(l => l.Slug == Slug!.Trim(), cancellationToken)) errors.Add("slug", $"A list with slug '{Slug}' exists already.");
-        if (errors.Any)
-        {
-            Errors = errors.ToDictionary();
-            await LoadAsync(cancellationToken);
-            var page = Page();
-            page.StatusCode = StatusCodes.Status400BadRequest;
-            return page;
-        }
-        db.Lists.Add(new MailingList
-        {
-            Name = Name!.Trim(), Slug = Slug!.Trim(), Description = string.IsNullOrWhiteSpace(Description) ? null : Description.Trim(),
-            Public = Public, DoubleOptIn = DoubleOptIn, RequireApproval = RequireApproval, CreatedAt = clock.GetUtcNow().UtcDateTime,
-        });
-        db.Audit.Add(AuditLog.Entry(clock, Caller, "list.created", $"list:{Slug!.Trim()}", Name));
-        await db.SaveChangesAsync(cancellationToken);
-        return Done($"List “{Name!.Trim()}” created.");
+        var change = await lists.CreateAsync(new CreateListRequest(Name, Slug, Description, Public, DoubleOptIn, RequireApproval), Caller, cancellationToken);
+        if (change is ListChange.Done { List: var list }) return Done($"List “{list.Name}” created.");
+        var errors = change is ListChange.Invalid invalid ? invalid.Errors : new Hosting.ValidationErrors();
+        if (change is ListChange.SlugTaken taken) errors.Add("slug", ListService.SlugTakenMessage(taken.Slug));
+        Errors = errors.ToDictionary();
+        await LoadAsync(cancellationToken);
+        var page = Page();
+        page.StatusCode = StatusCodes.Status400BadRequest;
+        return page;
     }
 
     private async Task LoadAsync(CancellationToken cancellationToken)

@@ -90,7 +90,12 @@ public sealed class TemplateEditModel(DispatcherDb db, EmailRenderer renderer, P
 
     private async Task<bool> RenderAsync(string? candidate)
     {
-        var (body, subject, error) = await renderer.TrySampleAsync(Name, urls.Base, candidateSource: candidate);
+        if (TemplateSamples.For(Name, urls.Base) is not { } sample)
+        {
+            Error = $"There is no sample for a template called '{Name}'.";
+            return false;
+        }
+        var (body, subject, error) = await renderer.TrySampleAsync(sample, candidate: candidate is null ? null : (Name, candidate));
         Preview = body;
         PreviewSubject = subject;
         Error = error;

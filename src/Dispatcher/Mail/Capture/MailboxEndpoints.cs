@@ -13,7 +13,7 @@ public static class MailboxEndpoints
     {
         var group = api.MapGroup("/mailbox").WithTags("Capture mailbox").RequireAuthorization(Policies.Admin);
         group.MapGet("/", List);
-        group.MapGet("/{id:long}", Raw);
+        group.MapGet("/{id:long}", Raw).Produces<string>(StatusCodes.Status200OK, "message/rfc822").ProducesProblem(StatusCodes.Status404NotFound);
         return api;
     }
 

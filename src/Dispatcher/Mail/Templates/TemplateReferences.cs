@@ -5,7 +5,7 @@ namespace Dispatcher.Mail.Templates;
 /// <summary>What an email template is compiled against: this app (the email models), RazorLight and the base class
 /// library — not the other three hundred assemblies the app references (ASP.NET Core, EF Core, MassTransit, …).</summary>
 /// <remarks>RazorLight reads the metadata of every reference into memory for Roslyn. With all of the app's references
-/// that cost a sending process more than 100 MB; templates need none of them. A template that names a type from
+/// that cost a sending process tens of megabytes (docs/adr/0007); templates need none of them. A template that names a type from
 /// elsewhere gets the compiler's message, in the editor and at its warm-up, like any other compile error.</remarks>
 public static class TemplateReferences
 {

@@ -1,9 +1,10 @@
 using Dispatcher.Alerts;
 using Dispatcher.Digests;
+using Dispatcher.Mail;
 using Dispatcher.Statements;
 using Dispatcher.Subscribers;
 
-namespace Dispatcher.Mail.Templates;
+namespace Dispatcher.Admin.Templates;
 
 /// <summary>Models for previewing and checking templates, from the statements the network published.</summary>
 public static class TemplateSamples
@@ -14,7 +15,11 @@ public static class TemplateSamples
     /// <summary>The template to render to see <paramref name="name"/> (the layout is seen through the statement email).</summary>
     public static string RenderedAs(string name) => name.StartsWith('_') ? "Statement" : name;
 
-    public static (string Subject, Func<EmailRecipient, EmailModel> Model)? For(string name, string baseUrl) => RenderedAs(name) switch
+    /// <summary>How to see template <paramref name="name"/>, or null when there is no sample for it.</summary>
+    public static TemplateSample? For(string name, string baseUrl) =>
+        Model(name, baseUrl) is { } sample ? new TemplateSample(RenderedAs(name), sample.Subject, sample.Model, Person) : null;
+
+    private static (string Subject, Func<EmailRecipient, EmailModel> Model)? Model(string name, string baseUrl) => RenderedAs(name) switch
     {
         "Statement" => ("Stop the repression of South Korean trade unionists", r => new StatementEmail
         {

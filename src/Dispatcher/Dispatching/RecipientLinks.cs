@@ -1,7 +1,7 @@
-using Dispatcher.Dispatching;
+using Dispatcher.Mail;
 using Dispatcher.Subscribers;
 
-namespace Dispatcher.Mail;
+namespace Dispatcher.Dispatching;
 
 /// <summary>Fills a compiled email in for one person of a list: their signed unsubscribe and preferences links (in the
 /// footer and the List-Unsubscribe header), their name, and the Message-ID that is the same whenever they are sent this dispatch.</summary>

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace Dispatcher.IntegrationTests.Infrastructure;
+namespace Dispatcher.TestSupport;
 
 /// <summary>Runs a program to the end (by default at most a minute), optionally feeding it input, and returns what it said.</summary>
 public static class Command
