@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Runs the benchmarks (tests/Dispatcher.Benchmarks) against real services and prints a table:
 #   tests/bench.sh [fanout] [--subscribers N] [--stacks inmemory,rabbitmq] [--workers 0,1,2] [--repeat N]
-# Installs postfix (for smtp-sink/smtp-source), RabbitMQ and PostgreSQL when missing (as root), starts private
+#   tests/bench.sh relay [--rtt 20] [--connections 64] [--subscribers 10000] [--bulk 100000]
+#   (and import, digest, smtp, alert: see tests/Dispatcher.Benchmarks/Program.cs)
+# Installs postfix (smtp-sink, smtp-source and a private smtpd), RabbitMQ and PostgreSQL when missing (as root), starts private
 # instances like tests/run.sh, builds the app in Release and runs it as a separate process.
 set -uo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)

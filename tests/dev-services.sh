@@ -10,7 +10,7 @@ case "${1:-}" in
   start)
     [ -f "$work/env" ] && { log "already running: . $work/env"; exit 0; }
     mkdir -p "$work"
-    services_install dovecot spamassassin || exit 1
+    services_install dovecot spamassassin postfix || exit 1
     export WITH_DOVECOT=1
     services_start || { services_stop; exit 1; }
     { export -p | grep -E 'DISPATCHER_TEST_'; echo "export PG_BIN='$PG_BIN' EPMD_PORT='$EPMD_PORT' PG_STARTED=1 RABBIT_STARTED=1 DOVECOT_STARTED=1"; } >"$work/env"

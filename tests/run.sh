@@ -25,7 +25,7 @@ finish() { # passed failed — stop the services first, so the summary is the la
   exit $?
 }
 
-services_install chromium dovecot spamassassin || finish 0 1
+services_install chromium dovecot spamassassin postfix || finish 0 1
 export WITH_DOVECOT=1
 services_start || finish 0 1
 export DISPATCHER_TEST_CHROMIUM=/usr/bin/chromium

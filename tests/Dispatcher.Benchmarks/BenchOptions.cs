@@ -1,7 +1,10 @@
 namespace Dispatcher.Benchmarks;
 
 /// <param name="Repeat">Fan-out: runs per setup; the run with the median ratio is reported, with the range.</param>
-public sealed record BenchOptions(IReadOnlyList<string> Scenarios, int Subscribers, int BulkSubscribers, int Rows, IReadOnlyList<string> Stacks, IReadOnlyList<int> Workers, string AppDll, int Repeat = 1)
+/// <param name="RoundTripMs">smtp and relay: the round trip the latency proxy adds in front of the relay.</param>
+/// <param name="Connections">smtp and relay: Smtp:MaxConnections.</param>
+public sealed record BenchOptions(IReadOnlyList<string> Scenarios, int Subscribers, int BulkSubscribers, int Rows, IReadOnlyList<string> Stacks,
+    IReadOnlyList<int> Workers, string AppDll, int Repeat = 1, double RoundTripMs = 0, int? Connections = null)
 {
     public static BenchOptions Parse(string[] args)
     {
@@ -12,6 +15,8 @@ public sealed record BenchOptions(IReadOnlyList<string> Scenarios, int Subscribe
         var stacks = new List<string> { "inmemory", "rabbitmq" };
         var workers = new List<int> { 0 };
         var repeat = 1;
+        double? roundTrip = null;
+        int? connections = null;
         for (var i = 0; i < args.Length; i++)
         {
             switch (args[i])
@@ -21,6 +26,8 @@ public sealed record BenchOptions(IReadOnlyList<string> Scenarios, int Subscribe
                 case "--bulk": bulk = int.Parse(args[++i]); break;
                 case "--stacks": stacks = [.. args[++i].Split(',', StringSplitOptions.RemoveEmptyEntries)]; break;
                 case "--repeat": repeat = Math.Max(1, int.Parse(args[++i])); break;
+                case "--rtt": roundTrip = double.Parse(args[++i], System.Globalization.CultureInfo.InvariantCulture); break;
+                case "--connections": connections = int.Parse(args[++i]); break;
                 case "--workers": workers = [.. args[++i].Split(',', StringSplitOptions.RemoveEmptyEntries).Select(int.Parse)]; break;
                 default: scenarios.Add(args[i]); break;
             }
@@ -28,7 +35,9 @@ public sealed record BenchOptions(IReadOnlyList<string> Scenarios, int Subscribe
         if (scenarios.Count == 0) scenarios.Add("fanout");
         var dll = Environment.GetEnvironmentVariable("DISPATCHER_APP_DLL")
                   ?? throw new InvalidOperationException("DISPATCHER_APP_DLL is not set: run the benchmarks through tests/bench.sh.");
-        return new BenchOptions(scenarios, subscribers, bulk, rows, stacks, workers, dll, repeat);
+        // The relay scenario is about the network: 20 ms unless told otherwise.
+        roundTrip ??= scenarios.Contains("relay") ? 20 : 0;
+        return new BenchOptions(scenarios, subscribers, bulk, rows, stacks, workers, dll, repeat, roundTrip.Value, connections);
     }
 }
 

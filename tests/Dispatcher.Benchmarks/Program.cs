@@ -5,8 +5,11 @@ using Dispatcher.Benchmarks;
 //        statement fan-out into postfix's smtp-sink, vs smtp-source → smtp-sink; on RabbitMQ, 0 = one process, N = web + N workers
 //   import [--rows N]                                         CSV import through the API: seconds and peak memory
 //   digest [--subscribers N]                                  a daily digest of 10 statements to N people: msg/s and peak memory
-//   smtp [--subscribers N]                                    MessageFactory + MailKit alone into smtp-sink: the sending path without the system
+//   smtp [--subscribers N] [--rtt MS] [--connections C]       MessageFactory + Dispatcher's SMTP (and MailKit) alone into smtp-sink: the sending path without the system
 //   alert [--subscribers N] [--bulk M]                        send → first/last alert accepted, alone and with an M-person send in flight
+//   relay [--rtt MS] [--connections C] [--subscribers N] [--bulk M]
+//        the relay across a network (latency proxy, default 20 ms) and a real Postfix (STARTTLS, CHUNKING): alerts cold,
+//        warm and with an M-person statement in flight; the M-person statement against connections ÷ round trip
 var options = BenchOptions.Parse(args);
 var results = new List<BenchResult>();
 foreach (var scenario in options.Scenarios)
@@ -17,7 +20,8 @@ foreach (var scenario in options.Scenarios)
         "alert" => await AlertLatency.RunAsync(options),
         "digest" => await Digest.RunAsync(options),
         "smtp" => await SmtpOnly.RunAsync(options),
-        _ => throw new ArgumentException($"Unknown scenario '{scenario}'. Known: fanout, import, alert, digest, smtp."),
+        "relay" => await RelayField.RunAsync(options),
+        _ => throw new ArgumentException($"Unknown scenario '{scenario}'. Known: fanout, import, alert, digest, smtp, relay."),
     });
 
 Console.WriteLine();

@@ -9,7 +9,7 @@ namespace Dispatcher.Alerts;
 
 /// <summary>Sends one copy of an alert, as a subscriber would see it, to the address an organiser asked for, on the
 /// urgent lane. Marked "[Test]" and without list headers: the address need not be a subscriber.</summary>
-public sealed class AlertTestSender(DispatcherDb db, AlertContent content, SmtpConnectionPool pool, MessageFactory messages, ReturnPaths returnPaths, ILogger<AlertTestSender> logger)
+public sealed class AlertTestSender(DispatcherDb db, AlertContent content, RelayConnections connections, MessageFactory messages, ReturnPaths returnPaths, ILogger<AlertTestSender> logger)
 {
     public async Task SendAsync(SendTestAlert test, CancellationToken cancellationToken)
     {
@@ -25,8 +25,7 @@ public sealed class AlertTestSender(DispatcherDb db, AlertContent content, SmtpC
             MessageId = $"test.{Guid.NewGuid():N}@{messages.From.Domain}",
             Bulk = false,
         });
-        await using var connection = await pool.RentAsync(Lane.Urgent, cancellationToken);
-        var outcome = await connection.SendAsync(message, new MailboxAddress("", returnPaths.BounceAddress), new MailboxAddress("", test.Email), cancellationToken);
+        var outcome = await connections.SendAsync(new SingleMailJob(Lane.Urgent, returnPaths.BounceAddress, test.Email, message));
         if (outcome.Result == SendResult.Retry) throw new RelayUnavailableException($"Test send of alert {alert.Id} deferred: {outcome.Response}");
         logger.LogInformation("Test copy of alert {AlertId} to {Email}: {Response}", alert.Id, test.Email, outcome.Response);
     }

@@ -1,35 +1,32 @@
 using Dispatcher.Data;
 using Dispatcher.Mail;
 using Dispatcher.Messages;
-using Dispatcher.Metrics;
 using Microsoft.EntityFrameworkCore;
-using MimeKit;
 
 namespace Dispatcher.Dispatching;
 
-/// <summary>Sends one SendBatch: claims its deliveries, fills in the dispatch's compiled template per person, sends each
-/// through a pooled SMTP connection of the batch's lane and records every outcome. On shutdown it records what was
-/// sent and gives back what was not, so nothing is lost and nothing but the message in flight can repeat.</summary>
+/// <summary>Sends one SendBatch: claims its deliveries, hands them to the SMTP connections of its lane as jobs (every
+/// connection takes the next as soon as it is free), records each outcome as the answers come, and gives back what was
+/// not sent when it has to stop — a pause, a cancel, a lost lease, shutdown — so nothing is lost and nothing but the
+/// messages in flight can repeat.</summary>
 public sealed class BatchSender(
     DispatcherDb db,
     DeliveryLedger ledger,
     DispatchContentCache contents,
-    SmtpConnectionPool pool,
+    RelayConnections connections,
     MessageFactory messages,
     ReturnPaths returnPaths,
     LaneGate gate,
     LeaseKeeper leases,
-    SendingThreads threads,
     InFlightBatches inFlight,
-    DispatcherMetrics metrics,
     ILogger<BatchSender> logger)
 {
-    /// <summary>How often a batch looks at its dispatch's status: a pause or cancel takes effect within this time.</summary>
-    private static readonly TimeSpan StatusCheckInterval = TimeSpan.FromMilliseconds(250);
+    /// <summary>How often a batch looks at its dispatch's status and its lease: a pause or cancel takes effect within this time.</summary>
+    private static readonly TimeSpan CheckInterval = TimeSpan.FromMilliseconds(250);
 
-    /// <summary>A batch writes its outcomes as it goes, every this many or after <see cref="MaxUnwritten"/>, not only at
+    /// <summary>A batch writes its outcomes as they come, every this many or after <see cref="MaxUnwritten"/>, not only at
     /// its end: what a crash sends twice is what was sent but not yet written, so this, not Dispatching:BatchSize, bounds
-    /// it per connection — and batches can be large, which is what makes claiming cheap per message.</summary>
+    /// it per batch — and batches can be large, which is what makes claiming cheap per message.</summary>
     internal const int OutcomesPerWrite = 100;
 
     private static readonly TimeSpan MaxUnwritten = TimeSpan.FromSeconds(1);
@@ -42,6 +39,8 @@ public sealed class BatchSender(
 
         using var entered = inFlight.Enter();
         if (inFlight.Abandoning) return;
+        // Bulk work waits while an alert is going out: its connections, the CPU and the database are the alert's.
+        if (lane == Lane.Bulk) await gate.WaitForUrgentAsync(cancellationToken);
         await ledger.TouchAsync(dispatch.Id, cancellationToken);
         // Before the claim, so the lease only has to cover sending: compiling the template on a cold worker can take
         // seconds, and a lease that ran out meanwhile would let another batch send the same people.
@@ -50,15 +49,18 @@ public sealed class BatchSender(
         if (claim.Rows.Count == 0) return;
         using var urgent = lane == Lane.Urgent ? gate.EnterUrgent() : null;
 
-        var outcomes = new BatchOutcomes(claim.Rows.Count);
+        var run = new BatchRun(claim.Rows.Count);
         var lease = leases.Hold(claim);
         var leaseInDoubt = false;
         try
         {
             var content = await prepared.ForBatchAsync(db, claim.Rows, cancellationToken);
-            // A thread of its own for the batch, sending with MailKit's blocking calls: less CPU per message than its
-            // asynchronous ones (see SmtpConnection.Send).
-            leaseInDoubt = await threads.Run(() => SendClaimed(dispatch, claim, prepared, content, lane, lease, outcomes, cancellationToken));
+            var jobs = new List<DeliveryJob>(claim.Rows.Count);
+            foreach (var row in claim.Rows)
+                if (row.Email is null) run.Add(new DeliveryOutcome(row.DeliveryId, null, DeliveryStatus.Skipped, "erased before their turn"));
+                else jobs.Add(new DeliveryJob(this, run, dispatch, row, content, lane, messages, returnPaths));
+            connections.Submit(jobs);
+            leaseInDoubt = await WaitAsync(dispatch, claim, prepared, lease, run, jobs, cancellationToken);
         }
         finally
         {
@@ -66,10 +68,10 @@ public sealed class BatchSender(
             await lease.DisposeAsync();
             // Whatever happened (shutdown, a bug), keep what we know and give back the rest — through a database
             // outage too: these messages are sent, and forgetting that would send them again once the lease runs out.
-            var done = outcomes.All.Select(o => o.DeliveryId).ToHashSet();
+            var done = run.All().Select(o => o.DeliveryId).ToHashSet();
             await DatabaseRetry.Pipeline.ExecuteAsync(async _ =>
             {
-                await WriteAsync(claim, prepared, outcomes.Unwritten, CancellationToken.None);
+                await WriteAsync(claim, prepared, run.Unwritten(), CancellationToken.None);
                 await ledger.ReleaseAsync(claim, claim.Rows.Select(r => r.DeliveryId).Where(id => !done.Contains(id)),
                     requeue: leaseInDoubt, CancellationToken.None);
             }, CancellationToken.None);
@@ -77,6 +79,33 @@ public sealed class BatchSender(
 
         if (await ledger.CompleteIfDoneAsync(dispatch.Id, cancellationToken))
             logger.LogInformation("Dispatch {DispatchId} ({Kind}) completed", dispatch.Id, dispatch.Kind);
+    }
+
+    /// <summary>Waits for every job's answer, writing outcomes as they come and looking at the dispatch and the lease. When
+    /// the batch has to stop, the jobs no connection has taken yet are withdrawn; those being sent finish (each within
+    /// Smtp:TimeoutSeconds).</summary>
+    /// <returns>True when it stopped because the lease was lost or in doubt: the rest is queued again.</returns>
+    private async Task<bool> WaitAsync(Dispatch dispatch, Claim claim, IPreparedContent prepared, LeaseKeeper.HeldLease lease,
+        BatchRun run, List<DeliveryJob> jobs, CancellationToken cancellationToken)
+    {
+        var leaseLost = false;
+        var stopping = false;
+        var sinceCheck = System.Diagnostics.Stopwatch.StartNew();
+        while (!run.Finished)
+        {
+            await run.WaitAsync(CheckInterval);
+            if (run.WriteDue) await WriteSoFarAsync(claim, prepared, lease, run);
+            if (!stopping && sinceCheck.Elapsed >= CheckInterval)
+            {
+                sinceCheck.Restart();
+                if (!lease.Held) leaseLost = true; // lost or in doubt: another worker may be sending these people now
+                stopping = leaseLost || cancellationToken.IsCancellationRequested || inFlight.Abandoning
+                           || await StatusAsync(dispatch.Id) != DispatchStatus.Sending; // paused or cancelled meanwhile
+            }
+            // Again each time round: a connection may give a job back (its relay too busy) after the last pass.
+            if (stopping) run.Withdrawn(jobs.Count(job => job.TryWithdraw()));
+        }
+        return leaseLost;
     }
 
     /// <summary>Records outcomes, then does what the content needs once people have it (a digest moves their cursors on).
@@ -88,133 +117,26 @@ public sealed class BatchSender(
         if (accepted.Count > 0) await prepared.AfterSentAsync(db, accepted, cancellationToken);
     }
 
-    /// <summary>Sends the claimed rows one after another on the calling thread, which it blocks (waiting for the relay, an
-    /// alert to finish, a connection or the database): run it on a thread of its own, never on the thread pool.</summary>
-    /// <returns>True when it stopped because the lease was lost or in doubt: the rest is queued again.</returns>
-    private bool SendClaimed(Dispatch dispatch, Claim claim, IPreparedContent prepared, IBatchContent content, Lane lane,
-        LeaseKeeper.HeldLease lease, BatchOutcomes outcomes, CancellationToken cancellationToken)
+    /// <summary>Writes the outcomes so far. A failure is not the batch's end: they stay unwritten, and are written later
+    /// or, through retries, at its end.</summary>
+    private async Task WriteSoFarAsync(Claim claim, IPreparedContent prepared, LeaseKeeper.HeldLease lease, BatchRun run)
     {
-        SmtpConnection? connection = null;
-        SendOutcome? relayDown = null;
-        var sinceCheck = System.Diagnostics.Stopwatch.StartNew();
+        var unwritten = run.Unwritten();
+        lease.Settling(run.WrittenCount + unwritten.Count); // these rows leave the claim: renewals must not take that for a takeover
         try
         {
-            foreach (var row in claim.Rows)
-            {
-                cancellationToken.ThrowIfCancellationRequested();
-                if (inFlight.Abandoning) return false; // shutting down: the rest is given back
-                if (lane == Lane.Bulk && gate.UrgentActive)
-                {
-                    // Step aside for an alert: give the connection back so the urgent lane can use it too.
-                    connection?.Dispose();
-                    connection = null;
-                    gate.WaitForUrgentAsync(cancellationToken).GetAwaiter().GetResult();
-                }
-                if (!lease.Held) return true; // lost or in doubt: another worker may be sending these people now
-                if (sinceCheck.Elapsed > StatusCheckInterval)
-                {
-                    // Paused or cancelled meanwhile: stop here; the rest is given back (or skipped, when cancelled).
-                    if (Status(dispatch.Id) != DispatchStatus.Sending) return false;
-                    sinceCheck.Restart();
-                }
-                if (outcomes.WriteDue) WriteSoFar(claim, prepared, lease, outcomes);
-                if (row.Email is null || !content.StillWanted(row))
-                {
-                    outcomes.Add(row.Email is null
-                        ? new DeliveryOutcome(row.DeliveryId, null, DeliveryStatus.Skipped, "erased before their turn")
-                        : new DeliveryOutcome(row.DeliveryId, row.SubscriberId, DeliveryStatus.Skipped, "left before their turn"));
-                    continue;
-                }
-
-                // Once the relay is unreachable, the rest of the batch waits for the retry instead of each timing out.
-                var sent = relayDown ?? SendOne(row);
-                if (sent.RelayUnavailable) relayDown = sent;
-                outcomes.Add(ToOutcome(row, sent, dispatch));
-                Count(lane, sent.Result);
-            }
-            return false;
-        }
-        finally
-        {
-            connection?.Dispose();
-        }
-
-        SendOutcome SendOne(DeliveryRecipient row)
-        {
-            try
-            {
-                connection ??= pool.RentAsync(lane, cancellationToken).GetAwaiter().GetResult();
-            }
-            catch (RelayUnavailableException e)
-            {
-                return SendOutcome.Unavailable(e.Message);
-            }
-            var next = content.MessageForAsync(row);
-            // Disposed once sent: its parts hold buffers, and a message left to the finalizer costs more than it carries.
-            using var message = messages.Create(next.IsCompletedSuccessfully ? next.Result : next.AsTask().GetAwaiter().GetResult());
-            // Not cancelled midway (shutdown, a lost broker connection): a message cut off after its DATA would be
-            // neither known sent nor known unsent, and would go out again. Smtp:TimeoutSeconds bounds the wait.
-            return connection.Send(message, returnPaths.EnvelopeFor(row.DeliveryId), new MailboxAddress(string.Empty, row.Email!), CancellationToken.None);
-        }
-    }
-
-    /// <summary>Writes the outcomes so far, on the sending thread (the batch's database context is free while it sends).
-    /// A failure is not the batch's end: they stay unwritten, and are written later or, through retries, at its end.</summary>
-    private void WriteSoFar(Claim claim, IPreparedContent prepared, LeaseKeeper.HeldLease lease, BatchOutcomes outcomes)
-    {
-        var unwritten = outcomes.Unwritten;
-        lease.Settling(outcomes.All.Count); // these rows leave the claim: renewals must not take that for a takeover
-        try
-        {
-            WriteAsync(claim, prepared, unwritten, CancellationToken.None).GetAwaiter().GetResult();
-            outcomes.Written(unwritten.Count);
+            await WriteAsync(claim, prepared, unwritten, CancellationToken.None);
+            run.Written(unwritten.Count);
         }
         catch (Exception e)
         {
-            outcomes.WriteFailed();
+            run.WriteFailed();
             logger.LogWarning(e, "Could not write {Count} outcomes of dispatch {DispatchId} yet; the batch tries again later", unwritten.Count, claim.DispatchId);
         }
     }
 
-    /// <summary>A batch's outcomes and how many of them (the first ones) are written.</summary>
-    private sealed class BatchOutcomes(int capacity)
-    {
-        private readonly System.Diagnostics.Stopwatch _sinceWrite = System.Diagnostics.Stopwatch.StartNew();
-        private int _written;
-        private bool _failed;
-
-        public List<DeliveryOutcome> All { get; } = new(capacity);
-
-        public List<DeliveryOutcome> Unwritten => All.GetRange(_written, All.Count - _written);
-
-        public bool WriteDue => All.Count > _written && (_sinceWrite.Elapsed > MaxUnwritten || (!_failed && All.Count - _written >= OutcomesPerWrite));
-
-        public void Add(DeliveryOutcome outcome) => All.Add(outcome);
-
-        public void Written(int count)
-        {
-            _written += count;
-            _failed = false;
-            _sinceWrite.Restart();
-        }
-
-        /// <summary>Not again with the next message: after MaxUnwritten, or at the batch's end.</summary>
-        public void WriteFailed()
-        {
-            _failed = true;
-            _sinceWrite.Restart();
-        }
-    }
-
-    private void Count(Lane lane, SendResult result)
-    {
-        var name = lane == Lane.Urgent ? "urgent" : "bulk";
-        if (result == SendResult.Accepted) metrics.MessagesSent.WithLabels(name).Inc();
-        else metrics.MessagesNotSent.WithLabels(name, result.ToString().ToLowerInvariant()).Inc();
-    }
-
-    private DispatchStatus Status(long dispatchId) =>
-        db.Dispatches.AsNoTracking().Where(d => d.Id == dispatchId).Select(d => d.Status).Single();
+    private Task<DispatchStatus> StatusAsync(long dispatchId) =>
+        db.Dispatches.AsNoTracking().Where(d => d.Id == dispatchId).Select(d => d.Status).SingleAsync();
 
     private DeliveryOutcome ToOutcome(DeliveryRecipient row, SendOutcome sent, Dispatch dispatch) => sent.Result switch
     {
@@ -228,4 +150,139 @@ public sealed class BatchSender(
             ? new(row.DeliveryId, row.SubscriberId, DeliveryStatus.Pending, sent.Response, retryAt)
             : new(row.DeliveryId, row.SubscriberId, DeliveryStatus.Failed, $"gave up after {row.Attempts} attempts: {sent.Response}"),
     };
+
+    /// <summary>One person's message of this batch, as a job for the SMTP connections.</summary>
+    private sealed class DeliveryJob(BatchSender sender, BatchRun run, Dispatch dispatch, DeliveryRecipient row, IBatchContent content, Lane lane,
+        MessageFactory messages, ReturnPaths returnPaths) : MailJob
+    {
+        private string? _returnPath;
+
+        public override Lane Lane => lane;
+        public override string Sender => _returnPath ??= returnPaths.EnvelopeFor(row.DeliveryId).Address;
+        public override string Recipient => row.Email!;
+
+        public override async ValueTask<bool> WriteAsync(Stream output)
+        {
+            // Checked just before sending: people who left since are skipped.
+            if (!content.StillWanted(row))
+            {
+                run.Add(new DeliveryOutcome(row.DeliveryId, row.SubscriberId, DeliveryStatus.Skipped, "left before their turn"));
+                return false;
+            }
+            var next = content.MessageForAsync(row);
+            // Disposed once written: its parts hold buffers, and a message left to the finalizer costs more than it carries.
+            using var message = messages.Create(next.IsCompletedSuccessfully ? next.Result : await next);
+            WriteMime(message, output);
+            return true;
+        }
+
+        protected override void OnCompleted(SendOutcome outcome) => run.Add(sender.ToOutcome(row, outcome, dispatch));
+    }
+
+    /// <summary>A batch's outcomes as the connections report them, and how many of them (the first ones) are written.</summary>
+    private sealed class BatchRun(int expected)
+    {
+        private readonly Lock _lock = new();
+        private readonly List<DeliveryOutcome> _all = new(expected);
+        private readonly System.Diagnostics.Stopwatch _sinceWrite = System.Diagnostics.Stopwatch.StartNew();
+        private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private int _expected = expected;
+        private int _written;
+        private bool _failed;
+
+        public bool Finished
+        {
+            get
+            {
+                lock (_lock) return _all.Count >= _expected;
+            }
+        }
+
+        public int WrittenCount
+        {
+            get
+            {
+                lock (_lock) return _written;
+            }
+        }
+
+        public bool WriteDue
+        {
+            get
+            {
+                lock (_lock)
+                    return _all.Count > _written && (_sinceWrite.Elapsed > MaxUnwritten || (!_failed && _all.Count - _written >= OutcomesPerWrite)
+                                                     || _all.Count >= _expected);
+            }
+        }
+
+        public void Add(DeliveryOutcome outcome)
+        {
+            TaskCompletionSource changed;
+            lock (_lock)
+            {
+                _all.Add(outcome);
+                // Wake the batch for a write that is due, or at the end; not for every answer.
+                if ((_all.Count - _written) % OutcomesPerWrite != 0 && _all.Count < _expected) return;
+                changed = _changed;
+            }
+            changed.TrySetResult();
+        }
+
+        /// <summary>Jobs taken back unsent: the batch no longer waits for them.</summary>
+        public void Withdrawn(int count)
+        {
+            if (count == 0) return;
+            TaskCompletionSource changed;
+            lock (_lock)
+            {
+                _expected -= count;
+                changed = _changed;
+            }
+            changed.TrySetResult();
+        }
+
+        /// <summary>Until a write is due, everything is in, or <paramref name="most"/> has passed.</summary>
+        public async Task WaitAsync(TimeSpan most)
+        {
+            Task changed;
+            lock (_lock)
+            {
+                if (_changed.Task.IsCompleted) _changed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                if (_all.Count >= _expected || (!_failed && _all.Count - _written >= OutcomesPerWrite)) return;
+                changed = _changed.Task;
+            }
+            await Task.WhenAny(changed, Task.Delay(most));
+        }
+
+        public List<DeliveryOutcome> All()
+        {
+            lock (_lock) return [.. _all];
+        }
+
+        public List<DeliveryOutcome> Unwritten()
+        {
+            lock (_lock) return _all.GetRange(_written, _all.Count - _written);
+        }
+
+        public void Written(int count)
+        {
+            lock (_lock)
+            {
+                _written += count;
+                _failed = false;
+                _sinceWrite.Restart();
+            }
+        }
+
+        /// <summary>Not again with the next answer: after MaxUnwritten, or at the batch's end.</summary>
+        public void WriteFailed()
+        {
+            lock (_lock)
+            {
+                _failed = true;
+                _sinceWrite.Restart();
+            }
+        }
+    }
 }

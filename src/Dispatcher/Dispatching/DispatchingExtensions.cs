@@ -31,7 +31,6 @@ public static class DispatchingExtensions
         services.AddSingleton<LaneGate>();
         services.AddSingleton<InFlightBatches>();
         services.AddSingleton<LeaseKeeper>();
-        services.AddSingleton<SendingThreads>();
         services.AddSingleton<TouchThrottle>();
         services.AddSingleton<PlanningBackoff>();
         if (runsWorker)

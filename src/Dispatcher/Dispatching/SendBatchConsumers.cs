@@ -5,7 +5,7 @@ using Microsoft.Extensions.Options;
 
 namespace Dispatcher.Dispatching;
 
-/// <summary>The bulk lane: statements and digests, on queue "send-bulk", as many at once as the lane has SMTP connections.</summary>
+/// <summary>The bulk lane: statements and digests, on queue "send-bulk".</summary>
 public sealed class BulkBatchConsumer(BatchSender sender) : IConsumer<SendBulkBatch>
 {
     public Task Consume(ConsumeContext<SendBulkBatch> context) => sender.SendAsync(context.Message, Lane.Bulk, context.CancellationToken);
@@ -18,12 +18,19 @@ public sealed class UrgentBatchConsumer(BatchSender sender) : IConsumer<SendUrge
     public Task Consume(ConsumeContext<SendUrgentBatch> context) => sender.SendAsync(context.Message, Lane.Urgent, context.CancellationToken);
 }
 
+/// <summary>Batches a lane works on at once: enough claimed mail that each of its connections finds its next message
+/// waiting, and the next batch claimed before the last one's end.</summary>
+internal static class BatchesInFlight
+{
+    public static int For(int connections, int batchSize) => Math.Clamp((2 * connections + batchSize - 1) / batchSize + 1, 2, 64);
+}
+
 public sealed class BulkBatchConsumerDefinition : ConsumerDefinition<BulkBatchConsumer>
 {
-    public BulkBatchConsumerDefinition(IOptions<SmtpOptions> smtp)
+    public BulkBatchConsumerDefinition(IOptions<SmtpOptions> smtp, IOptions<DispatchingOptions> dispatching)
     {
         EndpointName = "send-bulk";
-        ConcurrentMessageLimit = smtp.Value.BulkConnections;
+        ConcurrentMessageLimit = BatchesInFlight.For(smtp.Value.BulkConnections, dispatching.Value.BatchSize);
     }
 
     protected override void ConfigureConsumer(IReceiveEndpointConfigurator endpoint, IConsumerConfigurator<BulkBatchConsumer> consumer, IRegistrationContext context)
@@ -37,11 +44,11 @@ public sealed class BulkBatchConsumerDefinition : ConsumerDefinition<BulkBatchCo
 
 public sealed class UrgentBatchConsumerDefinition : ConsumerDefinition<UrgentBatchConsumer>
 {
-    public UrgentBatchConsumerDefinition(IOptions<SmtpOptions> smtp)
+    public UrgentBatchConsumerDefinition(IOptions<SmtpOptions> smtp, IOptions<DispatchingOptions> dispatching)
     {
         EndpointName = "send-urgent";
-        // Its reserved connections, plus the bulk lane's, which it borrows while bulk senders step aside.
-        ConcurrentMessageLimit = smtp.Value.MaxConnections;
+        // Its own connections and every other one, which take urgent mail before bulk.
+        ConcurrentMessageLimit = BatchesInFlight.For(smtp.Value.MaxConnections, dispatching.Value.BatchSize);
     }
 
     protected override void ConfigureConsumer(IReceiveEndpointConfigurator endpoint, IConsumerConfigurator<UrgentBatchConsumer> consumer, IRegistrationContext context)

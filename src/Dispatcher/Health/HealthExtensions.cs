@@ -75,7 +75,7 @@ public sealed class DatabaseHealthCheck(DispatcherDb db) : IHealthCheck
 
 /// <summary>Opens a connection to each relay (EHLO, QUIT): healthy while at least one answers, naming the ones that
 /// do not. The answer is kept for 10 seconds so a busy probe does not hammer the relays.</summary>
-public sealed class RelayHealthCheck(SmtpConnectionPool pool, RelaySet relays) : IHealthCheck
+public sealed class RelayHealthCheck(RelayConnections connections, RelaySet relays) : IHealthCheck
 {
     private (DateTime At, HealthCheckResult Result)? _last;
 
@@ -87,7 +87,7 @@ public sealed class RelayHealthCheck(SmtpConnectionPool pool, RelaySet relays) :
         foreach (var relay in relays.All)
             try
             {
-                await SmtpConnectionPool.CloseAsync(await pool.ConnectAsync(relay, cancellationToken));
+                await connections.ProbeAsync(relay, cancellationToken);
                 answering.Add(relay.ToString());
             }
             catch (RelayUnavailableException e)

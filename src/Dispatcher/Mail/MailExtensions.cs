@@ -40,7 +40,7 @@ public static class MailExtensions
         services.AddSingleton(sp => new ReturnPaths(sp.GetRequiredService<SigningKey>(), sp.GetRequiredService<IOptions<MailOptions>>().Value));
         services.AddSingleton<PublicUrls>();
         services.AddSingleton<RelaySet>();
-        services.AddSingleton<SmtpConnectionPool>();
+        services.AddSingleton<RelayConnections>();
 
         // The capture mailbox belongs to the process that sends: the single-process default, or a Worker.
         var usesCapture = string.IsNullOrWhiteSpace(builder.Configuration[$"{SmtpOptions.Section}:Host"])
@@ -56,6 +56,9 @@ public static class MailExtensions
             services.AddSingleton<CaptureMailbox>();
             services.AddHostedService(sp => sp.GetRequiredService<CaptureMailbox>());
         }
+        // After the capture mailbox, whose port they need: the processes that send open the alert lane's connections at start.
+        if (builder.Configuration.GetValue($"{DispatcherOptions.Section}:Role", HostRole.All) != HostRole.Web)
+            services.AddHostedService<AlertConnectionsWarmup>();
         return builder;
     }
 }

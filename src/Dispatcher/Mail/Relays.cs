@@ -31,6 +31,10 @@ public sealed class RelayOptions
 
     /// <summary>This relay's own limit per worker process; empty = only Smtp:MessagesPerSecond applies.</summary>
     [Range(1, 1_000_000)] public int? MessagesPerSecond { get; set; }
+
+    /// <summary>At most this many connections to this relay per worker process; empty = Smtp:MaxConnections. Within it
+    /// the number adapts to what the relay takes (see ConnectionLimit).</summary>
+    [Range(1, 1024)] public int? MaxConnections { get; set; }
 }
 
 public sealed class RelayUnavailableException(string message, Exception? inner = null) : Exception(message, inner);
@@ -41,11 +45,16 @@ public sealed class Relay : IDisposable
 {
     private readonly RateLimiter? _limiter;
     private readonly CircuitBreakerStateProvider _circuit = new();
-    private int _open;
+    private int _open, _shared;
 
-    internal Relay(RelayOptions options, int? captureMailboxPort, TimeSpan breakFor)
+    /// <summary>Connections a relay gets at first, before it has shown whether more make it faster.</summary>
+    private const int FirstConnections = 16;
+
+    /// <param name="maxSharedConnections">The cap of <see cref="Limit"/>: its connections less the alert lane's own.</param>
+    internal Relay(RelayOptions options, int? captureMailboxPort, TimeSpan breakFor, int maxSharedConnections)
     {
         Options = options;
+        Limit = new ConnectionLimit(maxSharedConnections, FirstConnections);
         CapturePort = captureMailboxPort;
         TrustsCertificate = Trusting(options.CertificateSha256);
         if (options.MessagesPerSecond is { } perSecond) _limiter = RateLimits.PerSecond(perSecond);
@@ -57,7 +66,10 @@ public sealed class Relay : IDisposable
                 MinimumThroughput = 3,
                 SamplingDuration = TimeSpan.FromSeconds(30),
                 BreakDuration = breakFor,
-                ShouldHandle = new PredicateBuilder().Handle<RelayUnavailableException>(),
+                // A relay that refuses some connections as too busy while others open fine does not break the circuit
+                // (ConnectionLimit opens fewer); one that refuses them all is down.
+                ShouldHandle = new PredicateBuilder().Handle<RelayUnavailableException>(e =>
+                    e.InnerException is not Smtp.RelayBusyException || OpenConnections - Opening <= 0),
             })
             .Build();
     }
@@ -70,19 +82,60 @@ public sealed class Relay : IDisposable
     public int Port => CapturePort ?? Options.Port;
     public int OpenConnections => Volatile.Read(ref _open);
 
+    /// <summary>Open connections of the bulk lane: the ones <see cref="Limit"/> governs. The alert lane's own few are
+    /// always allowed, so a relay that said it is busy never leaves alerts without a connection.</summary>
+    internal int SharedConnections => Volatile.Read(ref _shared);
+
+    /// <summary>How many bulk-lane connections it gets now.</summary>
+    public ConnectionLimit Limit { get; }
+
+    /// <summary>Room for one more connection of this kind, its circuit closed.</summary>
+    internal bool HasRoom(bool shared) => !IsBroken && (!shared || SharedConnections < Limit.Value);
+
+    /// <summary>Counts one bulk-lane connection as closed when more are open than the limit allows now: true for the one
+    /// that should go.</summary>
+    internal bool TryLeaveOverLimit()
+    {
+        while (true)
+        {
+            var open = Volatile.Read(ref _shared);
+            if (open <= Limit.Value) return false;
+            if (Interlocked.CompareExchange(ref _shared, open - 1, open) != open) continue;
+            Interlocked.Decrement(ref _open);
+            return true;
+        }
+    }
+
+    private int _opening;
+
+    /// <summary>Connections being opened (connect, TLS, EHLO, AUTH) and not yet sending.</summary>
+    internal int Opening => Volatile.Read(ref _opening);
+
+    internal void OpeningStarted() => Interlocked.Increment(ref _opening);
+    internal void OpeningEnded() => Interlocked.Decrement(ref _opening);
+
+    /// <summary>What went wrong when it was last tried, for the error of mail nobody can send.</summary>
+    internal string? LastProblem { get; set; }
+
     /// <summary>Its circuit is open: it failed repeatedly and is left alone for Smtp:CircuitBreakSeconds.</summary>
     public bool IsBroken => _circuit.CircuitState is CircuitState.Open or CircuitState.Isolated;
 
     /// <summary>Open connections per unit of weight: the relay with the least gets the next connection.</summary>
     internal double Load => (double)OpenConnections / Options.Weight;
 
-    internal void Opened() => Interlocked.Increment(ref _open);
-    internal void Closed() => Interlocked.Decrement(ref _open);
-
-    internal void WaitForRate(CancellationToken cancellationToken)
+    internal void Opened(bool shared)
     {
-        if (_limiter is not null) RateLimits.Wait(_limiter, cancellationToken);
+        Interlocked.Increment(ref _open);
+        if (shared) Interlocked.Increment(ref _shared);
     }
+
+    internal void Closed(bool shared)
+    {
+        Interlocked.Decrement(ref _open);
+        if (shared) Interlocked.Decrement(ref _shared);
+    }
+
+    internal RateLimiter? Rate => _limiter;
 
     internal SecureSocketOptions Security => Options.Security switch
     {
@@ -118,16 +171,18 @@ public sealed class RelaySet : IDisposable
         var o = options.Value;
         var breakFor = TimeSpan.FromSeconds(o.CircuitBreakSeconds);
         All = o.UsesCaptureMailbox
-            ? [new Relay(new RelayOptions { Host = "127.0.0.1", Security = SmtpSecurity.None }, captureMailboxPort: 0, breakFor)]
-            : o.EffectiveRelays.Select(r => new Relay(r, null, breakFor)).ToList();
+            ? [new Relay(new RelayOptions { Host = "127.0.0.1", Security = SmtpSecurity.None }, captureMailboxPort: 0, breakFor, o.BulkConnections)]
+            : o.EffectiveRelays.Select(r => new Relay(r, null, breakFor, Math.Max(1, (r.MaxConnections ?? o.MaxConnections) - o.AlertConnections))).ToList();
     }
 
     public IReadOnlyList<Relay> All { get; }
 
     public void UseCaptureMailbox(int port) => All[0].CapturePort = port;
 
-    /// <summary>The order to try relays in for a new connection: least loaded for its weight first.</summary>
-    internal IEnumerable<Relay> ByPreference() => All.Count == 1 ? All : All.OrderBy(r => r.Load).ThenByDescending(r => r.Options.Weight);
+    /// <summary>The relay for a new connection: the least loaded for its weight of those with room; null when none has.</summary>
+    internal Relay? WithRoom(bool shared) => All.Count == 1
+        ? All[0].HasRoom(shared) ? All[0] : null
+        : All.Where(r => r.HasRoom(shared)).OrderBy(r => r.Load).ThenByDescending(r => r.Options.Weight).FirstOrDefault();
 
     public override string ToString() => string.Join(", ", All.Select(r => All.Count == 1 ? r.ToString() : $"{r} (weight {r.Options.Weight})"));
 
@@ -149,9 +204,9 @@ public static class RateLimits
         AutoReplenishment = true,
     });
 
-    /// <summary>Blocks the (sending) thread until a permit is free.</summary>
-    public static void Wait(RateLimiter limiter, CancellationToken cancellationToken)
+    /// <summary>Waits until a permit is free.</summary>
+    public static async ValueTask WaitAsync(RateLimiter limiter, CancellationToken cancellationToken)
     {
-        using var lease = limiter.AcquireAsync(1, cancellationToken).AsTask().GetAwaiter().GetResult();
+        using var lease = await limiter.AcquireAsync(1, cancellationToken);
     }
 }

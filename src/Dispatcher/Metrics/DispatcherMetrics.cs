@@ -21,7 +21,7 @@ public sealed class DispatcherMetrics
             "dispatcher_messages_not_sent_total", "Attempts the relay did not accept, per lane and outcome (retry, failed, bounced).", "lane", "outcome");
 
         SmtpSendSeconds = create.CreateHistogram(
-            "dispatcher_smtp_send_seconds", "Time for one message: MAIL, RCPT, DATA and the relay's answer.",
+            "dispatcher_smtp_send_seconds", "Time from a message's bytes leaving to the relay's answer to it.",
             new HistogramConfiguration
             {
                 LabelNames = ["relay"],
@@ -30,6 +30,12 @@ public sealed class DispatcherMetrics
 
         SmtpConnections = create.CreateGauge(
             "dispatcher_smtp_connections", "Open SMTP connections, per relay.", "relay");
+
+        SmtpConnectionLimit = create.CreateGauge(
+            "dispatcher_smtp_connection_limit", "How many connections each relay gets now (grows while that helps, shrinks when it says it is too busy).", "relay");
+
+        SmtpRoundTrips = create.CreateCounter(
+            "dispatcher_smtp_round_trips_total", "Times a connection sent what it held and waited for replies, per relay: about one per message when pipelining works.", "relay");
 
         QueueDepth = create.CreateGauge(
             "dispatcher_queue_depth", "Deliveries waiting to be sent in dispatches that are sending, per lane.", "lane");
@@ -49,6 +55,8 @@ public sealed class DispatcherMetrics
     public Counter MessagesNotSent { get; }
     public Histogram SmtpSendSeconds { get; }
     public Gauge SmtpConnections { get; }
+    public Gauge SmtpConnectionLimit { get; }
+    public Counter SmtpRoundTrips { get; }
     public Gauge QueueDepth { get; }
     public Gauge DispatchDeliveries { get; }
     public Gauge DispatchRate { get; }

@@ -69,6 +69,7 @@ public sealed class LeaseTests
             ["Dispatching:BatchSize"] = "10",
             ["Dispatching:LeaseDuration"] = "00:00:03", // renewed every second
             ["Dispatching:SweepInterval"] = "00:00:00.500",
+            ["Smtp:MaxConnections"] = "3", // one for the bulk lane: one message a second, in order
         });
         await app.Api.CreateListWithReadersAsync("statements", people);
         var (_, dispatchId) = await app.Api.PublishAsync(new { title = "Ankara bomb attacks: Blood on Erdoğan's hands", lists = new[] { "statements" } });

@@ -43,6 +43,12 @@ public sealed class TestSmtpServer : IAsyncDisposable
 
     private long _sequence;
 
+    private int _inFlight, _mostInFlight;
+
+    /// <summary>The most messages it was taking at the same time (each on a connection of its own): how many connections
+    /// the client kept busy.</summary>
+    public int MostInFlight => Volatile.Read(ref _mostInFlight);
+
     /// <summary>Answer to RCPT TO for an address; null accepts.</summary>
     public Func<string, SmtpResponse?> RecipientReply { get; set; } = _ => null;
 
@@ -124,7 +130,19 @@ public sealed class TestSmtpServer : IAsyncDisposable
         public override async Task<SmtpResponse> SaveAsync(ISessionContext context, IMessageTransaction transaction, ReadOnlySequence<byte> buffer, CancellationToken cancellationToken)
         {
             var relay = server();
-            if (relay.Delay > TimeSpan.Zero) await Task.Delay(relay.Delay, cancellationToken);
+            var inFlight = Interlocked.Increment(ref relay._inFlight);
+            try
+            {
+                int most;
+                while (inFlight > (most = Volatile.Read(ref relay._mostInFlight)) && Interlocked.CompareExchange(ref relay._mostInFlight, inFlight, most) != most)
+                {
+                }
+                if (relay.Delay > TimeSpan.Zero) await Task.Delay(relay.Delay, cancellationToken);
+            }
+            finally
+            {
+                Interlocked.Decrement(ref relay._inFlight);
+            }
             var to = transaction.To.Single().AsAddress();
             if (relay.Hold(to)) await relay._released.Task.WaitAsync(cancellationToken);
             if (TakeOne(ref relay.DropConnections))

@@ -1,0 +1,148 @@
+using System.Data.Common;
+using System.Diagnostics;
+using Dispatcher.TestSupport;
+using Microsoft.Data.Sqlite;
+
+namespace Dispatcher.Benchmarks;
+
+/// <summary>The relay as the field has it: across a network (a TCP proxy that delays each direction by half the round
+/// trip), and a real Postfix smtpd with STARTTLS, PIPELINING and CHUNKING. For each: an alert to N people as the first
+/// send after start and again warm, an alert with a big statement send in flight, and a big statement send against the
+/// ideal for the network — connections ÷ round trip (docs/performance.md).</summary>
+public static class RelayField
+{
+    public static async Task<List<BenchResult>> RunAsync(BenchOptions options)
+    {
+        var results = new List<BenchResult>();
+        var connections = options.Connections ?? 64;
+        var rtt = TimeSpan.FromMilliseconds(options.RoundTripMs);
+        foreach (var setup in new[] { Setup.SinkAcrossNetwork, Setup.PostfixAcrossNetwork, Setup.PostfixLoopback })
+        {
+            var across = setup != Setup.PostfixLoopback && rtt > TimeSpan.Zero;
+            ChildProcess? sink = null;
+            PrivatePostfix? postfix = null;
+            LatencyProxy? proxy = null;
+            try
+            {
+                int relayPort;
+                var relaySettings = new Dictionary<string, string>();
+                string name;
+                if (setup == Setup.SinkAcrossNetwork)
+                {
+                    (sink, relayPort) = await SmtpSink.StartAsync();
+                    name = "smtp-sink (PIPELINING)";
+                }
+                else
+                {
+                    postfix = await PrivatePostfix.StartAsync();
+                    relayPort = postfix.Port;
+                    relaySettings["Smtp__Security"] = "StartTls";
+                    relaySettings["Smtp__CertificateSha256"] = postfix.CertificateSha256;
+                    name = "Postfix smtpd (STARTTLS, PIPELINING, CHUNKING)";
+                }
+                if (across)
+                {
+                    proxy = LatencyProxy.Start(relayPort, rtt);
+                    relayPort = proxy.Port;
+                    name += $", {options.RoundTripMs:0} ms away";
+                }
+                else name += ", loopback";
+                name += $", {connections} connections";
+                results.AddRange(await RunOneAsync(options, name, relayPort, relaySettings, connections, across ? rtt : null, postfix));
+            }
+            finally
+            {
+                if (proxy is not null) await proxy.DisposeAsync();
+                if (postfix is not null) await postfix.DisposeAsync();
+                if (sink is not null) await sink.DisposeAsync();
+            }
+        }
+        return results;
+    }
+
+    private enum Setup { SinkAcrossNetwork, PostfixAcrossNetwork, PostfixLoopback }
+
+    private static async Task<List<BenchResult>> RunOneAsync(BenchOptions options, string relay, int relayPort, Dictionary<string, string> relaySettings,
+        int connections, TimeSpan? rtt, PrivatePostfix? postfix)
+    {
+        var results = new List<BenchResult>();
+        var (settings, database, connectionString) = await Stacks.SettingsAsync("inmemory", relayPort);
+        foreach (var (key, value) in relaySettings) settings[key] = value;
+        settings["Smtp__MaxConnections"] = connections.ToString();
+        var folder = Directory.CreateTempSubdirectory("dispatcher-bench-").FullName;
+
+        // The people first, then a fresh start: the first alert is the first thing the process sends.
+        await using (var seeding = await BenchApp.StartAsync(options.AppDll, settings, Path.Combine(folder, "seed.log")))
+        {
+            await seeding.PostAsync("/api/lists", new { name = "Alerts", slug = "alerts" });
+            await seeding.PostAsync("/api/lists", new { name = "Statements", slug = "statements" });
+        }
+        await Seeder.SeedAsync(database, connectionString, "alerts", options.Subscribers, "activist-");
+        await Seeder.SeedAsync(database, connectionString, "statements", options.BulkSubscribers, "reader-");
+
+        var started = Stopwatch.StartNew();
+        await using var app = await BenchApp.StartAsync(options.AppDll, settings, Path.Combine(folder, "app.log"));
+        var ready = started.Elapsed.TotalSeconds;
+        var first = await AlertAsync(app, connectionString, "Protest tonight");
+        results.Add(Alert(relay, "alert, first send after start", options.Subscribers, first, $"; ready {ready:0.0} s after start"));
+        var warm = await AlertAsync(app, connectionString, "Protest again tomorrow");
+        results.Add(Alert(relay, "alert, alone", options.Subscribers, warm));
+
+        var bulk = await app.PostAsync("/api/statements", new { title = "Syria, Iraq and the movement of refugees", lists = new[] { "statements" } });
+        var bulkId = bulk["dispatchId"]!.GetValue<long>();
+        var into = Math.Min(5_000, Math.Max(1, options.BulkSubscribers / 10));
+        await WaitUntilAsync(async () => (await app.GetAsync($"/api/dispatches/{bulkId}"))["sent"]!.GetValue<int>() >= into, TimeSpan.FromMinutes(5),
+            $"the statement send to reach {into} sent");
+        var busy = await AlertAsync(app, connectionString, "Letter to the embassy");
+        var state = await app.GetAsync($"/api/dispatches/{bulkId}");
+        results.Add(Alert(relay, $"alert, {options.BulkSubscribers:N0} statement send in flight", options.Subscribers, busy,
+            $"; statement at {state["sent"]}/{state["total"]} when the alert finished"));
+        await app.PostAsync($"/api/dispatches/{bulkId}/cancel", new { });
+        await WaitUntilAsync(async () => (await app.GetAsync($"/api/dispatches/{bulkId}"))["isFinal"]!.GetValue<bool>(), TimeSpan.FromMinutes(2),
+            "the statement send to stop");
+
+        var statement = await app.PostAsync("/api/statements", new { title = "Stop the repression of South Korean trade unionists", lists = new[] { "statements" } });
+        var statementId = statement["dispatchId"]!.GetValue<long>();
+        var clock = Stopwatch.StartNew();
+        var (seconds, _) = await app.WaitForDispatchAsync(statementId, clock, TimeSpan.FromMinutes(20),
+            () => Seeder.IsCompletedAsync(database, connectionString, statementId));
+        double? ideal = rtt is { } r ? connections / r.TotalSeconds : null;
+        var relayed = postfix is null ? "" : $"; Postfix logged {postfix.Deliveries().Count:N0} messages in all";
+        results.Add(new BenchResult("relay", $"{relay}; statement", options.BulkSubscribers, seconds, ideal, app.Process.PeakRssMb(),
+            (ideal is null ? "" : "limit = connections ÷ round trip") + relayed));
+        return results;
+    }
+
+    private static BenchResult Alert(string relay, string what, int people, (double First, double Last) timing, string extra = "") =>
+        new("relay", $"{relay}; {what}", people, timing.Last, null, null,
+            $"first accepted after {timing.First:0.00} s, last after {timing.Last:0.00} s{extra}");
+
+    private static async Task<(double First, double Last)> AlertAsync(BenchApp app, string connectionString, string subject)
+    {
+        var alert = await app.PostAsync("/api/alerts", new { subject, bodyMarkdown = "Meet at **18:00** at the embassy.", actionUrl = "https://example.org/act", lists = new[] { "alerts" } });
+        var clock = Stopwatch.StartNew();
+        var startedAt = DateTime.UtcNow;
+        var sent = await app.PostAsync($"/api/alerts/{alert["id"]}/send", new { });
+        var dispatchId = sent["dispatchId"]!.GetValue<long>();
+        await app.WaitForDispatchAsync(dispatchId, clock, TimeSpan.FromMinutes(10));
+        await using DbConnection connection = new SqliteConnection(connectionString);
+        await connection.OpenAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = $"SELECT MIN(sent_at), MAX(sent_at) FROM deliveries WHERE dispatch_id = {dispatchId} AND status = 2";
+        await using var reader = await command.ExecuteReaderAsync();
+        await reader.ReadAsync();
+        var first = DateTime.SpecifyKind(reader.GetDateTime(0), DateTimeKind.Utc);
+        var last = DateTime.SpecifyKind(reader.GetDateTime(1), DateTimeKind.Utc);
+        return ((first - startedAt).TotalSeconds, (last - startedAt).TotalSeconds);
+    }
+
+    private static async Task WaitUntilAsync(Func<Task<bool>> condition, TimeSpan timeout, string what)
+    {
+        var clock = Stopwatch.StartNew();
+        while (!await condition())
+        {
+            if (clock.Elapsed > timeout) throw new TimeoutException($"Timed out waiting for {what}.");
+            await Task.Delay(50);
+        }
+    }
+}
