@@ -53,7 +53,8 @@ public static class AlertLatency
         new("alert latency", $"{Stacks.Describe(stack)}; {what}", people, timing.Last, null, timing.Rss,
             $"first accepted after {timing.First:0.00} s, last after {timing.Last:0.00} s{extra}");
 
-    private static async Task<(double First, double Last, long? Rss)> SendAlertAsync(BenchApp app, string database, string connectionString, string subject)
+    /// <summary>Creates and sends an alert to the "alerts" list; seconds from send to its first and last message accepted.</summary>
+    internal static async Task<(double First, double Last, long? Rss)> SendAlertAsync(BenchApp app, string database, string connectionString, string subject)
     {
         var alert = await app.PostAsync("/api/alerts", new { subject, bodyMarkdown = "Meet at **18:00** at the embassy.", actionUrl = "https://example.org/act", lists = new[] { "alerts" } });
         var clock = Stopwatch.StartNew();

@@ -3,8 +3,9 @@ namespace Dispatcher.Benchmarks;
 /// <param name="Repeat">Fan-out: runs per setup; the run with the median ratio is reported, with the range.</param>
 /// <param name="RoundTripMs">smtp and relay: the round trip the latency proxy adds in front of the relay.</param>
 /// <param name="Connections">smtp and relay: Smtp:MaxConnections.</param>
+/// <param name="Relays">relay: which of sink, postfix (both across the network) and postfix-loopback; all by default.</param>
 public sealed record BenchOptions(IReadOnlyList<string> Scenarios, int Subscribers, int BulkSubscribers, int Rows, IReadOnlyList<string> Stacks,
-    IReadOnlyList<int> Workers, string AppDll, int Repeat = 1, double RoundTripMs = 0, int? Connections = null)
+    IReadOnlyList<int> Workers, string AppDll, int Repeat = 1, double RoundTripMs = 0, int? Connections = null, IReadOnlyList<string>? Relays = null)
 {
     public static BenchOptions Parse(string[] args)
     {
@@ -17,6 +18,7 @@ public sealed record BenchOptions(IReadOnlyList<string> Scenarios, int Subscribe
         var repeat = 1;
         double? roundTrip = null;
         int? connections = null;
+        List<string>? relays = null;
         for (var i = 0; i < args.Length; i++)
         {
             switch (args[i])
@@ -28,6 +30,7 @@ public sealed record BenchOptions(IReadOnlyList<string> Scenarios, int Subscribe
                 case "--repeat": repeat = Math.Max(1, int.Parse(args[++i])); break;
                 case "--rtt": roundTrip = double.Parse(args[++i], System.Globalization.CultureInfo.InvariantCulture); break;
                 case "--connections": connections = int.Parse(args[++i]); break;
+                case "--relays": relays = [.. args[++i].Split(',', StringSplitOptions.RemoveEmptyEntries)]; break;
                 case "--workers": workers = [.. args[++i].Split(',', StringSplitOptions.RemoveEmptyEntries).Select(int.Parse)]; break;
                 default: scenarios.Add(args[i]); break;
             }
@@ -37,7 +40,7 @@ public sealed record BenchOptions(IReadOnlyList<string> Scenarios, int Subscribe
                   ?? throw new InvalidOperationException("DISPATCHER_APP_DLL is not set: run the benchmarks through tests/bench.sh.");
         // The relay scenario is about the network: 20 ms unless told otherwise.
         roundTrip ??= scenarios.Contains("relay") ? 20 : 0;
-        return new BenchOptions(scenarios, subscribers, bulk, rows, stacks, workers, dll, repeat, roundTrip.Value, connections);
+        return new BenchOptions(scenarios, subscribers, bulk, rows, stacks, workers, dll, repeat, roundTrip.Value, connections, relays);
     }
 }
 

@@ -29,7 +29,9 @@ public sealed partial class PrivatePostfix : IAsyncDisposable
     private string Config => Path.Combine(_directory, "conf");
     private string MailLog => Path.Combine(_directory, "maillog");
 
-    /// <param name="settings">main.cf settings added to the usual ones, e.g. smtpd_client_connection_count_limit.</param>
+    /// <param name="settings">main.cf settings added to the usual ones. Clients in mynetworks (loopback) are exempt from
+    /// the per-client limits (smtpd_client_connection_count_limit, …) unless smtpd_client_event_limit_exceptions is
+    /// set empty.</param>
     /// <param name="refusedRecipients">Addresses refused at RCPT TO, with the reply (e.g. "550 5.1.1 User unknown").</param>
     public static async Task<PrivatePostfix> StartAsync(IReadOnlyDictionary<string, string>? settings = null,
         IReadOnlyDictionary<string, string>? refusedRecipients = null)
@@ -65,8 +67,6 @@ public sealed partial class PrivatePostfix : IAsyncDisposable
             ["default_process_limit"] = "300",
             ["maillog_file"] = Path.Combine(directory, "maillog"),
             ["maillog_file_prefixes"] = directory, // Postfix writes its log only under these
-            // Loopback is exempt from the per-client limits unless this is empty; a test of those limits needs them.
-            ["smtpd_client_event_limit_exceptions"] = "",
         };
         if (refusedRecipients is { Count: > 0 })
         {

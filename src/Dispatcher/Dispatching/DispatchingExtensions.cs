@@ -42,6 +42,9 @@ public static class DispatchingExtensions
 
         services.AddMassTransit(x =>
         {
+            // MassTransit reports each bus's host, versions and time zone to its vendor unless told not to: a deployment
+            // that keeps its lists private sends nothing anywhere it was not configured to.
+            x.DisableUsageTelemetry();
             x.SetKebabCaseEndpointNameFormatter();
             x.ConfigureHealthCheckOptions(o => o.Name = "bus");
             if (runsWorker)

@@ -14,7 +14,7 @@ public static class HealthExtensions
 {
     public static WebApplicationBuilder AddHealth(this WebApplicationBuilder builder)
     {
-        var checks = builder.Services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database");
+        var checks = builder.Services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database").AddCheck<WarmUpHealthCheck>("warm-up");
         if (builder.Configuration.GetValue($"{DispatcherOptions.Section}:Role", HostRole.All) != HostRole.Web)
             checks.AddCheck<RelayHealthCheck>("relay");
         builder.Services.AddSingleton<RelayHealthCheck>();
@@ -54,6 +54,13 @@ public static class HealthExtensions
                 e => new { status = e.Value.Status.ToString().ToLowerInvariant(), description = e.Value.Description }),
         }, cancellationToken: context.RequestAborted);
     }
+}
+
+/// <summary>Not ready until the templates are compiled and the alert lane's connections are open (<see cref="StartupWarmUp"/>).</summary>
+public sealed class WarmUpHealthCheck(StartupWarmUp warmUp) : IHealthCheck
+{
+    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
+        Task.FromResult(warmUp.IsDone ? HealthCheckResult.Healthy("ready") : HealthCheckResult.Degraded($"warming up: {warmUp.Doing}"));
 }
 
 public sealed class DatabaseHealthCheck(DispatcherDb db) : IHealthCheck

@@ -1,14 +1,23 @@
 namespace Dispatcher.Mail;
 
 /// <summary>Opens the alert lane's own SMTP connections when a sending process starts, so the first alert finds them
-/// open; <see cref="RelayConnections"/> keeps them so.</summary>
-public sealed class AlertConnectionsWarmup(RelayConnections connections) : IHostedService
+/// open; <see cref="RelayConnections"/> keeps them so. Start-up is ready once they are (or after a while without).</summary>
+public sealed class AlertConnectionsWarmup(RelayConnections connections, StartupWarmUp warmUp) : BackgroundService
 {
-    public Task StartAsync(CancellationToken cancellationToken)
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         connections.KeepAlertConnectionsOpen();
-        return Task.CompletedTask;
+        try
+        {
+            await connections.AlertLaneOpen.WaitAsync(StartupWarmUp.AlertLaneWait, stoppingToken);
+        }
+        catch (TimeoutException)
+        {
+            // The relay is slow or down: the relay check says so, and the connections open when it answers.
+        }
+        finally
+        {
+            warmUp.AlertLaneOpened();
+        }
     }
-
-    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }

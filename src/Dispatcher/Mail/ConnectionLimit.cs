@@ -12,7 +12,7 @@ namespace Dispatcher.Mail;
 /// Smtp:Relays:N:MaxConnections, or Smtp:MaxConnections.</remarks>
 public sealed class ConnectionLimit
 {
-    public static readonly TimeSpan Measure = TimeSpan.FromMilliseconds(250);
+    public static readonly TimeSpan Measure = TimeSpan.FromMilliseconds(200);
     public static readonly TimeSpan Rest = TimeSpan.FromSeconds(15);
     private const double Worthwhile = 1.15;
 

@@ -9,6 +9,13 @@ namespace Dispatcher.Mail;
 /// <summary>A template rendered for a made-up subscriber: what previews show.</summary>
 public sealed record TemplateSample(string Template, string Subject, Func<EmailRecipient, EmailModel> Model, Personalisation Person);
 
+/// <summary>Samples of the emails a process renders, rendered once at start (<see cref="TemplateWarmup"/>) so that the
+/// first real one does not pay for the first run of the templates, the CSS inliner and the text conversion.</summary>
+public interface ITemplateSamples
+{
+    IEnumerable<TemplateSample> All(string baseUrl);
+}
+
 /// <summary>Renders the Razor email templates with RazorLight. Each template is compiled once per process (RazorLight
 /// caches it until the template changes); each dispatch renders it once per variant (with and without a name),
 /// inlines the CSS (PreMailer.Net) and derives the plain text, leaving only the per-person placeholders to fill.</summary>

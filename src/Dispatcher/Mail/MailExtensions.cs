@@ -49,7 +49,9 @@ public static class MailExtensions
         services.AddSingleton(sp => new CapturedMessages(sp.GetRequiredService<IOptions<MailboxOptions>>().Value.Capacity));
         // Not on a Worker: a Web process renders statements and alerts (kept with their dispatch), so a worker compiles a
         // template only for a digest or a confirmation, when the first one comes, and most never load the compiler.
-        if (builder.Configuration.GetValue($"{DispatcherOptions.Section}:Role", HostRole.All) != HostRole.Worker)
+        var role = builder.Configuration.GetValue($"{DispatcherOptions.Section}:Role", HostRole.All);
+        services.AddSingleton(new StartupWarmUp(compilesTemplates: role != HostRole.Worker, opensAlertLane: role != HostRole.Web));
+        if (role != HostRole.Worker)
             services.AddHostedService<TemplateWarmup>();
         if (usesCapture)
         {
@@ -57,7 +59,7 @@ public static class MailExtensions
             services.AddHostedService(sp => sp.GetRequiredService<CaptureMailbox>());
         }
         // After the capture mailbox, whose port they need: the processes that send open the alert lane's connections at start.
-        if (builder.Configuration.GetValue($"{DispatcherOptions.Section}:Role", HostRole.All) != HostRole.Web)
+        if (role != HostRole.Web)
             services.AddHostedService<AlertConnectionsWarmup>();
         return builder;
     }

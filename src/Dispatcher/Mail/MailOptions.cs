@@ -21,10 +21,11 @@ public sealed class SmtpOptions
     /// <summary>See <see cref="RelayOptions.CertificateSha256"/>.</summary>
     public string? CertificateSha256 { get; set; }
 
-    /// <summary>Open connections per worker process, both lanes together.</summary>
+    /// <summary>Open connections per worker process at most, both lanes together; within it the bulk lane's adapt to the
+    /// relay (Mail/ConnectionLimit).</summary>
     [Range(1, 256)] public int MaxConnections { get; set; } = 8;
 
-    /// <summary>Connections reserved for the urgent lane (alerts, confirmations), out of MaxConnections.</summary>
+    /// <summary>The urgent lane's own connections (alerts, confirmations), out of MaxConnections: kept open and logged in.</summary>
     [Range(1, 64)] public int AlertConnections { get; set; } = 2;
 
     /// <summary>Per worker process; empty = unlimited.</summary>
@@ -33,11 +34,11 @@ public sealed class SmtpOptions
     /// <summary>Seconds to wait for the relay on connect and on each command.</summary>
     [Range(1, 600)] public int TimeoutSeconds { get; set; } = 30;
 
-    /// <summary>Send DATA in one go with MAIL FROM and RCPT TO to a relay that offers PIPELINING over plain TCP (RFC 2920):
-    /// one round trip fewer per message (see RelayStream). Off for a relay that mishandles it.</summary>
+    /// <summary>PIPELINING (RFC 2920) with a relay that offers it, over TLS too: one round trip a message (see
+    /// Mail/Smtp/SmtpSession). Off for a relay that mishandles it: one command at a time.</summary>
     public bool PipelineData { get; set; } = true;
 
-    /// <summary>Close a pooled connection that has been idle this long rather than find out it was dropped.</summary>
+    /// <summary>A bulk connection idle this long closes; the alert lane's own say NOOP this often to stay open.</summary>
     [Range(1, 3600)] public int IdleSeconds { get; set; } = 20;
 
     /// <summary>Several relays with weights (Smtp:Relays:0:Host, :Port, :Weight, …); when set, Smtp:Host is not used.</summary>

@@ -17,7 +17,7 @@ namespace Dispatcher.Mail;
 /// hundreds cost little.</para></remarks>
 public sealed class RelayConnections : IAsyncDisposable
 {
-    private static readonly TimeSpan Tick = TimeSpan.FromMilliseconds(250);
+    private static readonly TimeSpan Tick = TimeSpan.FromMilliseconds(100);
 
     /// <summary>Relays count NOOPs as junk (Postfix starts penalising after 100): a kept connection is replaced after this many.</summary>
     private const int NoopsPerConnection = 20;
@@ -34,7 +34,8 @@ public sealed class RelayConnections : IAsyncDisposable
     private readonly ConcurrentDictionary<Task, bool> _running = new();
     private readonly CancellationTokenSource _stopping = new();
     private readonly ITimer _timer;
-    private int _shared, _reserved, _live, _opening;
+    private int _shared, _reserved, _live, _opening, _reservedLive;
+    private readonly TaskCompletionSource _alertLaneOpen = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private bool _keepWarm;
 
     public RelayConnections(IOptions<SmtpOptions> options, IOptions<MailOptions> mail, RelaySet relays, Metrics.DispatcherMetrics metrics,
@@ -73,6 +74,9 @@ public sealed class RelayConnections : IAsyncDisposable
 
     /// <summary>Connections open and ready now (for tests and the start-up check).</summary>
     public int Live => Volatile.Read(ref _live);
+
+    /// <summary>Completes once all the alert lane's own connections have been open at the same time.</summary>
+    public Task AlertLaneOpen => _alertLaneOpen.Task;
 
     /// <summary>Connects to this relay and says goodbye, whatever its circuit says (the health check asks every relay).</summary>
     public async Task ProbeAsync(Relay relay, CancellationToken cancellationToken)
@@ -151,6 +155,7 @@ public sealed class RelayConnections : IAsyncDisposable
             {
                 _opening--;
                 _live++;
+                if (reserved && ++_reservedLive >= _options.AlertConnections) _alertLaneOpen.TrySetResult();
             }
             live = true;
             var source = new Connection(this, relay, reserved);
@@ -207,6 +212,7 @@ public sealed class RelayConnections : IAsyncDisposable
                 else _shared--;
                 if (live) _live--;
                 else _opening--;
+                if (live && reserved) _reservedLive--;
             }
             Pump();
         }

@@ -11,6 +11,7 @@ public static class PublicPagesExtensions
     /// <summary>Razor Pages for subscribers (and the admin UI), and a per-IP limit on sign-up posts against bots.</summary>
     public static WebApplicationBuilder AddPublicPages(this WebApplicationBuilder builder)
     {
+        builder.Services.AddSingleton<Mail.ITemplateSamples, Admin.Templates.WarmUpSamples>();
         builder.Services.AddRazorPages(o =>
         {
             o.RootDirectory = "/";

@@ -75,6 +75,7 @@ public sealed class FieldRelayTests
         await using var postfix = await PrivatePostfix.StartAsync(settings: new Dictionary<string, string>
         {
             ["smtpd_client_connection_count_limit"] = "6",
+            ["smtpd_client_event_limit_exceptions"] = "", // loopback is exempt otherwise
         });
         await using var network = LatencyProxy.Start(postfix.Port, TimeSpan.FromMilliseconds(20));
         await using var app = await DispatcherApp.StartAsync(Stack.InMemorySqlite, smtp: null, new Dictionary<string, string?>

@@ -4,8 +4,8 @@ using Dispatcher.IntegrationTests.Infrastructure;
 
 namespace Dispatcher.IntegrationTests.Dispatching;
 
-/// <summary>The connection to the relay itself: TLS (STARTTLS and TLS from the first byte) through the socket stream
-/// that holds writes until MailKit flushes (RelayStream), a relay's own certificate trusted by its fingerprint, and a
+/// <summary>The connection to the relay itself: TLS (STARTTLS and TLS from the first byte) with pipelining
+/// (Mail/Smtp/SmtpSession), a relay's own certificate trusted by its fingerprint, and a
 /// relay that stops answering in the middle of a message.</summary>
 public sealed class RelayConnectionTests
 {

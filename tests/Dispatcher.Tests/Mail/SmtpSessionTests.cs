@@ -76,6 +76,21 @@ public sealed class SmtpSessionTests
     }
 
     [Fact]
+    public async Task A_relay_that_says_go_ahead_to_DATA_for_nobody_is_left_at_once_and_gets_no_message()
+    {
+        await using var relay = new ScriptedRelay(PipeliningOnly,
+            command => command.Contains("<gone@example.org>") ? "550 5.1.1 user unknown" : command == "DATA" ? "354 go ahead" : null);
+        var source = new Jobs(Job("gone@example.org"), Job("b@example.org"));
+        await using var session = await OpenAsync(relay);
+
+        await Assert.ThrowsAsync<SmtpProtocolException>(() => session.SendAsync(source));
+
+        Assert.Equal(SendResult.Bounced, Assert.Single(source.Outcomes).Outcome.Result);
+        Assert.Empty(relay.Messages);
+        Assert.Equal(0, relay.RawData.Length);
+    }
+
+    [Fact]
     public async Task Lines_that_begin_with_a_dot_are_stuffed_and_bare_line_ends_become_CRLF()
     {
         await using var relay = new ScriptedRelay(PipeliningOnly);

@@ -54,3 +54,10 @@ public static class TemplateSamples
         _ => null,
     };
 }
+
+/// <summary>The samples rendered at start, so that the first email of each kind is as quick as the next.</summary>
+public sealed class WarmUpSamples : ITemplateSamples
+{
+    public IEnumerable<TemplateSample> All(string baseUrl) =>
+        new[] { "Statement", "Alert", "Digest", "Confirmation" }.Select(name => TemplateSamples.For(name, baseUrl)).OfType<TemplateSample>();
+}
