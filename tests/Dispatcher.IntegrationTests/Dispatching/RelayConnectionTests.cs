@@ -32,6 +32,39 @@ public sealed class RelayConnectionTests
     }
 
     [Fact]
+    public async Task A_relay_that_requires_a_login_gets_it_over_STARTTLS_and_a_wrong_password_is_shown_as_the_reason()
+    {
+        using var certificate = SelfSigned();
+        await using var smtp = await TestSmtpServer.StartAsync(certificate, login: ("dispatcher", "correct horse battery staple"));
+        var settings = new Dictionary<string, string?>
+        {
+            ["Smtp:Security"] = "StartTls",
+            ["Smtp:CertificateSha256"] = certificate.GetCertHashString(HashAlgorithmName.SHA256),
+            ["Smtp:Username"] = "dispatcher",
+            ["Smtp:Password"] = "correct horse battery staple",
+        };
+        await using (var app = await DispatcherApp.StartAsync(Stack.InMemorySqlite, smtp, settings))
+        {
+            var readers = await app.Api.CreateListWithReadersAsync("statements", 50);
+            var (_, dispatchId) = await app.Api.PublishAsync(new { title = "Ankara bomb attacks: Blood on Erdoğan's hands", lists = new[] { "statements" } });
+            Assert.Equal(50, (await app.Api.WaitForDispatchAsync(dispatchId!.Value, timeout: TimeSpan.FromSeconds(60))).Int("sent"));
+            Assert.Equal(readers.Order(), smtp.Received.Select(m => m.To).Order());
+        }
+
+        settings["Smtp:Password"] = "wrong";
+        await using (var app = await DispatcherApp.StartAsync(Stack.InMemorySqlite, smtp, settings))
+        {
+            await app.Api.CreateListWithReadersAsync("statements", 3);
+            var (_, dispatchId) = await app.Api.PublishAsync(new { title = "Stop the repression of South Korean trade unionists", lists = new[] { "statements" } });
+            var pending = await Eventually.UntilAsync(
+                async () => (await app.Api.GetJsonAsync($"/api/dispatches/{dispatchId}/deliveries?status=pending"))["items"]!.AsArray(),
+                rows => rows.Count == 3 && rows.All(r => r!["response"] is not null), TimeSpan.FromSeconds(30), "the deliveries to wait with a reason");
+            Assert.All(pending, r => Assert.Contains("Smtp:Username", r!["response"]!.GetValue<string>()));
+            Assert.Equal(50, smtp.Received.Count); // nothing more
+        }
+    }
+
+    [Fact]
     public async Task A_relay_whose_certificate_is_neither_vouched_for_nor_pinned_gets_nothing_and_the_reason_is_shown()
     {
         using var certificate = SelfSigned();

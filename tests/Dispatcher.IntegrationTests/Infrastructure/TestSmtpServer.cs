@@ -82,7 +82,9 @@ public sealed class TestSmtpServer : IAsyncDisposable
 
     /// <param name="certificate">Offer STARTTLS with this certificate.</param>
     /// <param name="tlsOnConnect">With a certificate: TLS from the first byte (port 465 style) instead of STARTTLS.</param>
-    public static async Task<TestSmtpServer> StartAsync(X509Certificate2? certificate = null, bool tlsOnConnect = false)
+    /// <param name="login">Require this login (AUTH PLAIN or LOGIN, over TLS only) before any mail.</param>
+    public static async Task<TestSmtpServer> StartAsync(X509Certificate2? certificate = null, bool tlsOnConnect = false,
+        (string Username, string Password)? login = null)
     {
         var listeners = new NoDelayEndpointListenerFactory();
         var started = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -99,12 +101,15 @@ public sealed class TestSmtpServer : IAsyncDisposable
                 b.Endpoint(new IPEndPoint(IPAddress.Loopback, 0));
                 // TLS 1.2 and 1.3, as a relay today offers, whatever the library's default.
                 if (certificate is not null) b.Certificate(certificate).IsSecure(tlsOnConnect).SupportedSslProtocols(SslProtocols.Tls12 | SslProtocols.Tls13);
+                if (login is not null) b.AuthenticationRequired().AllowUnsecureAuthentication(false);
             })
             .Build();
         var services = new SmtpServer.ComponentModel.ServiceProvider();
         services.Add(listeners);
         services.Add(new Store(() => server!));
         services.Add(new Filter(() => server!));
+        if (login is { } expected)
+            services.Add(new SmtpServer.Authentication.DelegatingUserAuthenticator((user, password) => user == expected.Username && password == expected.Password));
         var stop = new CancellationTokenSource();
         var running = new SmtpServer.SmtpServer(options, services).StartAsync(stop.Token);
         var port = await started.Task.WaitAsync(TimeSpan.FromSeconds(10));

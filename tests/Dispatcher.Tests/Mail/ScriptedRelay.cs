@@ -27,6 +27,9 @@ internal sealed class ScriptedRelay : IAsyncDisposable
 
     public int Port => ((IPEndPoint)_listener.LocalEndpoint).Port;
 
+    /// <summary>Ends when the client has gone (or the server was told to stop): everything it sent has been recorded.</summary>
+    public Task Served => _serving;
+
     /// <summary>Each group the client sent before waiting: commands, with "&lt;data&gt;" for a message's data.</summary>
     public List<List<string>> Groups { get; } = [];
 
@@ -39,9 +42,16 @@ internal sealed class ScriptedRelay : IAsyncDisposable
     /// <summary>Drops the connection, unanswered, when a message's data arrives after this many were taken.</summary>
     public int? CloseAfterMessages { get; init; }
 
-    public Dispatcher.Mail.Relay Relay(int maxConnections = 8) =>
-        new(new Dispatcher.Mail.RelayOptions { Host = "127.0.0.1", Port = Port, Security = Dispatcher.Mail.SmtpSecurity.None },
+    public Dispatcher.Mail.Relay Relay(int maxConnections = 8, Dispatcher.Mail.SmtpSecurity security = Dispatcher.Mail.SmtpSecurity.None,
+        string? username = null, string? password = null) =>
+        new(new Dispatcher.Mail.RelayOptions { Host = "127.0.0.1", Port = Port, Security = security, Username = username, Password = password },
             null, TimeSpan.FromSeconds(30), maxConnections);
+
+    /// <summary>The login it takes (AUTH PLAIN or LOGIN, as its EHLO says); any other is refused with 535.</summary>
+    public (string Username, string Password)? Login { get; init; }
+
+    private string? _loginUser;
+    private int _loginStep;
 
     private async Task ServeAsync()
     {
@@ -112,6 +122,17 @@ internal sealed class ScriptedRelay : IAsyncDisposable
 
     private string Usual(string command, ref string? recipient)
     {
+        if (_loginStep == 1)
+        {
+            _loginUser = Decode(command);
+            _loginStep = 2;
+            return "334 UGFzc3dvcmQ6";
+        }
+        if (_loginStep == 2)
+        {
+            _loginStep = 0;
+            return Login is { } login && _loginUser == login.Username && Decode(command) == login.Password ? "235 2.7.0 ok" : "535 5.7.8 bad login";
+        }
         var verb = command.Split(' ', ':')[0].ToUpperInvariant();
         switch (verb)
         {
@@ -126,12 +147,19 @@ internal sealed class ScriptedRelay : IAsyncDisposable
                 recipient = command[(command.IndexOf('<') + 1)..command.IndexOf('>')];
                 return "250 2.1.5 ok";
             case "DATA": return _refusedRecipients > 0 || recipient is null ? "554 5.5.1 no valid recipients" : "354 go ahead";
+            case "AUTH" when command.StartsWith("AUTH PLAIN ", StringComparison.Ordinal):
+                return Login is { } plain && Decode(command[11..]) == $"\0{plain.Username}\0{plain.Password}" ? "235 2.7.0 ok" : "535 5.7.8 bad login";
+            case "AUTH" when command == "AUTH LOGIN":
+                _loginStep = 1;
+                return "334 VXNlcm5hbWU6";
             case "RSET": return "250 2.0.0 reset";
             case "NOOP": return "250 2.0.0 ok";
             case "QUIT": return "221 2.0.0 bye";
             default: return "502 5.5.2 not implemented";
         }
     }
+
+    private static string Decode(string base64) => Encoding.UTF8.GetString(Convert.FromBase64String(base64.Trim()));
 
     /// <summary>The next complete command or message data in the buffer, taken out of it.</summary>
     private bool TryNext(List<byte> buffer, out (string Command, string? Data) item, ref State state)

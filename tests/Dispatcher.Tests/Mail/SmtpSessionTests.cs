@@ -228,6 +228,49 @@ public sealed class SmtpSessionTests
         Assert.Equal([job], source.GivenBack);
     }
 
+    [Theory]
+    [InlineData("AUTH PLAIN LOGIN", "AUTH PLAIN")]
+    [InlineData("AUTH LOGIN", "AUTH LOGIN")]
+    public async Task It_logs_in_with_the_relay_s_mechanism(string offered, string used)
+    {
+        await using var relay = new ScriptedRelay(["PIPELINING", offered]) { Login = ("dispatcher", "s3cret pass") };
+        var source = new Jobs(Job("a@example.org"));
+
+        await using (var session = await SmtpSession.OpenAsync(relay.Relay(username: "dispatcher", password: "s3cret pass"), "dispatcher.test",
+                         TimeSpan.FromSeconds(10), pipeline: true, CancellationToken.None))
+            await session.SendAsync(source);
+
+        Assert.Equal(["a@example.org"], source.Accepted);
+        Assert.Contains(relay.Groups.SelectMany(g => g), c => c.StartsWith(used, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_refused_login_names_the_setting()
+    {
+        await using var relay = new ScriptedRelay(["PIPELINING", "AUTH PLAIN"]) { Login = ("dispatcher", "right") };
+
+        var e = await Assert.ThrowsAsync<RelayUnavailableException>(() => SmtpSession.OpenAsync(
+            relay.Relay(username: "dispatcher", password: "wrong"), "dispatcher.test", TimeSpan.FromSeconds(10), pipeline: true, CancellationToken.None));
+
+        Assert.Contains("Smtp:Username", e.Message);
+        Assert.Contains("535", e.Message);
+    }
+
+    [Fact]
+    public async Task A_password_is_not_sent_in_the_clear_unless_Security_is_None()
+    {
+        await using var relay = new ScriptedRelay(["PIPELINING", "AUTH PLAIN"]) { Login = ("dispatcher", "s3cret") };
+
+        var e = await Assert.ThrowsAsync<RelayUnavailableException>(() => SmtpSession.OpenAsync(
+            relay.Relay(security: SmtpSecurity.Auto, username: "dispatcher", password: "s3cret"), "dispatcher.test", TimeSpan.FromSeconds(10),
+            pipeline: true, CancellationToken.None));
+
+        Assert.Contains("in the clear", e.Message);
+        Assert.Contains("Smtp:Security=None", e.Message);
+        await relay.Served.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.DoesNotContain(relay.Groups.SelectMany(g => g), c => c.StartsWith("AUTH", StringComparison.Ordinal));
+    }
+
     private static string Verb(string command) => command == "<data>" ? command : command.Split(' ', ':')[0];
 
     private static TestJob Job(string recipient, string? body = null) =>

@@ -111,7 +111,15 @@ internal sealed class SmtpSession : IAsyncDisposable
             await _wire.StartTlsAsync(Relay.Host, Relay.TrustsCertificate);
             await HelloAsync(localDomain);
         }
-        if (!string.IsNullOrEmpty(Relay.Options.Username)) await LogInAsync(Relay.Options.Username, Relay.Options.Password ?? "");
+        if (!string.IsNullOrEmpty(Relay.Options.Username))
+        {
+            // A password in the clear is readable by anyone on the path; only an operator who said Security=None (a relay
+            // on the same host or a private network) gets that.
+            if (!_wire.IsSecure && Relay.Security != SecureSocketOptions.None)
+                throw new RelayUnavailableException($"The SMTP relay at {Relay} offers no STARTTLS, so Smtp:Password would cross the network in the clear: " +
+                                                    "Dispatcher did not log in. Use a relay that offers TLS, or set Smtp:Security=None to send it in the clear");
+            await LogInAsync(Relay.Options.Username, Relay.Options.Password ?? "");
+        }
     }
 
     private async Task HelloAsync(string localDomain)
