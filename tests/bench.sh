@@ -4,7 +4,7 @@
 #   tests/bench.sh relay [--rtt 20] [--connections 64] [--subscribers 10000] [--bulk 100000]
 #   (and import, digest, smtp, alert: see tests/Dispatcher.Benchmarks/Program.cs)
 # Installs postfix (smtp-sink, smtp-source and a private smtpd), RabbitMQ and PostgreSQL when missing (as root), starts private
-# instances like tests/run.sh, builds the app in Release and runs it as a separate process.
+# instances like tests/run.sh, publishes the app as the Dockerfile does (Release) and runs it as a separate process.
 set -uo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 work=$(mktemp -d /tmp/dispatcher-bench.XXXXXX)
@@ -14,7 +14,10 @@ trap 'exit 130' INT TERM
 
 services_install postfix || exit 1
 services_start || exit 1
-( cd "$root" && dotnet build -c Release src/Dispatcher -v q -nologo >/dev/null && dotnet build -c Release tests/Dispatcher.Benchmarks -v q -nologo >/dev/null ) \
+# The app published as the Dockerfile does (Release; READY_TO_RUN=true to compare ReadyToRun, ADR 0011), the benchmarks in Release.
+arch=$(uname -m | sed 's/x86_64/x64/; s/aarch64/arm64/')
+( cd "$root" && dotnet publish src/Dispatcher -c Release -a "$arch" --no-self-contained -p:PublishReadyToRun="${READY_TO_RUN:-false}" -o "$work/app" -v q -nologo >/dev/null \
+    && dotnet build -c Release tests/Dispatcher.Benchmarks -v q -nologo >/dev/null ) \
   || { log "build failed"; exit 1; }
-export DISPATCHER_APP_DLL="$root/src/Dispatcher/bin/Release/net10.0/Dispatcher.dll"
+export DISPATCHER_APP_DLL="$work/app/Dispatcher.dll"
 dotnet "$root/tests/Dispatcher.Benchmarks/bin/Release/net10.0/Dispatcher.Benchmarks.dll" "$@"
