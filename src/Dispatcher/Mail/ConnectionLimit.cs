@@ -23,6 +23,7 @@ public sealed class ConnectionLimit
     private double _rate; // answers a second over the last two ticks
     private Trial? _trial;
     private TimeSpan _restUntil;
+    private TimeSpan _lastBackOff = TimeSpan.MinValue / 2;
 
     public ConnectionLimit(int cap, int initial)
     {
@@ -98,8 +99,6 @@ public sealed class ConnectionLimit
             _restUntil = now + Rest;
         }
     }
-
-    private TimeSpan _lastBackOff = TimeSpan.MinValue / 2;
 
     /// <summary>The limit doubled from <see cref="Limit"/> when answers came at <see cref="RateBefore"/> a second.</summary>
     private sealed class Trial(int limit, double rateBefore)

@@ -188,10 +188,10 @@ internal sealed class SmtpSession : IAsyncDisposable
     {
         while (true)
         {
-            var (job, length) = await NextAsync(source, wait: true);
-            if (job is null) return;
+            if (await NextAsync(source, wait: true) is not { } next) return;
+            var (job, length) = (next.Job, next.Length);
             var reset = WriteReset();
-            WriteEnvelope(job, length);
+            WriteEnvelope(next);
             _wire.Command($"BDAT {length} LAST");
             _wire.Write(MessageBytes(length));
             var sent = await SendHeldAsync(source, dataOf: job, envelopeOf: null);
@@ -203,33 +203,31 @@ internal sealed class SmtpSession : IAsyncDisposable
     /// <summary>PIPELINING without CHUNKING: one round trip per message once under way (see the class remarks).</summary>
     private async Task SendWithDataAsync(IMailJobSource source)
     {
-        (MailJob Job, int Length)? ready = null; // its 354 is in: its data is due
+        Outgoing? ready = null; // its 354 is in: its data is due
         while (true)
         {
-            (MailJob? Job, int Length) next;
             if (ready is not { } due)
             {
-                next = await NextAsync(source, wait: true);
-                if (next.Job is null) return;
-                ready = await OpenDataAsync(source, next.Job, next.Length, dataBefore: null);
+                if (await NextAsync(source, wait: true) is not { } first) return;
+                ready = await OpenDataAsync(source, first, dataBefore: null);
                 continue;
             }
 
             // The data of the message whose 354 is in, then (when one is ready now) the next envelope and DATA.
             WriteData(due.Length);
-            next = await NextAsync(source, wait: false);
-            ready = await OpenDataAsync(source, next.Job, next.Length, dataBefore: due.Job);
+            ready = await OpenDataAsync(source, await NextAsync(source, wait: false), dataBefore: due.Job);
         }
     }
 
     /// <summary>Writes <paramref name="job"/>'s MAIL FROM, RCPT TO and DATA after whatever is held (a previous message's
     /// data), sends it all, and reads the replies: the previous message's answer first. Returns the job when its 354 came.</summary>
-    private async Task<(MailJob, int)?> OpenDataAsync(IMailJobSource source, MailJob? job, int length, MailJob? dataBefore)
+    private async Task<Outgoing?> OpenDataAsync(IMailJobSource source, Outgoing? next, MailJob? dataBefore)
     {
+        var job = next?.Job;
         var reset = job is not null && WriteReset();
-        if (job is not null)
+        if (next is { } envelope)
         {
-            WriteEnvelope(job, length);
+            WriteEnvelope(envelope);
             _wire.Command("DATA");
         }
         var sent = await SendHeldAsync(source, dataOf: dataBefore, envelopeOf: job);
@@ -243,7 +241,7 @@ internal sealed class SmtpSession : IAsyncDisposable
             catch (Exception e) when (IsConnectionFailure(e))
             {
                 InDoubt(source, dataBefore, e, repliesRead: false);
-                if (job is not null) GiveBack(source, job); // its envelope went, its data did not
+                if (job is not null) source.GiveBack(job); // its envelope went, its data did not
                 throw;
             }
             _needsReset = !final.IsPositive;
@@ -258,7 +256,7 @@ internal sealed class SmtpSession : IAsyncDisposable
 
         var replies = await ReadRepliesAsync(source, job, reset, dataSent: false, count: 3);
         var (mail, rcpt, data) = (replies[0], replies[1], replies[2]);
-        if (mail.IsPositive && rcpt.IsPositive && data.Code == 354) return (job, length);
+        if (mail.IsPositive && rcpt.IsPositive && data.Code == 354) return next;
         if (data.Code == 354)
         {
             // A relay must refuse DATA when no recipient was taken; one that did not now waits for data nobody should
@@ -277,8 +275,8 @@ internal sealed class SmtpSession : IAsyncDisposable
         var chunking = _extensions.HasFlag(SmtpExtensions.Chunking);
         while (true)
         {
-            var (job, length) = await NextAsync(source, wait: true);
-            if (job is null) return;
+            if (await NextAsync(source, wait: true) is not { } next) return;
+            var (job, length) = (next.Job, next.Length);
             var started = System.Diagnostics.Stopwatch.GetTimestamp();
             try
             {
@@ -287,9 +285,8 @@ internal sealed class SmtpSession : IAsyncDisposable
                     await AskAsync(source, "RSET");
                     _needsReset = false;
                 }
-                var (mailCommand, rcptCommand) = Envelope(job, length);
-                var mail = await AskAsync(source, mailCommand);
-                var rcpt = mail.IsPositive ? await AskAsync(source, rcptCommand) : mail;
+                var mail = await AskAsync(source, next.MailCommand);
+                var rcpt = mail.IsPositive ? await AskAsync(source, next.RcptCommand) : mail;
                 if (!mail.IsPositive || !rcpt.IsPositive)
                 {
                     _needsReset = true;
@@ -320,7 +317,7 @@ internal sealed class SmtpSession : IAsyncDisposable
             }
             catch (Exception e) when (IsConnectionFailure(e) && e is not SmtpDataInDoubtException)
             {
-                GiveBack(source, job); // nothing of its data went
+                source.GiveBack(job); // nothing of its data went
                 throw;
             }
         }
@@ -349,15 +346,15 @@ internal sealed class SmtpSession : IAsyncDisposable
 
     /// <summary>The next job, with its message written into <see cref="_message"/>; jobs that turn out not to be sent are
     /// answered on the way. A connection that heard from the relay while it waited gives the job back and closes.</summary>
-    private async Task<(MailJob? Job, int Length)> NextAsync(IMailJobSource source, bool wait)
+    private async Task<Outgoing?> NextAsync(IMailJobSource source, bool wait)
     {
         while (true)
         {
             var job = await source.NextAsync(wait);
-            if (job is null) return (null, 0);
+            if (job is null) return null;
             if (wait && _wire.HeardWhileIdle)
             {
-                GiveBack(source, job);
+                source.GiveBack(job);
                 throw new IOException($"{Relay} closed the connection while it was idle");
             }
             int length;
@@ -383,12 +380,12 @@ internal sealed class SmtpSession : IAsyncDisposable
                 source.Done(job, SendOutcome.FromReply(552, $"5.3.4 the message ({length} bytes) is larger than the relay takes (SIZE {_maxSize})", aboutRecipient: false), TimeSpan.Zero);
                 continue;
             }
-            if (!TryEnvelope(job, length, out _, out _, out var problem))
+            if (!TryEnvelope(job, length, out var mail, out var rcpt, out var problem))
             {
                 source.Done(job, SendOutcome.FromReply(553, $"5.1.3 {problem}", aboutRecipient: true), TimeSpan.Zero);
                 continue;
             }
-            return (job, length);
+            return new Outgoing(job, length, mail, rcpt);
         }
     }
 
@@ -402,20 +399,14 @@ internal sealed class SmtpSession : IAsyncDisposable
         return true;
     }
 
-    private void WriteEnvelope(MailJob job, int length)
+    private void WriteEnvelope(Outgoing next)
     {
-        var (mail, rcpt) = Envelope(job, length);
-        _wire.Command(mail);
-        _wire.Command(rcpt);
+        _wire.Command(next.MailCommand);
+        _wire.Command(next.RcptCommand);
     }
 
-    private (string Mail, string Rcpt) Envelope(MailJob job, int length)
-    {
-        TryEnvelope(job, length, out var mail, out var rcpt, out _);
-        return (mail!, rcpt!);
-    }
-
-    private bool TryEnvelope(MailJob job, int length, out string? mail, out string? rcpt, out string? problem)
+    private bool TryEnvelope(MailJob job, int length, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out string? mail,
+        [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out string? rcpt, out string? problem)
     {
         var utf8 = _extensions.HasFlag(SmtpExtensions.SmtpUtf8);
         mail = rcpt = null;
@@ -471,7 +462,7 @@ internal sealed class SmtpSession : IAsyncDisposable
         catch (Exception e) when (IsConnectionFailure(e))
         {
             if (dataOf is not null) InDoubt(source, dataOf, e, repliesRead: false);
-            if (envelopeOf is not null) GiveBack(source, envelopeOf);
+            if (envelopeOf is not null) source.GiveBack(envelopeOf);
             throw;
         }
         source.RoundTrip();
@@ -492,7 +483,7 @@ internal sealed class SmtpSession : IAsyncDisposable
         {
             // Once its data went, the relay may have taken it; with only its envelope sent, it cannot have.
             if (dataSent) InDoubt(source, job, e, repliesRead: read > 0 || reset);
-            else GiveBack(source, job);
+            else source.GiveBack(job);
             throw;
         }
         return replies;
@@ -522,7 +513,7 @@ internal sealed class SmtpSession : IAsyncDisposable
         {
             // Closed, as a relay does after 421: nothing about this job was heard.
         }
-        GiveBack(source, job);
+        source.GiveBack(job);
     }
 
     /// <summary>Answers the job from its replies. A relay too busy for us ends the connection (fewer of them for a while):
@@ -534,7 +525,7 @@ internal sealed class SmtpSession : IAsyncDisposable
         _needsReset |= !final.IsPositive || !mail.IsPositive || !rcpt.IsPositive;
         if (!failing.IsPositive && failing.SaysTooBusy)
         {
-            if (failing.SaysTooManyConnections) GiveBack(source, job);
+            if (failing.SaysTooManyConnections) source.GiveBack(job);
             else Finish(source, job, sent, SendOutcome.Unavailable(failing.ToString()));
             throw new RelayBusyException($"{Relay}: {failing}");
         }
@@ -557,13 +548,11 @@ internal sealed class SmtpSession : IAsyncDisposable
     {
         if (!repliesRead && job.Returned == 0 && e is IOException { InnerException: null or SocketException } and not SmtpProtocolException)
         {
-            GiveBack(source, job);
+            source.GiveBack(job);
             return;
         }
         source.Done(job, new SendOutcome(SendResult.Retry, $"the connection to {Relay} failed before its answer: {e.Message}"), TimeSpan.Zero);
     }
-
-    private static void GiveBack(IMailJobSource source, MailJob job) => source.GiveBack(job);
 
     private static bool IsConnectionFailure(Exception e) => e is IOException or SocketException or TimeoutException or ObjectDisposedException
         or System.Security.Authentication.AuthenticationException;
@@ -609,6 +598,10 @@ internal sealed class SmtpSession : IAsyncDisposable
 
     private static string Base64(string text) => Convert.ToBase64String(Encoding.UTF8.GetBytes(text));
 }
+
+/// <summary>A job ready to go: its message written into the session's buffer (<paramref name="Length"/> bytes) and its
+/// envelope formatted, once.</summary>
+internal readonly record struct Outgoing(MailJob Job, int Length, string MailCommand, string RcptCommand);
 
 /// <summary>A connection failed after a message's data went out and before its answer: the job is answered (in doubt).</summary>
 internal sealed class SmtpDataInDoubtException(string message, Exception inner) : IOException(message, inner);
