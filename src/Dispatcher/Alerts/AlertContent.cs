@@ -20,9 +20,19 @@ public sealed class AlertContent(
 
     public async Task<IPreparedContent> PrepareAsync(Dispatch dispatch, CancellationToken cancellationToken)
     {
-        var alert = await db.Alerts.AsNoTracking().Include(a => a.Lists).SingleAsync(a => a.Id == dispatch.AlertId, cancellationToken);
+        var alert = await AlertOfAsync(dispatch.AlertId, cancellationToken)
+                    ?? throw new InvalidOperationException($"Alert {dispatch.AlertId} of dispatch {dispatch.Id} does not exist.");
         var perList = await emails.PerListAsync(dispatch.Id, await ListsOfAsync(alert, cancellationToken), list => CompileAsync(alert, list), cancellationToken);
         return new Prepared(dispatch.Id, perList, links);
+    }
+
+    private Task<Alert?> AlertOfAsync(long? id, CancellationToken cancellationToken) =>
+        db.Alerts.AsNoTracking().Include(a => a.Lists).SingleOrDefaultAsync(a => a.Id == id, cancellationToken);
+
+    public async Task WarmUpAsync(CancellationToken cancellationToken)
+    {
+        await AlertOfAsync(0, cancellationToken);
+        await ListsOfAsync(new Alert { Subject = "", BodyMarkdown = "", BodyHtml = "", CreatedBy = "" }, cancellationToken);
     }
 
     /// <param name="list">The list it goes to; null: the first of its lists is not known yet (a draft without lists).</param>

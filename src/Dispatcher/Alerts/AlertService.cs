@@ -146,10 +146,7 @@ public sealed class AlertService(
 
         if (lists.Any(l => l.RequireApproval))
         {
-            var asked = await db.Alerts.Where(a => a.Id == id && a.Status == AlertStatus.Draft)
-                .ExecuteUpdateAsync(s => s.SetProperty(a => a.Status, AlertStatus.PendingApproval)
-                    .SetProperty(a => a.RequestedBy, caller.Id).SetProperty(a => a.RequestedAt, Now), cancellationToken);
-            if (asked == 0) return AlreadyGone(AlertStatus.Sent);
+            if (await AskApprovalAsync(id, caller, cancellationToken) == 0) return AlreadyGone(AlertStatus.Sent);
             db.Audit.Add(AuditLog.Entry(clock, caller, "alert.send-requested", $"alert:{id}", $"\"{alert.Subject}\" waits for approval"));
             await db.SaveChangesAsync(cancellationToken);
             return new AlertResult.Ok<AlertSendResponse>(new AlertSendResponse(null, "pendingApproval"));
@@ -175,20 +172,13 @@ public sealed class AlertService(
         Dispatch dispatch;
         await using (var transaction = await db.Database.BeginTransactionAsync(cancellationToken))
         {
-            var won = from == AlertStatus.Draft
-                ? await db.Alerts.Where(a => a.Id == alert.Id && a.Status == from)
-                    .ExecuteUpdateAsync(s => s.SetProperty(a => a.Status, AlertStatus.Sent)
-                        .SetProperty(a => a.RequestedBy, caller.Id).SetProperty(a => a.RequestedAt, now), cancellationToken)
-                : await db.Alerts.Where(a => a.Id == alert.Id && a.Status == from)
-                    .ExecuteUpdateAsync(s => s.SetProperty(a => a.Status, AlertStatus.Sent)
-                        .SetProperty(a => a.ApprovedBy, caller.Id).SetProperty(a => a.ApprovedAt, now), cancellationToken);
-            if (won == 0) return AlreadyGone(AlertStatus.Sent); // someone else sent or approved it a moment ago
+            if (await MarkSentAsync(alert.Id, from, caller, now, cancellationToken) == 0) return AlreadyGone(AlertStatus.Sent); // someone else sent or approved it a moment ago
 
             dispatch = Dispatch.Queued(DispatchKind.Alert, now);
             dispatch.AlertId = alert.Id;
             db.Dispatches.Add(dispatch);
             await db.SaveChangesAsync(cancellationToken);
-            await db.Alerts.Where(a => a.Id == alert.Id).ExecuteUpdateAsync(s => s.SetProperty(a => a.DispatchId, dispatch.Id), cancellationToken);
+            await LinkDispatchAsync(alert.Id, dispatch.Id, cancellationToken);
             db.Audit.Add(AuditLog.Entry(clock, caller, action, $"alert:{alert.Id}", $"\"{alert.Subject}\"; dispatch {dispatch.Id}"));
             await db.SaveChangesAsync(cancellationToken);
             await transaction.CommitAsync(cancellationToken);
@@ -197,6 +187,42 @@ public sealed class AlertService(
         await contents.RenderInWebAsync(dispatch, cancellationToken);
         await bus.TryPublishAsync(new AlertApproved(alert.Id, dispatch.Id), logger); // else the sweeper plans the queued dispatch
         return new AlertResult.Ok<AlertSendResponse>(new AlertSendResponse(dispatch.Id, "sent"));
+    }
+
+    /// <summary>Draft → pending approval; 0 when it is a draft no more.</summary>
+    private Task<int> AskApprovalAsync(long id, Caller caller, CancellationToken cancellationToken) =>
+        db.Alerts.Where(a => a.Id == id && a.Status == AlertStatus.Draft)
+            .ExecuteUpdateAsync(s => s.SetProperty(a => a.Status, AlertStatus.PendingApproval)
+                .SetProperty(a => a.RequestedBy, caller.Id).SetProperty(a => a.RequestedAt, Now), cancellationToken);
+
+    /// <summary>Draft or pending approval → sent, by whoever asked or approved; 0 when someone else did it first.</summary>
+    private Task<int> MarkSentAsync(long id, AlertStatus from, Caller caller, DateTime now, CancellationToken cancellationToken) =>
+        from == AlertStatus.Draft
+            ? db.Alerts.Where(a => a.Id == id && a.Status == from)
+                .ExecuteUpdateAsync(s => s.SetProperty(a => a.Status, AlertStatus.Sent)
+                    .SetProperty(a => a.RequestedBy, caller.Id).SetProperty(a => a.RequestedAt, now), cancellationToken)
+            : db.Alerts.Where(a => a.Id == id && a.Status == from)
+                .ExecuteUpdateAsync(s => s.SetProperty(a => a.Status, AlertStatus.Sent)
+                    .SetProperty(a => a.ApprovedBy, caller.Id).SetProperty(a => a.ApprovedAt, now), cancellationToken);
+
+    private Task LinkDispatchAsync(long id, long dispatchId, CancellationToken cancellationToken) =>
+        db.Alerts.Where(a => a.Id == id).ExecuteUpdateAsync(s => s.SetProperty(a => a.DispatchId, dispatchId), cancellationToken);
+
+    /// <summary>Runs each statement of creating, sending and approving an alert against alert 0, which does not exist
+    /// (both databases number rows from 1): they match nothing and change nothing, and the first real send finds them
+    /// compiled (see Dispatching.SendPathWarmUp).</summary>
+    internal async Task WarmUpAsync(CancellationToken cancellationToken)
+    {
+        const long none = 0;
+        SafeHtml.FromMarkdown("Meet at **18:00** at [the embassy](https://example.org/embassy)."); // Markdig and the sanitiser
+        await CheckAsync(new AlertRequest(null, null, null, null, []), cancellationToken);
+        await FindAsync(none, Caller.System, cancellationToken);
+        await content.ListsOfAsync(new Alert { Subject = "", BodyMarkdown = "", BodyHtml = "", CreatedBy = "" }, cancellationToken);
+        await AskApprovalAsync(none, Caller.System, cancellationToken);
+        await MarkSentAsync(none, AlertStatus.Draft, Caller.System, Now, cancellationToken);
+        await MarkSentAsync(none, AlertStatus.PendingApproval, Caller.System, Now, cancellationToken);
+        await LinkDispatchAsync(none, none, cancellationToken);
+        await bus.TryPublishAsync(new AlertApproved(none, none), logger, cancellationToken); // its planner finds nothing to plan
     }
 
     /// <summary>The alert, if it exists and the caller may act on it (organisers: only alerts to lists they are granted).</summary>

@@ -1,4 +1,5 @@
 using Dispatcher.Dispatching;
+using Dispatcher.Hosting;
 
 namespace Dispatcher.Alerts;
 
@@ -14,6 +15,8 @@ public static class AlertsExtensions
         builder.Services.AddScoped<IDeliveryPlan, AlertDeliveryPlan>();
         builder.Services.AddScoped<IDispatchAudience, AlertAudience>();
         builder.Services.AddScoped<IDispatchContent>(sp => sp.GetRequiredService<AlertContent>());
+        if (builder.Configuration.GetValue($"{DispatcherOptions.Section}:Role", HostRole.All) != HostRole.Worker)
+            builder.Services.AddWarmUp<AlertService>("running the alert API's database queries once", (s, ct) => s.WarmUpAsync(ct));
         return builder;
     }
 }

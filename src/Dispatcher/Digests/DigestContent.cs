@@ -39,6 +39,14 @@ public sealed class DigestContent(
         return new Prepared(this, links, dispatch, byList, lists);
     }
 
+    /// <summary>A digest run up to statement 0: no statements, and a batch of nobody.</summary>
+    public async Task WarmUpAsync(CancellationToken cancellationToken)
+    {
+        var nothing = await PrepareAsync(new Dispatch { Kind = Kind, Cadence = Cadence.Daily, DigestUpTo = 0 }, cancellationToken);
+        await nothing.ForBatchAsync(db, [], cancellationToken);
+        await nothing.AfterSentAsync(db, [], cancellationToken);
+    }
+
     private Task<CompiledEmail> CompileAsync(Cadence cadence, IReadOnlyList<DigestGroup> groups, string listName)
     {
         var items = groups.SelectMany(g => g.Items).ToList();

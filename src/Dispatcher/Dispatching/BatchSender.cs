@@ -34,7 +34,7 @@ public sealed class BatchSender(
     public async Task SendAsync(ISendBatch batch, Lane lane, CancellationToken cancellationToken)
     {
         await db.KeepConnectionOpenAsync(cancellationToken); // the batch's half-dozen statements
-        var dispatch = await db.Dispatches.AsNoTracking().SingleOrDefaultAsync(d => d.Id == batch.DispatchId, cancellationToken);
+        var dispatch = await DispatchAsync(batch.DispatchId, cancellationToken);
         if (dispatch is not { Status: DispatchStatus.Sending }) return; // paused, cancelled or done: resume re-drives from the rows
 
         using var entered = inFlight.Enter();
@@ -135,8 +135,19 @@ public sealed class BatchSender(
         }
     }
 
-    private Task<DispatchStatus> StatusAsync(long dispatchId) =>
-        db.Dispatches.AsNoTracking().Where(d => d.Id == dispatchId).Select(d => d.Status).SingleAsync();
+    private Task<Dispatch?> DispatchAsync(long id, CancellationToken cancellationToken) =>
+        db.Dispatches.AsNoTracking().SingleOrDefaultAsync(d => d.Id == id, cancellationToken);
+
+    /// <summary>Null when the dispatch is gone (deleted with its list): not sending.</summary>
+    private Task<DispatchStatus?> StatusAsync(long dispatchId) =>
+        db.Dispatches.AsNoTracking().Where(d => d.Id == dispatchId).Select(d => (DispatchStatus?)d.Status).SingleOrDefaultAsync();
+
+    /// <summary>Its queries, against dispatch 0 (see <see cref="SendPathWarmUp"/>).</summary>
+    internal async Task WarmUpAsync(CancellationToken cancellationToken)
+    {
+        await DispatchAsync(SendPathWarmUp.None, cancellationToken);
+        await StatusAsync(SendPathWarmUp.None);
+    }
 
     private DeliveryOutcome ToOutcome(DeliveryRecipient row, SendOutcome sent, Dispatch dispatch) => sent.Result switch
     {

@@ -214,6 +214,15 @@ public sealed class DeliveryLedger(
             .ExecuteUpdateAsync(s => s.SetProperty(d => d.Status, DispatchStatus.Completed).SetProperty(d => d.FinishedAt, now), cancellationToken) > 0;
     }
 
+    /// <summary>Its LINQ queries, against dispatch 0 (see <see cref="SendPathWarmUp"/>): they match no row. The claim and
+    /// the outcomes are SQL of its own, which EF does not compile.</summary>
+    internal async Task WarmUpAsync(CancellationToken cancellationToken)
+    {
+        await TouchAsync(SendPathWarmUp.None, cancellationToken);
+        await CompleteIfDoneAsync(SendPathWarmUp.None, cancellationToken);
+        await ReleaseAsync(new Claim(Guid.Empty, SendPathWarmUp.None, default, []), [SendPathWarmUp.None], requeue: false, cancellationToken);
+    }
+
     /// <summary>When a temporarily failed delivery may be tried again: exponential back-off with ±20 % jitter, so
     /// retries of one batch do not arrive at the relay together. Null once MaxAttempts or RetryFor is used up.</summary>
     public DateTime? RetryAtFor(int attempts, DateTime? dispatchStartedAt)

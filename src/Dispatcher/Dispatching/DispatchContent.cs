@@ -12,6 +12,10 @@ public interface IDispatchContent
     DispatchKind Kind { get; }
 
     Task<IPreparedContent> PrepareAsync(Dispatch dispatch, CancellationToken cancellationToken);
+
+    /// <summary>Runs the queries of <see cref="PrepareAsync"/> against ids that do not exist, so the first dispatch
+    /// finds them compiled (see <see cref="SendPathWarmUp"/>). Changes nothing.</summary>
+    Task WarmUpAsync(CancellationToken cancellationToken);
 }
 
 /// <summary>A dispatch's content, ready to be filled in per person; shared by all the batches of the dispatch (so it

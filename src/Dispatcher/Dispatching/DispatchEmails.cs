@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Dispatcher.Data;
 using Dispatcher.Lists;
 using Dispatcher.Mail;
@@ -44,6 +45,16 @@ public sealed class DispatchEmails(DispatcherDb db, TimeProvider clock)
         return perList;
     }
 
+    private Task<DispatchEmail?> KeptAsync(long dispatchId, int listId, CancellationToken cancellationToken) =>
+        db.DispatchEmails.AsNoTracking().SingleOrDefaultAsync(e => e.DispatchId == dispatchId && e.ListId == listId, cancellationToken);
+
+    /// <summary>Its queries, against dispatch 0 (see <see cref="SendPathWarmUp"/>).</summary>
+    internal async Task WarmUpAsync(CancellationToken cancellationToken)
+    {
+        await PerListAsync(SendPathWarmUp.None, [], _ => throw new UnreachableException(), cancellationToken);
+        await KeptAsync(SendPathWarmUp.None, 0, cancellationToken);
+    }
+
     private async Task<CompiledEmail> KeepAsync(long dispatchId, int listId, CompiledEmail email, CancellationToken cancellationToken)
     {
         var (subject, nonce, htmlWithName, textWithName, htmlWithoutName, textWithoutName) = email.Parts;
@@ -53,7 +64,8 @@ public sealed class DispatchEmails(DispatcherDb db, TimeProvider clock)
             VALUES ({dispatchId}, {listId}, {subject}, {nonce}, {htmlWithName}, {textWithName}, {htmlWithoutName}, {textWithoutName}, {now})
             ON CONFLICT DO NOTHING
             """, cancellationToken);
-        var kept = await db.DispatchEmails.AsNoTracking().SingleAsync(e => e.DispatchId == dispatchId && e.ListId == listId, cancellationToken);
+        var kept = await KeptAsync(dispatchId, listId, cancellationToken)
+                   ?? throw new InvalidOperationException($"The email of dispatch {dispatchId} for list {listId} was not kept.");
         return kept.Nonce == nonce ? email : CompiledEmail.From(kept.Parts);
     }
 }

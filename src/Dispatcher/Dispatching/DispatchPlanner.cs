@@ -27,7 +27,8 @@ public sealed class DispatchPlanner(
                 .ExecuteUpdateAsync(s => s.SetProperty(d => d.PlannedAt, now), cancellationToken);
             if (stamped == 0) return; // planned already, cancelled, or unknown
 
-            dispatch = await db.Dispatches.SingleAsync(d => d.Id == dispatchId, cancellationToken);
+            dispatch = await DispatchAsync(dispatchId, cancellationToken)
+                       ?? throw new InvalidOperationException($"Dispatch {dispatchId} was stamped planned but cannot be read.");
             var plan = plans.SingleOrDefault(p => p.Kind == dispatch.Kind)
                        ?? throw new InvalidOperationException($"No delivery plan for {dispatch.Kind} dispatches.");
             total = await plan.InsertDeliveriesAsync(db, dispatch, cancellationToken);
@@ -46,6 +47,16 @@ public sealed class DispatchPlanner(
         logger.LogInformation("Dispatch {DispatchId} ({Kind}) planned for {Total} people in {Seconds:0.00} s",
             dispatchId, dispatch.Kind, total, (dispatch.StartedAt!.Value - now).TotalSeconds);
         if (total > 0) await batches.PublishPendingAsync(dispatchId, dispatch.Lane, cancellationToken);
+    }
+
+    private Task<Dispatch?> DispatchAsync(long id, CancellationToken cancellationToken) =>
+        db.Dispatches.SingleOrDefaultAsync(d => d.Id == id, cancellationToken);
+
+    /// <summary>Its queries, against dispatch 0 (see <see cref="SendPathWarmUp"/>): stamps nothing, reads nothing.</summary>
+    internal async Task WarmUpAsync(CancellationToken cancellationToken)
+    {
+        await PlanAsync(SendPathWarmUp.None, cancellationToken);
+        await DispatchAsync(SendPathWarmUp.None, cancellationToken);
     }
 }
 

@@ -33,6 +33,7 @@ public static class DispatchingExtensions
         services.AddSingleton<LeaseKeeper>();
         services.AddSingleton<TouchThrottle>();
         services.AddSingleton<PlanningBackoff>();
+        services.AddSingleton<IWarmUpStep>(sp => new SendPathWarmUp(sp.GetRequiredService<IServiceScopeFactory>(), sends: runsWorker));
         if (runsWorker)
         {
             services.AddHostedService<DispatchSweeper>();

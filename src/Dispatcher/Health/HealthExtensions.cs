@@ -18,6 +18,9 @@ public static class HealthExtensions
         if (builder.Configuration.GetValue($"{DispatcherOptions.Section}:Role", HostRole.All) != HostRole.Web)
             checks.AddCheck<RelayHealthCheck>("relay");
         builder.Services.AddSingleton<RelayHealthCheck>();
+        // Last of the hosted services: the warm-up steps use the bus and the capture mailbox, which start before.
+        builder.Services.AddSingleton<StartupWarmUp>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<StartupWarmUp>());
         return builder;
     }
 
@@ -56,7 +59,7 @@ public static class HealthExtensions
     }
 }
 
-/// <summary>Not ready until the templates are compiled and the alert lane's connections are open (<see cref="StartupWarmUp"/>).</summary>
+/// <summary>Not ready until every warm-up step is done (<see cref="StartupWarmUp"/>).</summary>
 public sealed class WarmUpHealthCheck(StartupWarmUp warmUp) : IHealthCheck
 {
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>

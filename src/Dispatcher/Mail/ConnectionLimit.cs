@@ -35,6 +35,22 @@ public sealed class ConnectionLimit
 
     public int Value { get; private set; }
 
+    /// <summary>The limit without a trial in progress: what it has shown it takes.</summary>
+    public int Settled
+    {
+        get
+        {
+            lock (_lock) return _trial?.Limit ?? Value;
+        }
+    }
+
+    /// <summary>Where a process starts: what the relay took before (<see cref="RelayLimitMemory"/>), within the cap.</summary>
+    public void StartAt(int value)
+    {
+        lock (_lock)
+            if (_trial is null) Value = Math.Clamp(value, 1, Cap);
+    }
+
     /// <summary>The relay answered a message (taken or not).</summary>
     public void Answered() => Interlocked.Increment(ref _answers);
 

@@ -9,7 +9,7 @@ namespace Dispatcher.Mail;
 /// <summary>A template rendered for a made-up subscriber: what previews show.</summary>
 public sealed record TemplateSample(string Template, string Subject, Func<EmailRecipient, EmailModel> Model, Personalisation Person);
 
-/// <summary>Samples of the emails a process renders, rendered once at start (<see cref="TemplateWarmup"/>) so that the
+/// <summary>Samples of the emails a process renders, rendered once at start (<see cref="TemplateWarmUp"/>) so that the
 /// first real one does not pay for the first run of the templates, the CSS inliner and the text conversion.</summary>
 public interface ITemplateSamples
 {

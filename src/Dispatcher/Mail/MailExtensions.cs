@@ -50,17 +50,21 @@ public static class MailExtensions
         // Not on a Worker: a Web process renders statements and alerts (kept with their dispatch), so a worker compiles a
         // template only for a digest or a confirmation, when the first one comes, and most never load the compiler.
         var role = builder.Configuration.GetValue($"{DispatcherOptions.Section}:Role", HostRole.All);
-        services.AddSingleton(new StartupWarmUp(compilesTemplates: role != HostRole.Worker, opensAlertLane: role != HostRole.Web));
         if (role != HostRole.Worker)
-            services.AddHostedService<TemplateWarmup>();
+            services.AddSingleton<IWarmUpStep, TemplateWarmUp>();
         if (usesCapture)
         {
             services.AddSingleton<CaptureMailbox>();
             services.AddHostedService(sp => sp.GetRequiredService<CaptureMailbox>());
         }
-        // After the capture mailbox, whose port they need: the processes that send open the alert lane's connections at start.
+        // The processes that send open the alert lane's connections at start.
         if (role != HostRole.Web)
-            services.AddHostedService<AlertConnectionsWarmup>();
+        {
+            services.AddSingleton<IWarmUpStep, AlertLaneWarmUp>();
+            services.AddSingleton<RelayLimitMemory>();
+            services.AddSingleton<IWarmUpStep>(sp => sp.GetRequiredService<RelayLimitMemory>());
+            services.AddHostedService(sp => sp.GetRequiredService<RelayLimitMemory>());
+        }
         return builder;
     }
 }

@@ -55,6 +55,9 @@ public abstract class MailJob
 
     protected static void WriteMime(MimeMessage message, Stream output) => message.WriteTo(Wire, output);
 
+    /// <summary>Writes a message as a connection would, to nowhere: MimeKit's first message, at start (see SendPathWarmUp).</summary>
+    internal static void Rehearse(MimeMessage message) => WriteMime(message, Stream.Null);
+
     private static FormatOptions CreateWireFormat()
     {
         var format = FormatOptions.Default.Clone();

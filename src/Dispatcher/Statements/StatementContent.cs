@@ -19,10 +19,9 @@ public sealed class StatementContent(
 
     public async Task<IPreparedContent> PrepareAsync(Dispatch dispatch, CancellationToken cancellationToken)
     {
-        var statement = await db.Statements.AsNoTracking().Include(s => s.Lists)
-            .SingleAsync(s => s.Id == dispatch.StatementId, cancellationToken);
-        var listIds = statement.Lists.Select(l => l.ListId).ToList();
-        var lists = await db.Lists.AsNoTracking().Where(l => listIds.Contains(l.Id)).ToListAsync(cancellationToken);
+        var statement = await StatementOfAsync(dispatch.StatementId, cancellationToken)
+                        ?? throw new InvalidOperationException($"Statement {dispatch.StatementId} of dispatch {dispatch.Id} does not exist.");
+        var lists = await ListsOfAsync(statement.Lists.Select(l => l.ListId).ToList(), cancellationToken);
 
         var perList = await emails.PerListAsync(dispatch.Id, lists, list => renderer.CompileAsync("Statement", statement.Title,
             recipient => new StatementEmail
@@ -41,6 +40,18 @@ public sealed class StatementContent(
             }), cancellationToken);
         return new Prepared(dispatch.Id, perList, links);
     }
+
+    public async Task WarmUpAsync(CancellationToken cancellationToken)
+    {
+        await StatementOfAsync(0, cancellationToken);
+        await ListsOfAsync([], cancellationToken);
+    }
+
+    private Task<Statement?> StatementOfAsync(long? id, CancellationToken cancellationToken) =>
+        db.Statements.AsNoTracking().Include(s => s.Lists).SingleOrDefaultAsync(s => s.Id == id, cancellationToken);
+
+    private Task<List<Lists.MailingList>> ListsOfAsync(List<int> ids, CancellationToken cancellationToken) =>
+        db.Lists.AsNoTracking().Where(l => ids.Contains(l.Id)).ToListAsync(cancellationToken);
 
     private sealed class Prepared(long dispatchId, Dictionary<int, (CompiledEmail Email, ListIdentity List)> perList, RecipientLinks links) : PerListContent
     {

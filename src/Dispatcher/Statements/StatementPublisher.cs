@@ -35,7 +35,7 @@ public sealed class StatementPublisher(
     {
         var errors = request.Validate();
         var slugs = (request.Lists ?? []).Where(s => !string.IsNullOrWhiteSpace(s)).Select(s => s.Trim()).Distinct().ToList();
-        var lists = await db.Lists.AsNoTracking().Where(l => slugs.Contains(l.Slug)).Select(l => new { l.Id, l.Slug }).ToListAsync(cancellationToken);
+        var lists = await ListsNamedAsync(slugs, cancellationToken);
         for (var i = 0; i < (request.Lists?.Count ?? 0); i++)
             if (!string.IsNullOrWhiteSpace(request.Lists![i]) && lists.All(l => l.Slug != request.Lists[i].Trim()))
                 errors.Add($"lists[{i}]", $"There is no list '{request.Lists[i].Trim()}'.");
@@ -92,9 +92,7 @@ public sealed class StatementPublisher(
 
     private async Task<Dispatch?> QueueImmediateDispatchAsync(Statement statement, List<int> listIds, DateTime now, CancellationToken cancellationToken)
     {
-        var anyoneImmediate = await db.Subscriptions.AnyAsync(s => listIds.Contains(s.ListId)
-            && s.Status == SubscriptionStatus.Confirmed && s.Cadence == Cadence.Immediate, cancellationToken);
-        if (!anyoneImmediate) return null;
+        if (!await AnyoneImmediateAsync(listIds, cancellationToken)) return null;
 
         var dispatch = Dispatch.Queued(DispatchKind.Statement, now);
         dispatch.StatementId = statement.Id;
@@ -107,10 +105,31 @@ public sealed class StatementPublisher(
     {
         var id = await db.Statements.AsNoTracking().Where(s => s.ExternalId == externalId).Select(s => (long?)s.Id).SingleOrDefaultAsync(cancellationToken);
         if (id is null) return null;
-        var dispatchId = await db.Dispatches.AsNoTracking()
-            .Where(d => d.StatementId == id && d.Kind == DispatchKind.Statement)
+        return new PublishStatementResponse(id.Value, await DispatchOfAsync(id.Value, cancellationToken));
+    }
+
+    private sealed record ListName(int Id, string Slug);
+
+    private Task<List<ListName>> ListsNamedAsync(List<string> slugs, CancellationToken cancellationToken) =>
+        db.Lists.AsNoTracking().Where(l => slugs.Contains(l.Slug)).Select(l => new ListName(l.Id, l.Slug)).ToListAsync(cancellationToken);
+
+    private Task<bool> AnyoneImmediateAsync(List<int> listIds, CancellationToken cancellationToken) =>
+        db.Subscriptions.AnyAsync(s => listIds.Contains(s.ListId) && s.Status == SubscriptionStatus.Confirmed && s.Cadence == Cadence.Immediate,
+            cancellationToken);
+
+    private Task<long?> DispatchOfAsync(long statementId, CancellationToken cancellationToken) =>
+        db.Dispatches.AsNoTracking()
+            .Where(d => d.StatementId == statementId && d.Kind == DispatchKind.Statement)
             .OrderBy(d => d.Id).Select(d => (long?)d.Id).FirstOrDefaultAsync(cancellationToken);
-        return new PublishStatementResponse(id.Value, dispatchId);
+
+    /// <summary>Runs the queries of publishing against nothing — no list, no statement 0 — so the first statement after
+    /// start finds them compiled (see Dispatching.SendPathWarmUp). Changes nothing.</summary>
+    internal async Task WarmUpAsync(CancellationToken cancellationToken)
+    {
+        await ListsNamedAsync([], cancellationToken);
+        await FindAsync("", cancellationToken);
+        await DispatchOfAsync(0, cancellationToken);
+        await AnyoneImmediateAsync([], cancellationToken);
     }
 
     private static string? BodyOf(PublishStatementRequest request) =>

@@ -1,4 +1,5 @@
 using Dispatcher.Dispatching;
+using Dispatcher.Hosting;
 
 namespace Dispatcher.Statements;
 
@@ -11,6 +12,8 @@ public static class StatementsExtensions
         builder.Services.AddScoped<IDeliveryPlan, StatementDeliveryPlan>();
         builder.Services.AddScoped<IDispatchContent, StatementContent>();
         builder.Services.AddScoped<IDispatchAudience, StatementAudience>();
+        if (builder.Configuration.GetValue($"{DispatcherOptions.Section}:Role", HostRole.All) != HostRole.Worker)
+            builder.Services.AddWarmUp<StatementPublisher>("running the statement API's database queries once", (p, ct) => p.WarmUpAsync(ct));
         return builder;
     }
 }

@@ -18,6 +18,9 @@ public sealed class ConfirmationContent(
 {
     public DispatchKind Kind => DispatchKind.Confirmation;
 
+    /// <summary>A dispatch without deliveries: no lists, nothing rendered.</summary>
+    public Task WarmUpAsync(CancellationToken cancellationToken) => PrepareAsync(new Dispatch { Kind = Kind }, cancellationToken);
+
     public async Task<IPreparedContent> PrepareAsync(Dispatch dispatch, CancellationToken cancellationToken)
     {
         var listIds = await db.Deliveries.AsNoTracking().Where(d => d.DispatchId == dispatch.Id).Select(d => d.ListId).Distinct().ToListAsync(cancellationToken);

@@ -108,5 +108,7 @@ public sealed class LeaseTests
             await Task.Delay(delay, cancellationToken); // the fault itself, not a wait for an outcome
             return await inner.PrepareAsync(dispatch, cancellationToken);
         }
+
+        public Task WarmUpAsync(CancellationToken cancellationToken) => inner.WarmUpAsync(cancellationToken);
     }
 }

@@ -99,6 +99,25 @@ public sealed class ConnectionLimitTests
         Assert.Equal(8, limit.Value);
     }
 
+    [Fact]
+    public void A_process_starts_where_the_relay_was_before_within_the_cap_and_keeps_a_trial_out_of_what_it_learnt()
+    {
+        var limit = new ConnectionLimit(cap: 64, initial: 16);
+        limit.StartAt(48);
+        Assert.Equal(48, limit.Value);
+        limit.StartAt(500);
+        Assert.Equal(64, limit.Value);
+
+        var trying = new ConnectionLimit(cap: 64, initial: 16);
+        var now = TimeSpan.Zero;
+        Answer(trying, 200);
+        trying.Tick(now += Step, saturated: true, opening: 0);
+        Answer(trying, 200);
+        trying.Tick(now += Step, saturated: true, opening: 0);
+        Assert.Equal(32, trying.Value);   // a trial
+        Assert.Equal(16, trying.Settled); // not yet shown to be worth it
+    }
+
     private static void Answer(ConnectionLimit limit, double count)
     {
         for (var i = 0; i < (int)count; i++) limit.Answered();
