@@ -15,11 +15,14 @@ public static class BulkInsert
     private const int RowsPerStatement = 500;
 
     /// <summary>Inserts people and returns their new ids by address.</summary>
-    public static async Task<Dictionary<string, long>> SubscribersAsync(DispatcherDb db, IReadOnlyList<(string Email, string? Name)> people,
+    public sealed record NewSubscriber(string Email, string? Name, string? Language, string? TimeZone, string AttributesJson);
+
+    public static async Task<Dictionary<string, long>> SubscribersAsync(DispatcherDb db, IReadOnlyList<NewSubscriber> people,
         DateTime now, CancellationToken cancellationToken)
     {
         var ids = new Dictionary<string, long>(people.Count, StringComparer.Ordinal);
-        await InsertAsync(db, "subscribers", ["email", "name", "created_at"], people, p => [p.Email, p.Name, now], "id, email",
+        await InsertAsync(db, "subscribers", ["email", "name", "created_at", "language", "time_zone", "attributes"], people,
+            p => [p.Email, p.Name, now, p.Language, p.TimeZone, p.AttributesJson], "id, email",
             reader => ids[reader.GetString(1)] = reader.GetInt64(0), cancellationToken);
         return ids;
     }

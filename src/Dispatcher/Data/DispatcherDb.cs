@@ -71,6 +71,17 @@ public abstract class DispatcherDb(DbContextOptions options) : DbContext(options
             e.HasIndex(s => s.Email).IsUnique();
             e.Property(s => s.Email).HasMaxLength(320);
             e.Property(s => s.Name).HasMaxLength(200);
+            e.Property(s => s.Language).HasMaxLength(35);
+            e.Property(s => s.TimeZone).HasMaxLength(64);
+            // One JSON object in a text column on both databases: read and written whole, never queried by SQL.
+            e.Property(s => s.Attributes).HasConversion(
+                    a => SubscriberAttributes.ToJson(a),
+                    json => SubscriberAttributes.FromJson(json),
+                    new Microsoft.EntityFrameworkCore.ChangeTracking.ValueComparer<Dictionary<string, string>>(
+                        (a, b) => a!.Count == b!.Count && !a.Except(b).Any(),
+                        a => a.Aggregate(0, (hash, pair) => hash ^ HashCode.Combine(pair.Key, pair.Value)),
+                        a => new Dictionary<string, string>(a)))
+                .HasDefaultValue(new Dictionary<string, string>());
             e.HasMany(s => s.Subscriptions).WithOne(s => s.Subscriber).HasForeignKey(s => s.SubscriberId).OnDelete(DeleteBehavior.Cascade);
         });
 

@@ -50,7 +50,37 @@ public sealed class DispatcherOptions
             .FirstOrDefault(p => p is not null)
         ?? TrustedProxies.Select((p, i) => string.IsNullOrWhiteSpace(p) || ProxyNetworks.TryParse(p, out _) ? null
                 : $"Dispatcher:TrustedProxies:{i} must be an IP address or a CIDR range (e.g. 10.0.0.5 or 10.0.0.0/24), not '{p}'.")
-            .FirstOrDefault(p => p is not null);
+            .FirstOrDefault(p => p is not null)
+        ?? ReaderProblem;
+
+    /// <summary>The languages readers may choose, comma-separated BCP 47 tags ("en,tr,ko"); empty: every language
+    /// Dispatcher has texts for.</summary>
+    public string? Languages { get; set; }
+
+    /// <summary>The language of readers who chose none.</summary>
+    public string DefaultLanguage { get; set; } = "en";
+
+    /// <summary>The time zone of readers who gave none (IANA).</summary>
+    public string TimeZone { get; set; } = "UTC";
+
+    /// <summary>Dispatcher:Languages as a list; every language with texts when it is empty.</summary>
+    public IReadOnlyList<string> ReaderLanguages =>
+        string.IsNullOrWhiteSpace(Languages) ? ReaderLocale.WithTexts
+            : Languages.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+                .Select(t => ReaderLocale.TryLanguage(t, out var l) ? l : t).Distinct(StringComparer.OrdinalIgnoreCase).ToList();
+
+    /// <summary>What is wrong with the reader settings, naming the key; null when nothing.</summary>
+    public string? ReaderProblem =>
+        (string.IsNullOrWhiteSpace(Languages) ? null
+            : Languages.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+                .Where(t => !ReaderLocale.TryLanguage(t, out _))
+                .Select(t => $"Dispatcher:Languages: '{t}' is not a language tag (BCP 47, e.g. en, tr, pt-BR).").FirstOrDefault())
+        ?? (!ReaderLocale.TryLanguage(DefaultLanguage, out var fallback)
+            ? $"Dispatcher:DefaultLanguage: '{DefaultLanguage}' is not a language tag (BCP 47, e.g. en)."
+            : !ReaderLocale.IsOffered(fallback, ReaderLanguages)
+                ? $"Dispatcher:DefaultLanguage '{DefaultLanguage}' must be one of Dispatcher:Languages ({string.Join(",", ReaderLanguages)})."
+                : null)
+        ?? (!ReaderLocale.TryTimeZone(TimeZone, out _) ? $"Dispatcher:TimeZone: '{TimeZone}' is not an IANA time zone (e.g. UTC, Europe/Berlin)." : null);
 
     public BootstrapOptions Bootstrap { get; set; } = new();
 

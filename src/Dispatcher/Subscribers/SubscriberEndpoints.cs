@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Options;
 using Dispatcher.Access;
 using Dispatcher.Data;
 using Dispatcher.Hosting;
@@ -7,7 +8,8 @@ using Microsoft.EntityFrameworkCore;
 
 namespace Dispatcher.Subscribers;
 
-public sealed record SubscriberResponse(string Email, string? Name, DateTime CreatedAt, IReadOnlyList<SubscriptionDetail> Subscriptions);
+public sealed record SubscriberResponse(string Email, string? Name, DateTime CreatedAt, string? Language, string? TimeZone,
+    IReadOnlyDictionary<string, string> Attributes, IReadOnlyList<SubscriptionDetail> Subscriptions);
 
 public sealed record SubscriptionDetail(string List, string Status, string Cadence, bool Alerts, DateTime CreatedAt, DateTime? ConfirmedAt, DateTime? UnsubscribedAt);
 
@@ -33,15 +35,15 @@ public static class SubscriberEndpoints
 
     private static async Task<Results<Created<SubscriptionResponse>, Ok<SubscriptionResponse>, ValidationProblem, ProblemHttpResult>> Add(
         string slug, AddSubscriberRequest request, DispatcherDb db, SubscriptionService subscriptions, HttpContext http,
-        CancellationToken cancellationToken)
+        IOptions<DispatcherOptions> options, CancellationToken cancellationToken)
     {
-        var errors = request.Validate(out var email, out var cadence);
+        var errors = request.Validate(options.Value.ReaderLanguages, out var email, out var cadence, out var details);
         if (errors.Any) return errors.ToProblem();
         var list = await db.Lists.AsNoTracking().SingleOrDefaultAsync(l => l.Slug == slug, cancellationToken);
         if (list is null) return ApiProblem.NotFound($"There is no list '{slug}'.");
 
         var result = await subscriptions.AddAsync(list, email!, request.Name, cadence, request.Alerts, request.Confirmed ?? false,
-            Caller.From(http.User), cancellationToken);
+            Caller.From(http.User), cancellationToken, details);
         var response = SubscriptionResponse.From(result.Subscriber, result.Subscription, slug);
         return result.Outcome switch
         {
@@ -64,6 +66,7 @@ public static class SubscriberEndpoints
                                    select new SubscriptionDetail(l.Slug, s.Status.ToString(), s.Cadence.ToString(), s.Alerts, s.CreatedAt, s.ConfirmedAt, s.UnsubscribedAt))
             .ToListAsync(cancellationToken);
         return TypedResults.Ok(new SubscriberResponse(subscriber.Email, subscriber.Name, subscriber.CreatedAt,
+            subscriber.Language, subscriber.TimeZone, subscriber.Attributes,
             subscriptions.Select(s => s with { Status = s.Status.ToLowerInvariant(), Cadence = s.Cadence.ToLowerInvariant() }).ToList()));
     }
 
@@ -134,7 +137,7 @@ public static class SubscriberEndpoints
         {
             return TypedResults.Ok(await import.ImportAsync(list, request.Body, confirmed ?? true, Caller.From(request.HttpContext.User), cancellationToken));
         }
-        catch (SubscriberImport.MissingEmailColumnException e)
+        catch (SubscriberImport.BadHeaderException e)
         {
             return Invalid("body", e.Message);
         }

@@ -17,7 +17,9 @@ public sealed record RejectedRow(int Line, string? Email, string Error);
 /// rows; <c>RejectedCount</c> counts them all.</summary>
 public sealed record ImportResult(int Imported, int Updated, int Unchanged, IReadOnlyList<RejectedRow> Rejected, int RejectedCount);
 
-/// <summary>Imports a CSV (header row with "email" and optional "name", "cadence", "alerts") into a list with CsvHelper,
+/// <summary>Imports a CSV (header row with "email" and optional "name", "cadence", "alerts", "language", "timeZone"; any
+/// other column is an attribute of the person, e.g. "country"; an export's "status", "subscribed_at" and "confirmed_at"
+/// are read past) into a list with CsvHelper,
 /// streaming it in batches so memory stays flat whatever the file's size. Good rows are kept even when others are
 /// bad; each bad row is reported with its line number (the header is line 1). Re-importing the same file changes
 /// nothing. People who left, bounced, complained or were erased are not added back: only they can do that.</summary>
@@ -25,14 +27,24 @@ public sealed class SubscriberImport(
     DispatcherDb db,
     SuppressionList suppressions,
     Confirmations confirmations,
-    TimeProvider clock)
+    TimeProvider clock,
+    Microsoft.Extensions.Options.IOptions<Hosting.DispatcherOptions> options)
 {
+    /// <summary>The columns that are not attributes: what the import reads, and what an export adds that it does not.</summary>
+    private static readonly HashSet<string> Columns = ["email", "name", "cadence", "alerts", "language", "timezone", "status", "subscribed_at", "confirmed_at"];
+
     public const int BatchSize = 1000;
     public const int MaxRejectedListed = 1000;
 
-    private sealed record Row(int Line, string Email, string? Name, Cadence? Cadence, bool? Alerts);
+    private sealed record Row(int Line, string Email, string? Name, Cadence? Cadence, bool? Alerts, ReaderDetails Details);
 
-    public sealed class MissingEmailColumnException() : Exception("The first line must be a header naming an 'email' column (and optionally name, cadence, alerts).");
+    /// <summary>The header row cannot be imported: nothing is.</summary>
+    public class BadHeaderException(string message) : Exception(message);
+
+    public sealed class MissingEmailColumnException() : BadHeaderException("The first line must be a header naming an 'email' column (and optionally name, cadence, alerts, language, timeZone and attributes).");
+
+    public sealed class AttributeColumnException(string column)
+        : BadHeaderException($"The column '{column}' would be an attribute, and an attribute's name is 1 to 40 letters, digits, '_' or '-' (e.g. country, city). Rename or remove the column.");
 
     public async Task<ImportResult> ImportAsync(MailingList list, Stream csv, bool confirmed, Caller caller, CancellationToken cancellationToken)
     {
@@ -56,6 +68,10 @@ public sealed class SubscriberImport(
 
         if (!await parser.ReadAsync() || !parser.ReadHeader() || !parser.HeaderRecord!.Any(h => h.Trim().Equals("email", StringComparison.OrdinalIgnoreCase)))
             throw new MissingEmailColumnException();
+        var attributeColumns = parser.HeaderRecord!.Select(h => h.Trim()).Where(h => !Columns.Contains(h.ToLowerInvariant())).ToList();
+        if (attributeColumns.FirstOrDefault(h => !ReaderDetails.IsAttributeName(h.ToLowerInvariant())) is { } odd)
+            throw new AttributeColumnException(odd);
+        var languages = options.Value.ReaderLanguages;
 
         var batch = new List<Row>(BatchSize);
         try
@@ -63,7 +79,7 @@ public sealed class SubscriberImport(
             while (await parser.ReadAsync())
             {
                 var line = LineOf(parser);
-                var row = Parse(parser, line, badData, result);
+                var row = Parse(parser, line, badData, result, attributeColumns, languages);
                 badData = null;
                 if (row is not null) batch.Add(row);
                 if (batch.Count < BatchSize) continue;
@@ -94,7 +110,7 @@ public sealed class SubscriberImport(
         return parser.Parser.RawRow - embedded;
     }
 
-    private static Row? Parse(CsvReader parser, int line, string? badData, Counts result)
+    private static Row? Parse(CsvReader parser, int line, string? badData, Counts result, List<string> attributeColumns, IReadOnlyList<string> languages)
     {
         parser.TryGetField<string>("email", out var rawEmail);
         if (badData is not null)
@@ -146,7 +162,21 @@ public sealed class SubscriberImport(
                 return null;
             }
         }
-        return new Row(line, email, string.IsNullOrWhiteSpace(name) ? null : name.Trim(), cadence, alerts);
+        // An empty cell leaves what the person has: importing the same file again changes nothing.
+        parser.TryGetField<string>("language", out var language);
+        parser.TryGetField<string>("timezone", out var timeZone);
+        var attributes = new Dictionary<string, string?>();
+        foreach (var column in attributeColumns)
+            if (parser.TryGetField<string>(column.ToLowerInvariant(), out var value) && !string.IsNullOrWhiteSpace(value))
+                attributes[column] = value;
+        var errors = new Hosting.ValidationErrors();
+        var details = ReaderDetails.Check(language, timeZone, attributes, languages, errors);
+        if (errors.Any)
+        {
+            result.Reject(new RejectedRow(line, email, string.Join(" ", errors.ToDictionary().SelectMany(e => e.Value))));
+            return null;
+        }
+        return new Row(line, email, string.IsNullOrWhiteSpace(name) ? null : name.Trim(), cadence, alerts, details);
     }
 
     /// <summary>One transaction per batch: a crash keeps whole batches only, and importing again finishes the job.
@@ -157,9 +187,11 @@ public sealed class SubscriberImport(
         var now = clock.GetUtcNow().UtcDateTime;
         var emails = batch.Select(r => r.Email).Distinct().ToList();
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        var known = await db.Subscribers.Where(s => emails.Contains(s.Email))
-            .Select(s => new { s.Id, s.Email, s.Name })
+        var known = await db.Subscribers.AsNoTracking().Where(s => emails.Contains(s.Email))
             .ToDictionaryAsync(s => s.Email, StringComparer.Ordinal, cancellationToken);
+        // Each person's language, time zone and attributes as the rows leave them; written once at the end of the batch.
+        var details = known.ToDictionary(k => k.Key, k => Reader.Of(k.Value), StringComparer.Ordinal);
+        var detailsChanged = new HashSet<long>();
         var knownIds = known.Values.Select(k => k.Id).ToList();
         var subscriptions = await db.Subscriptions.Where(s => s.ListId == list.Id && knownIds.Contains(s.SubscriberId))
             .ToDictionaryAsync(s => s.SubscriberId, cancellationToken);
@@ -178,6 +210,7 @@ public sealed class SubscriberImport(
             }
             Subscription? subscription = null;
             string? name = null;
+            var reader = details.TryGetValue(row.Email, out var r) ? r : details[row.Email] = Reader.Of(new Subscriber { Email = row.Email });
             if (added.TryGetValue(row.Email, out var pending)) (name, subscription) = pending;
             else if (known.TryGetValue(row.Email, out var person))
             {
@@ -189,6 +222,7 @@ public sealed class SubscriberImport(
                     subscription = NewSubscription(list, row, person.Id, confirmed, now, newestStatement);
                     added[row.Email] = (name, subscription);
                     if (row.Name is not null && row.Name != person.Name) renamed[person.Id] = row.Name;
+                    if (reader.Take(row.Details)) detailsChanged.Add(person.Id);
                     result.Imported++;
                     continue;
                 }
@@ -196,6 +230,7 @@ public sealed class SubscriberImport(
             else
             {
                 added[row.Email] = (row.Name, NewSubscription(list, row, 0, confirmed, now, newestStatement));
+                reader.Take(row.Details);
                 result.Imported++;
                 continue;
             }
@@ -206,6 +241,11 @@ public sealed class SubscriberImport(
                 continue;
             }
             var changed = false;
+            if (reader.Take(row.Details))
+            {
+                if (subscription.SubscriberId != 0) detailsChanged.Add(subscription.SubscriberId);
+                changed = true;
+            }
             if (row.Name is not null && row.Name != name)
             {
                 if (added.ContainsKey(row.Email) && subscription.SubscriberId == 0) added[row.Email] = (row.Name, subscription);
@@ -230,7 +270,9 @@ public sealed class SubscriberImport(
         }
 
         // New people first (for their ids), then every new subscription, then the changes.
-        var newPeople = added.Where(a => a.Value.Subscription.SubscriberId == 0).Select(a => (a.Key, a.Value.Name)).ToList();
+        var newPeople = added.Where(a => a.Value.Subscription.SubscriberId == 0)
+            .Select(a => new BulkInsert.NewSubscriber(a.Key, a.Value.Name, details[a.Key].Language, details[a.Key].TimeZone, details[a.Key].AttributesJson))
+            .ToList();
         var ids = await BulkInsert.SubscribersAsync(db, newPeople, now, cancellationToken);
         foreach (var (email, (_, subscription)) in added)
             if (subscription.SubscriberId == 0) subscription.SubscriberId = ids[email];
@@ -238,6 +280,13 @@ public sealed class SubscriberImport(
         await BulkInsert.SubscriptionsAsync(db, newSubscriptions, cancellationToken);
         foreach (var (subscriberId, name) in renamed)
             await db.Subscribers.Where(s => s.Id == subscriberId).ExecuteUpdateAsync(s => s.SetProperty(x => x.Name, name), cancellationToken);
+        foreach (var (email, person) in known.Where(k => detailsChanged.Contains(k.Value.Id)))
+        {
+            var reader = details[email];
+            await db.Subscribers.Where(s => s.Id == person.Id).ExecuteUpdateAsync(s => s
+                .SetProperty(x => x.Language, reader.Language).SetProperty(x => x.TimeZone, reader.TimeZone)
+                .SetProperty(x => x.Attributes, reader.Attributes), cancellationToken);
+        }
         await db.SaveChangesAsync(cancellationToken); // changed subscriptions (tracked)
 
         var toConfirm = newSubscriptions.Where(s => s.Status == SubscriptionStatus.Unconfirmed).Select(s => (s.SubscriberId, s.ListId)).ToList();
@@ -264,6 +313,29 @@ public sealed class SubscriberImport(
         ConfirmedAt = confirmed ? now : null,
         ConfirmationSentAt = confirmed ? null : now,
     };
+
+    /// <summary>A person's language, time zone and attributes while a batch's rows change them.</summary>
+    private sealed class Reader(Subscriber person)
+    {
+        public static Reader Of(Subscriber subscriber) => new(new Subscriber
+        {
+            Email = subscriber.Email, Language = subscriber.Language, TimeZone = subscriber.TimeZone,
+            Attributes = new Dictionary<string, string>(subscriber.Attributes),
+        });
+
+        public string? Language => person.Language;
+        public string? TimeZone => person.TimeZone;
+        public Dictionary<string, string> Attributes => person.Attributes;
+        public string AttributesJson => SubscriberAttributes.ToJson(person.Attributes);
+
+        /// <summary>Applies a row's details; true when they changed anything.</summary>
+        public bool Take(ReaderDetails details)
+        {
+            var before = (person.Language, person.TimeZone, SubscriberAttributes.ToJson(person.Attributes));
+            details.ApplyTo(person);
+            return before != (person.Language, person.TimeZone, SubscriberAttributes.ToJson(person.Attributes));
+        }
+    }
 
     private sealed class Counts
     {

@@ -32,7 +32,7 @@ public sealed class SubscriptionService(
     /// <summary>An admin adds someone. Confirmed when the admin vouches (or the list has no double opt-in);
     /// otherwise unconfirmed, and a confirmation email goes out.</summary>
     public async Task<AddResult> AddAsync(MailingList list, string email, string? name, Cadence? cadence, bool? alerts, bool confirmed,
-        Caller caller, CancellationToken cancellationToken)
+        Caller caller, CancellationToken cancellationToken, ReaderDetails? details = null)
     {
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         var (subscriber, subscription, created) = await FindOrCreateAsync(list, email, cancellationToken);
@@ -42,6 +42,7 @@ public sealed class SubscriptionService(
             return new AddResult(AddOutcome.Refused, subscriber, subscription, $"This address is marked {StatusName(subscription.Status)} and is never mailed again.");
 
         if (!string.IsNullOrWhiteSpace(name)) subscriber.Name = name.Trim();
+        details?.ApplyTo(subscriber);
         var startsOver = created || subscription.Status == SubscriptionStatus.Unsubscribed;
         if (startsOver)
             subscription.Status = confirmed || !list.DoubleOptIn ? SubscriptionStatus.Confirmed : SubscriptionStatus.Unconfirmed;

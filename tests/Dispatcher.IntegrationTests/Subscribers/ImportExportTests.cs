@@ -156,7 +156,7 @@ public sealed class ImportExportTests
         var csv = await export.Content.ReadAsStringAsync();
 
         Assert.Equal("text/csv", export.Content.Headers.ContentType?.MediaType);
-        Assert.StartsWith("email,name,cadence,alerts,status", csv);
+        Assert.StartsWith("email,name,cadence,alerts,language,timeZone,status", csv);
         Assert.Contains("'=HYPERLINK", csv);
         var reimported = await ImportAsync(app.Api, "statements", Encoding.UTF8.GetBytes(csv));
         Assert.Equal(0, reimported.Int("imported"));

@@ -38,7 +38,7 @@ public sealed class ListDetailModel(DispatcherDb db, SubscriptionService subscri
     {
         if (await FindAsync(slug, cancellationToken) is { } refused) return refused;
         if (!Caller.IsAdmin) return Forbidden();
-        var errors = new AddSubscriberRequest(email, name, cadence, alerts, confirmed).Validate(out var normalised, out var parsedCadence);
+        var errors = new AddSubscriberRequest(email, name, cadence, alerts, confirmed).Validate([], out var normalised, out var parsedCadence, out _);
         if (errors.Any) return Failed(string.Join(" ", errors.ToDictionary().SelectMany(e => e.Value)), new { slug });
         var result = await subscriptions.AddAsync(List, normalised!, name, parsedCadence, alerts, confirmed, Caller, cancellationToken);
         return result.Outcome == AddOutcome.Refused
@@ -56,7 +56,7 @@ public sealed class ListDetailModel(DispatcherDb db, SubscriptionService subscri
             await using var stream = file.OpenReadStream();
             Import = await import.ImportAsync(List, stream, confirmed: !askToConfirm, Caller, cancellationToken);
         }
-        catch (SubscriberImport.MissingEmailColumnException e)
+        catch (SubscriberImport.BadHeaderException e)
         {
             return Failed(e.Message, new { slug });
         }

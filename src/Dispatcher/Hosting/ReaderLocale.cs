@@ -1,0 +1,45 @@
+using System.Globalization;
+
+namespace Dispatcher.Hosting;
+
+/// <summary>What a reader's language and time zone may be, checked the same way wherever one comes in (the API, an
+/// import, the sign-up form, a setting).</summary>
+public static class ReaderLocale
+{
+    /// <summary>The languages Dispatcher has its own texts for (the fixed words of its emails and pages).</summary>
+    public static readonly IReadOnlyList<string> WithTexts = ["en", "de", "es", "fr", "tr", "ko", "ar"];
+
+    /// <summary>A BCP 47 tag the runtime knows ("tr", "pt-BR"), in its usual case; false for anything else.</summary>
+    public static bool TryLanguage(string? tag, out string language)
+    {
+        language = "";
+        if (string.IsNullOrWhiteSpace(tag) || tag.Trim().Length > 35) return false;
+        try
+        {
+            var culture = CultureInfo.GetCultureInfo(tag.Trim(), predefinedOnly: true);
+            if (culture.Name.Length == 0) return false; // the invariant culture
+            language = culture.Name;
+            return true;
+        }
+        catch (CultureNotFoundException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>Whether <paramref name="language"/> is one of <paramref name="offered"/>, or a regional form of one ("tr-TR" of "tr").</summary>
+    public static bool IsOffered(string language, IEnumerable<string> offered) =>
+        offered.Any(o => string.Equals(o, language, StringComparison.OrdinalIgnoreCase)
+                         || language.StartsWith(o + "-", StringComparison.OrdinalIgnoreCase));
+
+    /// <summary>An IANA time zone id this machine knows ("Europe/Istanbul"), as IANA writes it; false for anything else,
+    /// Windows ids included (one spelling in the database).</summary>
+    public static bool TryTimeZone(string? id, out string timeZone)
+    {
+        timeZone = "";
+        if (string.IsNullOrWhiteSpace(id) || id.Trim().Length > 64) return false;
+        if (!TimeZoneInfo.TryFindSystemTimeZoneById(id.Trim(), out var zone) || !zone.HasIanaId) return false;
+        timeZone = zone.Id;
+        return true;
+    }
+}

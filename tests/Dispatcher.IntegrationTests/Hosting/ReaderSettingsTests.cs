@@ -1,0 +1,24 @@
+using Dispatcher.TestSupport;
+
+namespace Dispatcher.IntegrationTests.Hosting;
+
+/// <summary>The organisation's reader settings are checked at start: a bad one stops it with one line naming it.</summary>
+public sealed class ReaderSettingsTests
+{
+    [Theory]
+    [InlineData("--Dispatcher:TimeZone=Mars/Olympus_Mons", "Dispatcher:TimeZone: 'Mars/Olympus_Mons' is not an IANA time zone")]
+    [InlineData("--Dispatcher:Languages=en,klingon-xx", "Dispatcher:Languages: 'klingon-xx' is not a language tag")]
+    [InlineData("--Dispatcher:DefaultLanguage=ja", "Dispatcher:DefaultLanguage 'ja' must be one of Dispatcher:Languages (en,de,es,fr,tr,ko,ar)")]
+    public async Task A_bad_reader_setting_stops_the_start_with_one_line_naming_it(string setting, string message)
+    {
+        var folder = Directory.CreateTempSubdirectory("dispatcher-readers-").FullName;
+
+        var (exitCode, _, error) = await Command.RunAsync("dotnet",
+            [Path.Combine(AppContext.BaseDirectory, "Dispatcher.dll"), "--urls", "http://127.0.0.1:0", $"--ConnectionStrings:Dispatcher=Data Source={folder}/data/dispatcher.db", setting],
+            folder);
+
+        Assert.Equal(1, exitCode);
+        Assert.Contains(message, error);
+        Assert.Equal(2, error.Trim().Split('\n').Length); // "Dispatcher cannot start:" and the line that says why
+    }
+}
