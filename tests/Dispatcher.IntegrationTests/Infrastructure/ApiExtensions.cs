@@ -49,6 +49,18 @@ public static class ApiExtensions
         return people;
     }
 
+    /// <summary>Posts a CSV to the list's import and returns the answer, asserting its status.</summary>
+    public static async Task<JsonNode> ImportCsvAsync(this HttpClient client, string list, byte[] csv, string query = "",
+        HttpStatusCode expected = HttpStatusCode.OK)
+    {
+        using var content = new ByteArrayContent(csv);
+        content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("text/csv");
+        using var response = await client.PostAsync($"/api/lists/{list}/import{query}", content);
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True(expected == response.StatusCode, $"{(int)response.StatusCode}: {body}");
+        return JsonNode.Parse(body)!;
+    }
+
     /// <summary>Publishes a statement and returns (id, dispatchId).</summary>
     public static async Task<(long Id, long? DispatchId)> PublishAsync(this HttpClient client, object statement)
     {

@@ -9,15 +9,8 @@ namespace Dispatcher.IntegrationTests.Subscribers;
 /// re-imports change nothing, and what was exported imports again.</summary>
 public sealed class ImportExportTests
 {
-    private static async Task<JsonNode> ImportAsync(HttpClient api, string list, byte[] csv, string query = "", HttpStatusCode expected = HttpStatusCode.OK)
-    {
-        using var content = new ByteArrayContent(csv);
-        content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("text/csv");
-        using var response = await api.PostAsync($"/api/lists/{list}/import{query}", content);
-        var body = await response.Content.ReadAsStringAsync();
-        Assert.True(expected == response.StatusCode, $"{(int)response.StatusCode}: {body}");
-        return JsonNode.Parse(body)!;
-    }
+    private static Task<JsonNode> ImportAsync(HttpClient api, string list, byte[] csv, string query = "", HttpStatusCode expected = HttpStatusCode.OK) =>
+        api.ImportCsvAsync(list, csv, query, expected);
 
     private static byte[] Utf8WithBom(string text) => [.. Encoding.UTF8.GetPreamble(), .. Encoding.UTF8.GetBytes(text.ReplaceLineEndings("\r\n"))];
 

@@ -117,13 +117,6 @@ public sealed class ReaderDetailsTests
 
     private static (int, int, int) Counts(JsonNode result) => (result.Int("imported"), result.Int("updated"), result.Int("unchanged"));
 
-    private static async Task<JsonNode> ImportAsync(HttpClient api, string list, string csv, HttpStatusCode expected = HttpStatusCode.OK)
-    {
-        using var content = new ByteArrayContent(Encoding.UTF8.GetBytes(csv));
-        content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("text/csv");
-        using var response = await api.PostAsync($"/api/lists/{list}/import", content);
-        var body = await response.Content.ReadAsStringAsync();
-        Assert.True(expected == response.StatusCode, $"{(int)response.StatusCode}: {body}");
-        return JsonNode.Parse(body)!;
-    }
+    private static Task<JsonNode> ImportAsync(HttpClient api, string list, string csv, HttpStatusCode expected = HttpStatusCode.OK) =>
+        api.ImportCsvAsync(list, Encoding.UTF8.GetBytes(csv), expected: expected);
 }
