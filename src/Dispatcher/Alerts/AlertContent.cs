@@ -31,7 +31,7 @@ public sealed class AlertContent(
 
     public async Task WarmUpAsync(CancellationToken cancellationToken)
     {
-        await AlertOfAsync(0, cancellationToken);
+        await AlertOfAsync(await db.Alerts.MaxAsync(a => (long?)a.Id, cancellationToken) ?? 0, cancellationToken); // read only
         await ListsOfAsync(new Alert { Subject = "", BodyMarkdown = "", BodyHtml = "", CreatedBy = "" }, cancellationToken);
     }
 

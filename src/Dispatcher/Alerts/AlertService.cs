@@ -216,7 +216,8 @@ public sealed class AlertService(
         const long none = 0;
         SafeHtml.FromMarkdown("Meet at **18:00** at [the embassy](https://example.org/embassy)."); // Markdig and the sanitiser
         await CheckAsync(new AlertRequest(null, null, null, null, []), cancellationToken);
-        await FindAsync(none, Caller.System, cancellationToken);
+        // The newest alert, read only: turning a row into an alert runs only when a row comes back.
+        await FindAsync(await db.Alerts.MaxAsync(a => (long?)a.Id, cancellationToken) ?? none, Caller.System, cancellationToken);
         await content.ListsOfAsync(new Alert { Subject = "", BodyMarkdown = "", BodyHtml = "", CreatedBy = "" }, cancellationToken);
         await AskApprovalAsync(none, Caller.System, cancellationToken);
         await MarkSentAsync(none, AlertStatus.Draft, Caller.System, Now, cancellationToken);

@@ -17,6 +17,7 @@ public static class AlertsExtensions
         builder.Services.AddScoped<IDispatchContent>(sp => sp.GetRequiredService<AlertContent>());
         if (builder.Configuration.GetValue($"{DispatcherOptions.Section}:Role", HostRole.All) != HostRole.Worker)
             builder.Services.AddWarmUp<AlertService>("running the alert API's database queries once", (s, ct) => s.WarmUpAsync(ct));
+            builder.Services.AddJsonWarmUp<AlertSendResponse>();
         return builder;
     }
 }

@@ -142,11 +142,12 @@ public sealed class BatchSender(
     private Task<DispatchStatus?> StatusAsync(long dispatchId) =>
         db.Dispatches.AsNoTracking().Where(d => d.Id == dispatchId).Select(d => (DispatchStatus?)d.Status).SingleOrDefaultAsync();
 
-    /// <summary>Its queries, against dispatch 0 (see <see cref="SendPathWarmUp"/>).</summary>
+    /// <summary>Its queries, which only read, against the newest dispatch (see <see cref="SendPathWarmUp"/>).</summary>
     internal async Task WarmUpAsync(CancellationToken cancellationToken)
     {
-        await DispatchAsync(SendPathWarmUp.None, cancellationToken);
-        await StatusAsync(SendPathWarmUp.None);
+        var newest = await SendPathWarmUp.NewestDispatchAsync(db, cancellationToken);
+        await DispatchAsync(newest, cancellationToken);
+        await StatusAsync(newest);
     }
 
     private DeliveryOutcome ToOutcome(DeliveryRecipient row, SendOutcome sent, Dispatch dispatch) => sent.Result switch

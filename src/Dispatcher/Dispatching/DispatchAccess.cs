@@ -32,4 +32,11 @@ public sealed class DispatchAccess(DispatcherDb db, IEnumerable<IDispatchAudienc
     /// <summary>Whether the caller may see dispatch <paramref name="id"/> (false also when there is none).</summary>
     public Task<bool> MaySeeAsync(long id, Caller caller, CancellationToken cancellationToken) =>
         VisibleTo(db.Dispatches.Where(d => d.Id == id), caller).AnyAsync(cancellationToken);
+
+    /// <summary>Its queries, for an admin and for an organiser, against dispatch 0 (see SendPathWarmUp).</summary>
+    internal async Task WarmUpAsync(CancellationToken cancellationToken)
+    {
+        await MaySeeAsync(SendPathWarmUp.None, Caller.System, cancellationToken);
+        await MaySeeAsync(SendPathWarmUp.None, new Caller("warm-up", "warm-up", Role.Organiser, new HashSet<string> { "warm-up" }), cancellationToken);
+    }
 }

@@ -52,11 +52,12 @@ public sealed class DispatchPlanner(
     private Task<Dispatch?> DispatchAsync(long id, CancellationToken cancellationToken) =>
         db.Dispatches.SingleOrDefaultAsync(d => d.Id == id, cancellationToken);
 
-    /// <summary>Its queries, against dispatch 0 (see <see cref="SendPathWarmUp"/>): stamps nothing, reads nothing.</summary>
+    /// <summary>Its queries (see <see cref="SendPathWarmUp"/>): planning against dispatch 0, which stamps nothing; reading,
+    /// the newest dispatch.</summary>
     internal async Task WarmUpAsync(CancellationToken cancellationToken)
     {
         await PlanAsync(SendPathWarmUp.None, cancellationToken);
-        await DispatchAsync(SendPathWarmUp.None, cancellationToken);
+        await DispatchAsync(await SendPathWarmUp.NewestDispatchAsync(db, cancellationToken), cancellationToken);
     }
 }
 

@@ -28,6 +28,15 @@ public sealed class DispatchProgress(DispatcherDb db, TimeProvider clock, IMemor
         return dispatch is null ? null : (await DescribeAsync([dispatch], cancellationToken))[0];
     }
 
+    /// <summary>A dispatch's counts, once, for the newest dispatch (reads only), or for none on a new installation: an
+    /// organiser who sends an alert and opens its page at once would otherwise have this query compiled beside the
+    /// alert's first messages (see SendPathWarmUp).</summary>
+    internal async Task WarmUpAsync(CancellationToken cancellationToken)
+    {
+        var newest = await db.Dispatches.AsNoTracking().OrderByDescending(d => d.Id).FirstOrDefaultAsync(cancellationToken);
+        await DescribeAsync([newest ?? Dispatch.Queued(DispatchKind.Alert, clock.GetUtcNow().UtcDateTime)], cancellationToken);
+    }
+
     public async Task<List<DispatchResponse>> DescribeAsync(IReadOnlyList<Dispatch> dispatches, CancellationToken cancellationToken)
     {
         // Keyed by status too: a dispatch that was paused, cancelled or completed is counted afresh.

@@ -34,6 +34,13 @@ public static class DispatchingExtensions
         services.AddSingleton<TouchThrottle>();
         services.AddSingleton<PlanningBackoff>();
         services.AddSingleton<IWarmUpStep>(sp => new SendPathWarmUp(sp.GetRequiredService<IServiceScopeFactory>(), sends: runsWorker));
+        if (role != HostRole.Worker)
+        {
+            // What an organiser watching a send asks for: the dispatch page and GET /api/dispatches/{id}.
+            services.AddWarmUp<DispatchAccess>("running the dispatch page's queries once", (a, ct) => a.WarmUpAsync(ct));
+            services.AddWarmUp<DispatchProgress>("counting a dispatch's people once", (p, ct) => p.WarmUpAsync(ct));
+            services.AddJsonWarmUp<DispatchResponse>();
+        }
         if (runsWorker)
         {
             services.AddHostedService<DispatchSweeper>();

@@ -3,6 +3,7 @@ using Dispatcher.Hosting;
 using Dispatcher.Mail;
 using Dispatcher.Messages;
 using MassTransit;
+using Microsoft.EntityFrameworkCore;
 
 namespace Dispatcher.Dispatching;
 
@@ -19,6 +20,11 @@ public sealed class SendPathWarmUp(IServiceScopeFactory scopes, bool sends) : IW
     internal const long None = 0;
 
     public string Doing => "running the send path once, to nobody";
+
+    /// <summary>The newest dispatch, for the queries that only read: EF turns rows into objects with code it compiles for
+    /// the query and the JIT compiles on its first row, which id 0 never gives. None on a new installation.</summary>
+    internal static async Task<long> NewestDispatchAsync(DispatcherDb db, CancellationToken cancellationToken) =>
+        await db.Dispatches.MaxAsync(d => (long?)d.Id, cancellationToken) ?? None;
 
     public async Task RunAsync(CancellationToken cancellationToken)
     {

@@ -63,17 +63,28 @@ public sealed class DispatcherOptions
     /// <summary>The time zone of readers who gave none (IANA).</summary>
     public string TimeZone { get; set; } = "UTC";
 
-    /// <summary>Dispatcher:Languages as a list; every language with texts when it is empty.</summary>
-    public IReadOnlyList<string> ReaderLanguages =>
-        string.IsNullOrWhiteSpace(Languages) ? ReaderLocale.WithTexts
-            : Languages.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-                .Select(t => ReaderLocale.TryLanguage(t, out var l) ? l : t).Distinct(StringComparer.OrdinalIgnoreCase).ToList();
+    private Tuple<string?, IReadOnlyList<string>>? _readerLanguages; // one reference: read whole from any thread
+
+    /// <summary>Dispatcher:Languages as a list; every language with texts when it is empty. Worked out once per value:
+    /// every sign-up and imported row asks.</summary>
+    public IReadOnlyList<string> ReaderLanguages
+    {
+        get
+        {
+            if (_readerLanguages is { } known && known.Item1 == Languages) return known.Item2;
+            IReadOnlyList<string> list = string.IsNullOrWhiteSpace(Languages) ? ReaderLocale.WithTexts
+                : LanguageTags().Select(t => ReaderLocale.TryLanguage(t, out var l) ? l : t).Distinct(StringComparer.OrdinalIgnoreCase).ToList();
+            _readerLanguages = Tuple.Create(Languages, list);
+            return list;
+        }
+    }
+
+    private string[] LanguageTags() => (Languages ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 
     /// <summary>What is wrong with the reader settings, naming the key; null when nothing.</summary>
     public string? ReaderProblem =>
         (string.IsNullOrWhiteSpace(Languages) ? null
-            : Languages.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-                .Where(t => !ReaderLocale.TryLanguage(t, out _))
+            : LanguageTags().Where(t => !ReaderLocale.TryLanguage(t, out _))
                 .Select(t => $"Dispatcher:Languages: '{t}' is not a language tag (BCP 47, e.g. en, tr, pt-BR).").FirstOrDefault())
         ?? (!ReaderLocale.TryLanguage(DefaultLanguage, out var fallback)
             ? $"Dispatcher:DefaultLanguage: '{DefaultLanguage}' is not a language tag (BCP 47, e.g. en)."

@@ -68,6 +68,14 @@ public static class WarmUpExtensions
         where TService : notnull =>
         services.AddSingleton<IWarmUpStep>(sp => new ScopedWarmUp<TService>(sp.GetRequiredService<IServiceScopeFactory>(), doing, run));
 
+    /// <summary>An API answer type to prepare at start (<see cref="JsonAnswerWarmUp"/>).</summary>
+    public static IServiceCollection AddJsonWarmUp<TAnswer>(this IServiceCollection services)
+    {
+        services.AddSingleton(new JsonAnswerType(typeof(TAnswer)));
+        if (!services.Any(s => s.ImplementationType == typeof(JsonAnswerWarmUp))) services.AddSingleton<IWarmUpStep, JsonAnswerWarmUp>();
+        return services;
+    }
+
     private sealed class ScopedWarmUp<TService>(IServiceScopeFactory scopes, string doing, Func<TService, CancellationToken, Task> run) : IWarmUpStep
         where TService : notnull
     {
@@ -78,5 +86,28 @@ public static class WarmUpExtensions
             await using var scope = scopes.CreateAsyncScope();
             await run(scope.ServiceProvider.GetRequiredService<TService>(), cancellationToken);
         }
+    }
+}
+
+/// <summary>An API answer the JSON serializer should know before the first request that returns it.</summary>
+public sealed record JsonAnswerType(Type Type);
+
+/// <summary>Builds the JSON serializer's description of each registered answer type and writes one, empty, to nowhere:
+/// System.Text.Json makes a type's accessors (emitted code the JIT then compiles) on its first use, tens of methods a
+/// type, which an organiser's first send and the progress page would otherwise pay beside the first messages.</summary>
+public sealed class JsonAnswerWarmUp(IEnumerable<JsonAnswerType> types, Microsoft.Extensions.Options.IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> json)
+    : IWarmUpStep
+{
+    public string Doing => "preparing the API's JSON answers";
+
+    public Task RunAsync(CancellationToken cancellationToken)
+    {
+        foreach (var type in types.Select(t => t.Type).Distinct())
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var empty = System.Runtime.CompilerServices.RuntimeHelpers.GetUninitializedObject(type);
+            System.Text.Json.JsonSerializer.Serialize(Stream.Null, empty, type, json.Value.SerializerOptions);
+        }
+        return Task.CompletedTask;
     }
 }

@@ -14,6 +14,7 @@ public static class StatementsExtensions
         builder.Services.AddScoped<IDispatchAudience, StatementAudience>();
         if (builder.Configuration.GetValue($"{DispatcherOptions.Section}:Role", HostRole.All) != HostRole.Worker)
             builder.Services.AddWarmUp<StatementPublisher>("running the statement API's database queries once", (p, ct) => p.WarmUpAsync(ct));
+            builder.Services.AddJsonWarmUp<PublishStatementResponse>();
         return builder;
     }
 }

@@ -331,10 +331,14 @@ public sealed class SubscriberImport(
         /// <summary>Applies a row's details; true when they changed anything.</summary>
         public bool Take(ReaderDetails details)
         {
-            var before = (person.Language, person.TimeZone, SubscriberAttributes.ToJson(person.Attributes));
+            var (language, zone, attributes) = (person.Language, person.TimeZone, person.Attributes);
             details.ApplyTo(person);
-            return before != (person.Language, person.TimeZone, SubscriberAttributes.ToJson(person.Attributes));
+            return language != person.Language || zone != person.TimeZone || !Same(attributes, person.Attributes);
         }
+
+        private static bool Same(Dictionary<string, string> before, Dictionary<string, string> after) =>
+            ReferenceEquals(before, after)
+            || (before.Count == after.Count && before.All(a => after.TryGetValue(a.Key, out var value) && value == a.Value));
     }
 
     private sealed class Counts

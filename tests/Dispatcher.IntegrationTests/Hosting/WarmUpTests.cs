@@ -8,7 +8,7 @@ namespace Dispatcher.IntegrationTests.Hosting;
 /// <summary>The first send after a process starts is as quick as the next: what it needs is done at start, before
 /// /health says ready. Measured in a process of its own, as EF Core's compiled queries are kept per process and every
 /// other test in this one has run some: EF logs each LINQ query it compiles (5–100 ms each on two cores), and a warm
-/// send compiles none.</summary>
+/// send — and the progress page an organiser watches it on — compiles none.</summary>
 public sealed class WarmUpTests
 {
     private const string Compiling = "Compiling query expression";
@@ -41,12 +41,13 @@ public sealed class WarmUpTests
 
         var beforeAlert = await LogLengthAsync(log);
         var sent = await api.PostOkAsync($"/api/alerts/{alert["id"]}/send", new { }, HttpStatusCode.Accepted);
-        await CompletedAsync(log, sent["dispatchId"]!.GetValue<long>(), "Alert");
+        // Watched as an organiser does, on its progress page's API.
+        await api.WaitForDispatchAsync(sent["dispatchId"]!.GetValue<long>());
         var alertCompiled = await CompiledSinceAsync(log, beforeAlert);
 
         var beforeStatement = await LogLengthAsync(log);
         var (_, dispatchId) = await api.PublishAsync(new { title = "Stop the repression of South Korean trade unionists", lists = new[] { "statements" } });
-        await CompletedAsync(log, dispatchId!.Value, "Statement");
+        await api.WaitForDispatchAsync(dispatchId!.Value);
         var statementCompiled = await CompiledSinceAsync(log, beforeStatement);
 
         Assert.Equal(6, smtp.Received.Count);
@@ -55,11 +56,6 @@ public sealed class WarmUpTests
         Assert.True(alertCompiled.Count == 0, $"The first alert compiled {alertCompiled.Count} queries:\n{string.Join("\n\n", alertCompiled)}");
         Assert.True(statementCompiled.Count == 0, $"The first statement compiled {statementCompiled.Count} queries:\n{string.Join("\n\n", statementCompiled)}");
     }
-
-    /// <summary>Told by its log, not the API: asking the API would compile the API's queries.</summary>
-    private static Task CompletedAsync(string log, long dispatchId, string kind) =>
-        Eventually.UntilAsync(() => ReadAsync(log), text => text.Contains($"Dispatch {dispatchId} ({kind}) completed"),
-            TimeSpan.FromSeconds(60), $"dispatch {dispatchId} to complete");
 
     private static async Task<int> LogLengthAsync(string log) => (await ReadAsync(log)).Length;
 
