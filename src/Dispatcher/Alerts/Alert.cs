@@ -1,3 +1,5 @@
+using Dispatcher.Subscribers;
+
 namespace Dispatcher.Alerts;
 
 public enum AlertStatus
@@ -25,6 +27,16 @@ public sealed class Alert
     public string? ActionLabel { get; set; }
     public AlertStatus Status { get; set; }
     public List<AlertList> Lists { get; set; } = [];
+
+    /// <summary>Who of its lists' people it goes to, by their attributes.</summary>
+    public Audience Audience
+    {
+        get => Audience.FromJson(AudienceJson);
+        set => AudienceJson = value.ToJson();
+    }
+
+    /// <summary><see cref="Audience"/> as stored: null for everyone.</summary>
+    public string? AudienceJson { get; set; }
 
     /// <summary>"key:3" or "user:5": who wrote it.</summary>
     public required string CreatedBy { get; set; }

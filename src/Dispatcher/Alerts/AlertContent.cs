@@ -32,6 +32,7 @@ public sealed class AlertContent(
     public async Task WarmUpAsync(CancellationToken cancellationToken)
     {
         await AlertOfAsync(await db.Alerts.MaxAsync(a => (long?)a.Id, cancellationToken) ?? 0, cancellationToken); // read only
+        await AlertRecipients.AudienceOfAsync(db, 0, cancellationToken); // planning's
         await ListsOfAsync(new Alert { Subject = "", BodyMarkdown = "", BodyHtml = "", CreatedBy = "" }, cancellationToken);
     }
 

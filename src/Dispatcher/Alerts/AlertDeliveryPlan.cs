@@ -5,21 +5,17 @@ using Microsoft.EntityFrameworkCore;
 
 namespace Dispatcher.Alerts;
 
-/// <summary>An alert goes to every confirmed subscriber of its lists who has alerts on, whatever their digest
-/// cadence, each person once.</summary>
+/// <summary>An alert goes to the people <see cref="AlertRecipients"/> names.</summary>
 public sealed class AlertDeliveryPlan : IDeliveryPlan
 {
     public DispatchKind Kind => DispatchKind.Alert;
 
-    public Task<int> InsertDeliveriesAsync(DispatcherDb db, Dispatch dispatch, CancellationToken cancellationToken) =>
-        db.Database.ExecuteSqlAsync($"""
-            INSERT INTO deliveries (dispatch_id, subscriber_id, list_id, status, attempts)
-            SELECT {dispatch.Id}, s.subscriber_id, MIN(s.list_id), {(int)DeliveryStatus.Pending}, 0
-            FROM subscriptions s
-            JOIN alert_lists al ON al.list_id = s.list_id
-            WHERE al.alert_id = {dispatch.AlertId}
-              AND s.status = {(int)SubscriptionStatus.Confirmed}
-              AND s.alerts = {true}
-            GROUP BY s.subscriber_id
-            """, cancellationToken);
+    public async Task<int> InsertDeliveriesAsync(DispatcherDb db, Dispatch dispatch, CancellationToken cancellationToken)
+    {
+        var audience = await AlertRecipients.AudienceOfAsync(db, dispatch.AlertId, cancellationToken);
+        var sql = new SqlText().Append("INSERT INTO deliveries (dispatch_id, subscriber_id, list_id, status, attempts) SELECT ")
+            .Parameter(dispatch.Id).Append(", r.subscriber_id, r.list_id, ").Parameter((int)DeliveryStatus.Pending).Append(", 0 FROM (")
+            .Append(AlertRecipients.Select(db, dispatch.AlertId ?? 0, audience)).Append(") r");
+        return await db.Database.ExecuteSqlRawAsync(sql.Sql, sql.Parameters, cancellationToken);
+    }
 }

@@ -16,6 +16,7 @@ public static class AlertEndpoints
         group.MapGet("/{id:long}", Get).Produces<AlertResponse>().ProducesProblem(StatusCodes.Status404NotFound);
         group.MapPatch("/{id:long}", Update).Produces<AlertResponse>().ProducesValidationProblem().ProducesProblem(StatusCodes.Status409Conflict);
         group.MapDelete("/{id:long}", Delete).Produces(StatusCodes.Status204NoContent).ProducesProblem(StatusCodes.Status409Conflict);
+        group.MapGet("/{id:long}/audience", Audience).Produces<AlertAudienceResponse>().ProducesProblem(StatusCodes.Status404NotFound);
         group.MapGet("/{id:long}/preview", Preview).Produces<AlertPreview>().ProducesProblem(StatusCodes.Status404NotFound);
         group.MapPost("/{id:long}/test", Test).Produces(StatusCodes.Status202Accepted).ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status429TooManyRequests).ProducesProblem(StatusCodes.Status503ServiceUnavailable);
@@ -45,6 +46,10 @@ public static class AlertEndpoints
     private static async Task<IResult> Test(long id, TestSendRequest request, AlertService alerts, HttpContext http, CancellationToken cancellationToken) =>
         await AnswerAsync(await alerts.TestAsync(id, request.Email, Caller.From(http.User), cancellationToken),
             (bool _) => Task.FromResult<IResult>(TypedResults.Accepted((string?)null, new { status = "queued" })));
+
+    private static async Task<IResult> Audience(long id, AlertService alerts, HttpContext http, CancellationToken cancellationToken) =>
+        await AnswerAsync(await alerts.AudienceAsync(id, Caller.From(http.User), cancellationToken),
+            (AlertAudienceResponse a) => Task.FromResult<IResult>(TypedResults.Ok(a)));
 
     private static async Task<IResult> Send(long id, AlertService alerts, HttpContext http, CancellationToken cancellationToken) =>
         await AnswerAsync(await alerts.SendAsync(id, Caller.From(http.User), cancellationToken), (Func<AlertSendResponse, Task<IResult>>)Accepted);
@@ -103,6 +108,6 @@ public static class AlertEndpoints
         return new AlertResponse(a.Id, a.Subject, a.BodyMarkdown, a.ActionUrl, a.ActionLabel, lists.Select(l => l.Slug).Order().ToList(),
             a.Status == AlertStatus.PendingApproval ? "pendingApproval" : a.Status.ToString().ToLowerInvariant(),
             await alerts.RecipientsAsync(a, cancellationToken), a.CreatedBy, a.CreatedAt, a.RequestedBy, a.RequestedAt,
-            a.ApprovedBy, a.ApprovedAt, a.DispatchId, lists.Any(l => l.RequireApproval));
+            a.ApprovedBy, a.ApprovedAt, a.DispatchId, lists.Any(l => l.RequireApproval), a.Audience.OrNull);
     }
 }

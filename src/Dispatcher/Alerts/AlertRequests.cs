@@ -2,7 +2,9 @@ using Dispatcher.Hosting;
 
 namespace Dispatcher.Alerts;
 
-public sealed record AlertRequest(string? Subject, string? BodyMarkdown, string? ActionUrl, string? ActionLabel, List<string>? Lists)
+/// <param name="Audience">Who of the lists' people it goes to, by attribute (see <see cref="Subscribers.Audience"/>); absent: everyone.</param>
+public sealed record AlertRequest(string? Subject, string? BodyMarkdown, string? ActionUrl, string? ActionLabel, List<string>? Lists,
+    Dictionary<string, List<string?>?>? Audience = null)
 {
     public const int MaxBodyLength = 100_000;
 
@@ -25,7 +27,11 @@ public sealed record TestSendRequest(string? Email);
 public sealed record AlertResponse(
     long Id, string Subject, string BodyMarkdown, string? ActionUrl, string? ActionLabel, IReadOnlyList<string> Lists,
     string Status, int Recipients, string CreatedBy, DateTime CreatedAt, string? RequestedBy, DateTime? RequestedAt,
-    string? ApprovedBy, DateTime? ApprovedAt, long? DispatchId, bool RequiresApproval);
+    string? ApprovedBy, DateTime? ApprovedAt, long? DispatchId, bool RequiresApproval,
+    IReadOnlyDictionary<string, IReadOnlyList<string>>? Audience);
+
+/// <summary>GET /api/alerts/{id}/audience: how many people it would reach now, and up to five of them.</summary>
+public sealed record AlertAudienceResponse(int Count, IReadOnlyList<string> Sample, IReadOnlyDictionary<string, IReadOnlyList<string>>? Audience);
 
 /// <summary>What send and approve answer: {dispatchId, status: "sent"} or {dispatchId: null, status: "pendingApproval"}.</summary>
 public sealed record AlertSendResponse(long? DispatchId, string Status);

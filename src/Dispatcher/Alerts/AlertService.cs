@@ -39,7 +39,7 @@ public sealed class AlertService(
 
     public async Task<AlertResult> CreateAsync(AlertRequest request, Caller caller, CancellationToken cancellationToken)
     {
-        var (errors, lists) = await CheckAsync(request, cancellationToken);
+        var (errors, lists, audience) = await CheckAsync(request, cancellationToken);
         if (errors.Any) return new AlertResult.Invalid(errors);
         if (NotGranted(caller, lists) is { } refused) return refused;
 
@@ -51,13 +51,14 @@ public sealed class AlertService(
             ActionUrl = Blank(request.ActionUrl),
             ActionLabel = Blank(request.ActionLabel),
             Lists = lists.Select(l => new AlertList { ListId = l.Id }).ToList(),
+            Audience = audience,
             CreatedBy = caller.Id,
             CreatedAt = Now,
             UpdatedAt = Now,
         };
         db.Alerts.Add(alert);
         await db.SaveChangesAsync(cancellationToken);
-        db.Audit.Add(AuditLog.Entry(clock, caller, "alert.created", $"alert:{alert.Id}", $"\"{alert.Subject}\" to {string.Join(", ", lists.Select(l => l.Slug))}"));
+        db.Audit.Add(AuditLog.Entry(clock, caller, "alert.created", $"alert:{alert.Id}", $"\"{alert.Subject}\" to {string.Join(", ", lists.Select(l => l.Slug))}{AudienceNote(audience)}"));
         await db.SaveChangesAsync(cancellationToken);
         return new AlertResult.Ok<Alert>(alert);
     }
@@ -68,7 +69,7 @@ public sealed class AlertService(
         var alert = await FindAsync(id, caller, cancellationToken);
         if (alert is not AlertResult.Ok<Alert> { Value: var found }) return alert;
         if (found.Status != AlertStatus.Draft) return new AlertResult.Conflict("Only a draft can be changed.");
-        var (errors, lists) = await CheckAsync(request, cancellationToken);
+        var (errors, lists, audience) = await CheckAsync(request, cancellationToken);
         if (errors.Any) return new AlertResult.Invalid(errors);
         if (NotGranted(caller, lists) is { } refused) return refused;
 
@@ -79,8 +80,9 @@ public sealed class AlertService(
         found.ActionLabel = Blank(request.ActionLabel);
         found.Lists.Clear();
         found.Lists.AddRange(lists.Select(l => new AlertList { AlertId = found.Id, ListId = l.Id }));
+        found.Audience = audience;
         found.UpdatedAt = Now;
-        db.Audit.Add(AuditLog.Entry(clock, caller, "alert.updated", $"alert:{found.Id}", found.Subject));
+        db.Audit.Add(AuditLog.Entry(clock, caller, "alert.updated", $"alert:{found.Id}", found.Subject + AudienceNote(audience)));
         await db.SaveChangesAsync(cancellationToken);
         return new AlertResult.Ok<Alert>(found);
     }
@@ -236,22 +238,30 @@ public sealed class AlertService(
     }
 
     /// <summary>How many people the alert would reach now: confirmed, alerts on, each person once.</summary>
-    public Task<int> RecipientsAsync(Alert alert, CancellationToken cancellationToken)
+    public Task<int> RecipientsAsync(Alert alert, CancellationToken cancellationToken) => AlertRecipients.CountAsync(db, alert, cancellationToken);
+
+    /// <summary>Who it would reach now — how many, and up to five addresses — for whoever may act on it.</summary>
+    public async Task<AlertResult> AudienceAsync(long id, Caller caller, CancellationToken cancellationToken)
     {
-        var ids = alert.Lists.Select(l => l.ListId).ToList();
-        return db.Subscriptions.Where(s => ids.Contains(s.ListId) && s.Status == SubscriptionStatus.Confirmed && s.Alerts)
-            .Select(s => s.SubscriberId).Distinct().CountAsync(cancellationToken);
+        var found = await FindAsync(id, caller, cancellationToken);
+        if (found is not AlertResult.Ok<Alert> { Value: var alert }) return found;
+        return new AlertResult.Ok<AlertAudienceResponse>(new AlertAudienceResponse(
+            await AlertRecipients.CountAsync(db, alert, cancellationToken), await AlertRecipients.SampleAsync(db, alert, 5, cancellationToken),
+            alert.Audience.OrNull));
     }
 
-    private async Task<(ValidationErrors Errors, List<MailingList> Lists)> CheckAsync(AlertRequest request, CancellationToken cancellationToken)
+    private static string AudienceNote(Audience audience) => audience.IsEveryone ? "" : $"; audience: {audience}";
+
+    private async Task<(ValidationErrors Errors, List<MailingList> Lists, Audience Audience)> CheckAsync(AlertRequest request, CancellationToken cancellationToken)
     {
         var errors = request.Validate();
+        var audience = Audience.Check(request.Audience, "audience", errors);
         var slugs = (request.Lists ?? []).Where(s => !string.IsNullOrWhiteSpace(s)).Select(s => s.Trim()).Distinct().ToList();
         var lists = await db.Lists.AsNoTracking().Where(l => slugs.Contains(l.Slug)).ToListAsync(cancellationToken);
         for (var i = 0; i < (request.Lists?.Count ?? 0); i++)
             if (lists.All(l => l.Slug != request.Lists![i]?.Trim()))
                 errors.Add($"lists[{i}]", $"There is no list '{request.Lists![i]}'.");
-        return (errors, lists);
+        return (errors, lists, audience);
     }
 
     private static AlertResult.Forbidden? NotGranted(Caller caller, IEnumerable<MailingList> lists) =>

@@ -73,7 +73,8 @@ public abstract class DispatcherDb(DbContextOptions options) : DbContext(options
             e.Property(s => s.Name).HasMaxLength(200);
             e.Property(s => s.Language).HasMaxLength(35);
             e.Property(s => s.TimeZone).HasMaxLength(64);
-            // One JSON object in a text column on both databases: read and written whole, never queried by SQL.
+            // One JSON object in a text column on both databases, read and written whole; an audience's SQL reads keys of
+            // it with the database's JSON functions (Subscribers/Audience).
             e.Property(s => s.Attributes).HasConversion(
                     a => SubscriberAttributes.ToJson(a),
                     json => SubscriberAttributes.FromJson(json),
@@ -175,6 +176,8 @@ public abstract class DispatcherDb(DbContextOptions options) : DbContext(options
             e.Property(a => a.CreatedBy).HasMaxLength(100);
             e.Property(a => a.RequestedBy).HasMaxLength(100);
             e.Property(a => a.ApprovedBy).HasMaxLength(100);
+            e.Property(a => a.AudienceJson).HasColumnName("audience"); // null: everyone on its lists
+            e.Ignore(a => a.Audience);
             e.HasIndex(a => a.Status);
             e.HasMany(a => a.Lists).WithOne().HasForeignKey(l => l.AlertId).OnDelete(DeleteBehavior.Cascade);
         });

@@ -156,6 +156,39 @@ public sealed class AdminUiTests(Chromium chromium) : IClassFixture<Chromium>
     }
 
     [Fact]
+    public async Task An_alert_to_an_audience_shows_its_approver_the_filter_and_the_count_and_reaches_only_those_people()
+    {
+        await using var app = await StartWithListsAsync();
+        await app.Api.ImportCsvAsync("turkey", Encoding.UTF8.GetBytes("email,city\nayse@example.org,Ankara\nrojda@example.org,İzmir\n"));
+        var admin = await chromium.NewPageAsync(app.ServerAddress!);
+        await LogInAsync(admin, AdminEmail, AdminPassword);
+
+        await admin.GotoAsync("/admin/alerts/compose");
+        await admin.GetByLabel("Subject").FillAsync("Vigil in Ankara tonight");
+        await admin.GetByLabel("Message (Markdown)").FillAsync("At **19:00** in Kızılay.");
+        await admin.Locator("fieldset").GetByLabel("Turkey solidarity (needs approval)").CheckAsync();
+        await admin.GetByLabel("Audience (optional)").FillAsync("city Ankara");
+        await admin.GetByRole(AriaRole.Button, new() { Name = "Save draft" }).ClickAsync();
+        await Assertions.Expect(admin.GetByText("write an attribute, '=' and its values")).ToBeVisibleAsync();
+        await admin.GetByLabel("Audience (optional)").FillAsync("city = Ankara");
+        await admin.GetByRole(AriaRole.Button, new() { Name = "Save draft" }).ClickAsync();
+        await Assertions.Expect(admin.GetByText("Draft saved.")).ToBeVisibleAsync();
+        await admin.GetByLabel("I have checked the preview").CheckAsync();
+        await admin.GetByRole(AriaRole.Button, new() { Name = "Ask for approval" }).ClickAsync();
+        var alertUrl = admin.Url;
+
+        var approver = await chromium.NewPageAsync(app.ServerAddress!);
+        await LogInAsync(approver, "approver@example.org", ApproverPassword);
+        await approver.GotoAsync(alertUrl);
+        await Assertions.Expect(approver.Locator(".stat").First).ToHaveTextAsync("1");
+        await Assertions.Expect(approver.GetByText("those of its lists whose city is Ankara")).ToBeVisibleAsync();
+        await approver.GetByLabel("I have checked it").CheckAsync();
+        await approver.GetByRole(AriaRole.Button, new() { Name = "Approve and send" }).ClickAsync();
+        await Assertions.Expect(approver.Locator("[data-field=status]")).ToHaveTextAsync("completed", new() { Timeout = 30_000 });
+        await Assertions.Expect(approver.Locator("[data-field=sent]")).ToHaveTextAsync("1");
+    }
+
+    [Fact]
     public async Task A_user_an_admin_creates_chooses_their_own_password_at_the_first_login_and_stays_inside_their_lists()
     {
         await using var app = await StartWithListsAsync();

@@ -2,6 +2,7 @@ using Dispatcher.Access;
 using Dispatcher.Alerts;
 using Dispatcher.Content;
 using Dispatcher.Data;
+using Dispatcher.Hosting;
 using Dispatcher.Lists;
 using Dispatcher.Mail.Templates;
 using Microsoft.AspNetCore.Authorization;
@@ -25,6 +26,9 @@ public sealed class ComposeAlertModel(DispatcherDb db, AlertService alerts, Aler
     [BindProperty] public string? ActionLabel { get; set; }
     [BindProperty] public List<string> ListSlugs { get; set; } = [];
 
+    /// <summary>The audience as people write it: a line per attribute, "city = Seoul, Busan".</summary>
+    [BindProperty] public string? AudienceText { get; set; }
+
     public async Task<IActionResult> OnGetAsync(long? id, CancellationToken cancellationToken)
     {
         Id = id;
@@ -37,6 +41,7 @@ public sealed class ComposeAlertModel(DispatcherDb db, AlertService alerts, Aler
             ActionUrl = alert.ActionUrl;
             ActionLabel = alert.ActionLabel;
             ListSlugs = (await content.ListsOfAsync(alert, cancellationToken)).Select(l => l.Slug).ToList();
+            AudienceText = string.Join("\n", alert.Audience.Filters.Select(f => $"{f.Key} = {string.Join(", ", f.Value)}"));
         }
         await LoadListsAsync(cancellationToken);
         return Page();
@@ -45,8 +50,10 @@ public sealed class ComposeAlertModel(DispatcherDb db, AlertService alerts, Aler
     public async Task<IActionResult> OnPostAsync(long? id, CancellationToken cancellationToken)
     {
         Id = id;
-        var request = new AlertRequest(Subject, BodyMarkdown, ActionUrl, ActionLabel, ListSlugs);
-        var result = id is { } existing
+        var (audience, unreadable) = ReadAudience(AudienceText);
+        var request = new AlertRequest(Subject, BodyMarkdown, ActionUrl, ActionLabel, ListSlugs, audience);
+        var result = unreadable is not null ? new AlertResult.Invalid(Unreadable(unreadable))
+            : id is { } existing
             ? await alerts.UpdateAsync(existing, request, Caller, cancellationToken)
             : await alerts.CreateAsync(request, Caller, cancellationToken);
         switch (result)
@@ -69,6 +76,29 @@ public sealed class ComposeAlertModel(DispatcherDb db, AlertService alerts, Aler
         var page = Page();
         page.StatusCode = StatusCodes.Status400BadRequest;
         return page;
+    }
+
+    /// <summary>"country = KR" and "city = Seoul, Busan", a line each, as the API's audience; the first line that is
+    /// not of that form, to say so.</summary>
+    internal static (Dictionary<string, List<string?>?>? Audience, string? Unreadable) ReadAudience(string? text)
+    {
+        var audience = new Dictionary<string, List<string?>?>(StringComparer.Ordinal);
+        foreach (var line in (text ?? "").Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            var equals = line.IndexOf('=');
+            if (equals <= 0) return (null, line);
+            var name = line[..equals].Trim().ToLowerInvariant();
+            var values = line[(equals + 1)..].Split(',', StringSplitOptions.TrimEntries).Select(v => (string?)v).ToList();
+            audience[name] = audience.TryGetValue(name, out var earlier) ? [.. earlier!, .. values] : values;
+        }
+        return (audience.Count == 0 ? null : audience, null);
+    }
+
+    private static ValidationErrors Unreadable(string line)
+    {
+        var errors = new ValidationErrors();
+        errors.Add("audience", $"'{line}': write an attribute, '=' and its values, e.g. city = Seoul, Busan.");
+        return errors;
     }
 
     /// <summary>The live preview: the form as it stands, rendered exactly as the email would be (nothing is saved).</summary>

@@ -185,6 +185,10 @@ namespace Dispatcher.Data.Migrations.Postgres
                         .HasColumnType("character varying(100)")
                         .HasColumnName("approved_by");
 
+                    b.Property<string>("AudienceJson")
+                        .HasColumnType("text")
+                        .HasColumnName("audience");
+
                     b.Property<string>("BodyHtml")
                         .IsRequired()
                         .HasColumnType("text")

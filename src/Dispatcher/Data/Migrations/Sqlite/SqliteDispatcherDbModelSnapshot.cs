@@ -173,6 +173,10 @@ namespace Dispatcher.Data.Migrations.Sqlite
                         .HasColumnType("TEXT")
                         .HasColumnName("approved_by");
 
+                    b.Property<string>("AudienceJson")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("audience");
+
                     b.Property<string>("BodyHtml")
                         .IsRequired()
                         .HasColumnType("TEXT")
