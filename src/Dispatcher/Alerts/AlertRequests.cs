@@ -3,8 +3,9 @@ using Dispatcher.Hosting;
 namespace Dispatcher.Alerts;
 
 /// <param name="Audience">Who of the lists' people it goes to, by attribute (see <see cref="Subscribers.Audience"/>); absent: everyone.</param>
+/// <param name="Segment">Instead of <paramref name="Audience"/>: a saved one's slug, whose audience the alert takes a copy of.</param>
 public sealed record AlertRequest(string? Subject, string? BodyMarkdown, string? ActionUrl, string? ActionLabel, List<string>? Lists,
-    Dictionary<string, List<string?>?>? Audience = null)
+    Dictionary<string, List<string?>?>? Audience = null, string? Segment = null)
 {
     public const int MaxBodyLength = 100_000;
 

@@ -256,6 +256,13 @@ public sealed class AlertService(
     {
         var errors = request.Validate();
         var audience = Audience.Check(request.Audience, "audience", errors);
+        if (!string.IsNullOrWhiteSpace(request.Segment))
+        {
+            var slug = request.Segment.Trim();
+            if (!audience.IsEveryone) errors.Add("segment", "Give either 'audience' or 'segment', not both.");
+            else if (await db.Segments.AsNoTracking().SingleOrDefaultAsync(s => s.Slug == slug, cancellationToken) is { } segment) audience = segment.Audience;
+            else errors.Add("segment", $"There is no segment '{slug}'.");
+        }
         var slugs = (request.Lists ?? []).Where(s => !string.IsNullOrWhiteSpace(s)).Select(s => s.Trim()).Distinct().ToList();
         var lists = await db.Lists.AsNoTracking().Where(l => slugs.Contains(l.Slug)).ToListAsync(cancellationToken);
         for (var i = 0; i < (request.Lists?.Count ?? 0); i++)

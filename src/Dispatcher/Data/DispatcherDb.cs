@@ -32,6 +32,7 @@ public abstract class DispatcherDb(DbContextOptions options) : DbContext(options
     public DbSet<Mail.Branding.EmailText> EmailTexts => Set<Mail.Branding.EmailText>();
     public DbSet<Setting> Settings => Set<Setting>();
     public DbSet<Suppression> Suppressions => Set<Suppression>();
+    public DbSet<Segment> Segments => Set<Segment>();
     public DbSet<Bounce> Bounces => Set<Bounce>();
     public DbSet<KeptMail> KeptMail => Set<KeptMail>();
     public DbSet<Faults.FailedMessage> FailedMessages => Set<Faults.FailedMessage>();
@@ -166,6 +167,16 @@ public abstract class DispatcherDb(DbContextOptions options) : DbContext(options
             e.HasKey(s => s.AddressHash);
             e.Property(s => s.AddressHash).HasMaxLength(64);
             e.Property(s => s.Reason).HasMaxLength(100);
+        });
+
+        model.Entity<Segment>(e =>
+        {
+            e.Property(s => s.Slug).HasMaxLength(64);
+            e.HasIndex(s => s.Slug).IsUnique();
+            e.Property(s => s.Name).HasMaxLength(200);
+            e.Property(s => s.AudienceJson).HasColumnName("audience");
+            e.Ignore(s => s.Audience);
+            e.Property(s => s.CreatedBy).HasMaxLength(100);
         });
 
         model.Entity<Alert>(e =>

@@ -47,6 +47,7 @@ public static class ApiExtensions
         api.MapApiKeys();
         api.MapLists();
         api.MapSubscribers();
+        api.MapSegments();
         api.MapStatements();
         api.MapAlerts();
         api.MapDigests();

@@ -29,6 +29,11 @@ public sealed class ComposeAlertModel(DispatcherDb db, AlertService alerts, Aler
     /// <summary>The audience as people write it: a line per attribute, "city = Seoul, Busan".</summary>
     [BindProperty] public string? AudienceText { get; set; }
 
+    /// <summary>A saved audience instead of <see cref="AudienceText"/>.</summary>
+    [BindProperty] public string? SegmentSlug { get; set; }
+
+    public List<Dispatcher.Subscribers.Segment> Segments { get; private set; } = [];
+
     public async Task<IActionResult> OnGetAsync(long? id, CancellationToken cancellationToken)
     {
         Id = id;
@@ -51,7 +56,7 @@ public sealed class ComposeAlertModel(DispatcherDb db, AlertService alerts, Aler
     {
         Id = id;
         var (audience, unreadable) = ReadAudience(AudienceText);
-        var request = new AlertRequest(Subject, BodyMarkdown, ActionUrl, ActionLabel, ListSlugs, audience);
+        var request = new AlertRequest(Subject, BodyMarkdown, ActionUrl, ActionLabel, ListSlugs, audience, SegmentSlug);
         var result = unreadable is not null ? new AlertResult.Invalid(Unreadable(unreadable))
             : id is { } existing
             ? await alerts.UpdateAsync(existing, request, Caller, cancellationToken)
@@ -119,6 +124,9 @@ public sealed class ComposeAlertModel(DispatcherDb db, AlertService alerts, Aler
         return new JsonResult(new AlertPreview(email.Subject, body.Html, body.Text));
     }
 
-    private async Task LoadListsAsync(CancellationToken cancellationToken) =>
+    private async Task LoadListsAsync(CancellationToken cancellationToken)
+    {
         Lists = await db.VisibleLists(Caller).OrderBy(l => l.Name).ToListAsync(cancellationToken);
+        Segments = await db.Segments.AsNoTracking().OrderBy(s => s.Name).ToListAsync(cancellationToken);
+    }
 }
