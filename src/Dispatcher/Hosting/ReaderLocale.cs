@@ -32,6 +32,27 @@ public static class ReaderLocale
         offered.Any(o => string.Equals(o, language, StringComparison.OrdinalIgnoreCase)
                          || language.StartsWith(o + "-", StringComparison.OrdinalIgnoreCase));
 
+    /// <summary>The first of the browser's languages (Accept-Language, best first) that is offered, as offered ("tr" for
+    /// "tr-TR"); <paramref name="fallback"/> when none is.</summary>
+    public static string FromAcceptLanguage(IEnumerable<(string Tag, double Quality)> accepted, IReadOnlyList<string> offered, string fallback)
+    {
+        foreach (var (tag, _) in accepted.Where(a => a.Quality > 0).OrderByDescending(a => a.Quality))
+        {
+            if (!TryLanguage(tag, out var language)) continue;
+            var match = offered.FirstOrDefault(o => string.Equals(o, language, StringComparison.OrdinalIgnoreCase))
+                        ?? offered.FirstOrDefault(o => IsOffered(language, [o]) || IsOffered(o, [language]));
+            if (match is not null) return match;
+        }
+        return fallback;
+    }
+
+    /// <summary>A language's name in itself, for a choice a reader makes: "Türkçe", "한국어".</summary>
+    public static string NativeName(string language)
+    {
+        var name = CultureInfo.GetCultureInfo(language).NativeName;
+        return name.Length == 0 ? language : char.ToUpper(name[0], CultureInfo.GetCultureInfo(language)) + name[1..];
+    }
+
     /// <summary>An IANA time zone id this machine knows ("Europe/Istanbul"), as IANA writes it; false for anything else,
     /// Windows ids included (one spelling in the database).</summary>
     public static bool TryTimeZone(string? id, out string timeZone)

@@ -1,16 +1,18 @@
 using Dispatcher.Data;
+using Dispatcher.Hosting;
 using Dispatcher.Subscribers;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 
 namespace Dispatcher.Public;
 
 /// <summary>The public sign-up form of a list. Whatever the address, the answer is the same "check your inbox" page:
 /// it never reveals whether someone was subscribed. A filled-in honeypot field gets the same page and no email.</summary>
 [EnableRateLimiting(PublicPagesExtensions.SignUpPolicy)]
-public sealed class SubscribeModel(DispatcherDb db, SubscriptionService subscriptions) : PageModel
+public sealed class SubscribeModel(DispatcherDb db, SubscriptionService subscriptions, IOptions<DispatcherOptions> options) : PageModel
 {
     public string Slug { get; private set; } = "";
     public string? ListName { get; private set; }
@@ -24,11 +26,23 @@ public sealed class SubscribeModel(DispatcherDb db, SubscriptionService subscrip
     [BindProperty] public bool Alerts { get; set; } = true;
     [BindProperty] public string? Website { get; set; }
 
+    /// <summary>Chosen from those offered; defaults to the browser's (Accept-Language).</summary>
+    [BindProperty] public string? Language { get; set; }
+
+    /// <summary>Filled in by the page's script from the browser; empty without it (then Dispatcher:TimeZone applies).</summary>
+    [BindProperty] public string? TimeZone { get; set; }
+
+    public IReadOnlyList<(string Tag, string Name)> Languages =>
+        options.Value.ReaderLanguages.Select(l => (l, ReaderLocale.NativeName(l))).ToList();
+
     public async Task<IActionResult> OnGetAsync(string slug, bool sent, CancellationToken cancellationToken)
     {
         var list = await FindListAsync(slug, cancellationToken);
         if (list is null) return NotFoundPage();
         Sent = sent;
+        Language = ReaderLocale.FromAcceptLanguage(
+            Request.GetTypedHeaders().AcceptLanguage.Select(a => (a.Value.Value ?? "", a.Quality ?? 1)),
+            options.Value.ReaderLanguages, options.Value.DefaultLanguage);
         return Page();
     }
 
@@ -41,6 +55,16 @@ public sealed class SubscribeModel(DispatcherDb db, SubscriptionService subscrip
         if (!EmailAddress.TryNormalise(Email, out var email, out var emailError)) Errors["email"] = emailError;
         if (Name is { Length: > 200 }) Errors["name"] = "A name has at most 200 characters.";
         if (!CadenceNames.TryParse(Cadence, out var cadence)) Errors["cadence"] = "Choose how often you would like our statements.";
+        var offered = options.Value.ReaderLanguages;
+        // None given (a form from before there was a choice): the organisation's default.
+        string? language = options.Value.DefaultLanguage;
+        if (!string.IsNullOrWhiteSpace(Language))
+        {
+            if (!ReaderLocale.TryLanguage(Language, out var chosen) || !ReaderLocale.IsOffered(chosen, offered)) Errors["language"] = "Choose one of the languages offered.";
+            else language = chosen;
+        }
+        // The browser's own report: a zone it does not know is left out, not an error the reader could fix.
+        var zone = ReaderLocale.TryTimeZone(TimeZone, out var known) ? known : null;
         if (Errors.Count > 0)
         {
             var page = Page();
@@ -48,7 +72,8 @@ public sealed class SubscribeModel(DispatcherDb db, SubscriptionService subscrip
             return page;
         }
 
-        await subscriptions.SignUpAsync(list, email!, Name, cadence, Alerts, cancellationToken);
+        await subscriptions.SignUpAsync(list, email!, Name, cadence, Alerts, cancellationToken,
+            new ReaderDetails(language, zone, new Dictionary<string, string?>()));
         return RedirectToPage(new { slug, sent = true });
     }
 

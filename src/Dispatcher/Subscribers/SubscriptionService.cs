@@ -62,12 +62,16 @@ public sealed class SubscriptionService(
     /// <summary>Someone signs up on the public form. The page says the same whatever happens here, so it never
     /// reveals whether the address was known; the email tells them (confirm, or "you are already subscribed").
     /// A stranger's sign-up never changes a confirmed subscription, nor brings back someone who left.</summary>
-    public async Task SignUpAsync(MailingList list, string email, string? name, Cadence cadence, bool alerts, CancellationToken cancellationToken)
+    /// <param name="details">Their language, time zone and attributes: kept for someone new only — whoever types an
+    /// address in must not change the details of a person already here (their preferences page does).</param>
+    public async Task SignUpAsync(MailingList list, string email, string? name, Cadence cadence, bool alerts, CancellationToken cancellationToken,
+        ReaderDetails? details = null)
     {
         var suppressed = await suppressions.ContainsAsync(email, cancellationToken);
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         var (subscriber, subscription, created) = await FindOrCreateAsync(list, email, cancellationToken);
         if (subscriber.Id == 0 && !string.IsNullOrWhiteSpace(name)) subscriber.Name = name.Trim();
+        if (subscriber.Id == 0) details?.ApplyTo(subscriber);
         var wasConfirmed = subscription.Status == SubscriptionStatus.Confirmed;
 
         if (!wasConfirmed)

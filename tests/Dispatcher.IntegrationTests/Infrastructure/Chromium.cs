@@ -29,9 +29,14 @@ public sealed class Chromium : IAsyncLifetime
         Directory.CreateDirectory(ScreenshotFolder);
     }
 
-    public async Task<IPage> NewPageAsync(Uri baseAddress)
+    /// <param name="locale">The browser's language (its Accept-Language), e.g. "tr-TR"; null: Chromium's own.</param>
+    /// <param name="timeZone">The browser's time zone (IANA), e.g. "Europe/Istanbul"; null: the machine's.</param>
+    public async Task<IPage> NewPageAsync(Uri baseAddress, string? locale = null, string? timeZone = null)
     {
-        var context = await Browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = baseAddress.ToString(), ViewportSize = new() { Width = 1100, Height = 900 } });
+        var context = await Browser.NewContextAsync(new BrowserNewContextOptions
+        {
+            BaseURL = baseAddress.ToString(), ViewportSize = new() { Width = 1100, Height = 900 }, Locale = locale, TimezoneId = timeZone,
+        });
         var page = await context.NewPageAsync();
         page.SetDefaultTimeout(15_000);
         // Any dialog (alert, confirm) fails the test that did not expect it: that would be injected script running.

@@ -31,6 +31,13 @@ public static class Pages
             if (type is "checkbox" or "radio" && !input.HasAttribute("checked")) continue;
             values.Add(new(name, input.GetAttribute("value") ?? (type == "checkbox" ? "on" : "")));
         }
+        foreach (var select in element.QuerySelectorAll("select"))
+        {
+            var name = select.GetAttribute("name");
+            if (name is null || fields.ContainsKey(name)) continue;
+            var chosen = select.QuerySelector("option[selected]") ?? select.QuerySelector("option");
+            if (chosen is not null) values.Add(new(name, chosen.GetAttribute("value") ?? chosen.TextContent));
+        }
         values.AddRange(fields);
         var action = element.GetAttribute("action") is { Length: > 0 } a ? a : path;
         return await client.PostAsync(action, new FormUrlEncodedContent(values));

@@ -25,16 +25,47 @@ public sealed class SignUpTests : IAsyncLifetime
         await _smtp.DisposeAsync();
     }
 
-    private async Task<HttpResponseMessage> SignUpAsync(HttpClient browser, string email, string cadence = "immediate", string? website = null)
+    private async Task<HttpResponseMessage> SignUpAsync(HttpClient browser, string email, string cadence = "immediate", string? website = null,
+        string? language = null, string? timeZone = null)
     {
         var fields = new Dictionary<string, string> { ["Email"] = email, ["Name"] = "Ana Souza", ["Cadence"] = cadence };
         if (website is not null) fields["Website"] = website;
+        if (language is not null) fields["Language"] = language;
+        if (timeZone is not null) fields["TimeZone"] = timeZone;
         return await browser.SubmitFormAsync("/subscribe/statements", fields);
     }
 
     private Task<ReceivedMail> MailToAsync(string email, string subjectStart, int count = 1) =>
         Eventually.UntilAsync(() => Task.FromResult(_smtp.To(email).Where(m => m.Subject.StartsWith(subjectStart)).ToList()),
             m => m.Count >= count, TimeSpan.FromSeconds(30), $"'{subjectStart}' to {email}").ContinueWith(t => t.Result.Last());
+
+    [Fact]
+    public async Task A_new_reader_keeps_the_language_and_zone_of_the_form_but_a_stranger_cannot_change_a_known_readers()
+    {
+        using var browser = _app.ClientWithKey(null);
+        (await SignUpAsync(browser, "elif@example.org", language: "tr", timeZone: "Europe/Istanbul")).Dispose();
+        (await SignUpAsync(browser, "elif@example.org", language: "de", timeZone: "Europe/Berlin")).Dispose(); // someone else, her address
+        (await SignUpAsync(browser, "no.script@example.org", timeZone: "")).Dispose(); // no JavaScript: no zone from the browser
+
+        var elif = await _app.Api.GetJsonAsync("/api/subscribers/elif@example.org");
+        Assert.Equal("tr", elif["language"]!.GetValue<string>());
+        Assert.Equal("Europe/Istanbul", elif["timeZone"]!.GetValue<string>());
+        var noScript = await _app.Api.GetJsonAsync("/api/subscribers/no.script@example.org");
+        Assert.Equal("en", noScript["language"]!.GetValue<string>()); // the first offered and the default here
+        Assert.Null(noScript["timeZone"]?.GetValue<string>());
+    }
+
+    [Theory]
+    [InlineData("ja")]          // a language, not one offered
+    [InlineData("<script>")]
+    public async Task A_language_not_offered_is_refused_naming_it(string language)
+    {
+        using var browser = _app.ClientWithKey(null);
+        using var response = await SignUpAsync(browser, "someone@example.org", language: language);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains("Choose one of the languages offered.", await response.Content.ReadAsStringAsync());
+    }
 
     [Fact]
     public async Task A_sign_up_is_confirmed_by_email_and_gets_nothing_else_before()

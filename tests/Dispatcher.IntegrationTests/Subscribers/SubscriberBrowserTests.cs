@@ -53,4 +53,23 @@ public sealed class SubscriberBrowserTests(Chromium chromium) : IClassFixture<Ch
         Assert.Equal("confirmed", subscriptions["statements"]!["status"]!.GetValue<string>());
         Assert.Equal("unsubscribed", subscriptions["korea"]!["status"]!.GetValue<string>());
     }
+
+    [Fact]
+    public async Task A_browser_in_Turkish_in_Istanbul_signs_up_in_Turkish_with_its_time_zone()
+    {
+        await using var app = await DispatcherApp.StartAsync(Stack.InMemorySqlite, smtp: null, kestrel: true);
+        await app.Api.PostOkAsync("/api/lists", new { name = "Statements", slug = "statements" }, System.Net.HttpStatusCode.Created);
+        var page = await chromium.NewPageAsync(app.ServerAddress!, locale: "tr-TR", timeZone: "Europe/Istanbul");
+
+        await page.GotoAsync("/subscribe/statements");
+        await Assertions.Expect(page.GetByLabel("Language of our emails")).ToHaveValueAsync("tr");
+        await Assertions.Expect(page.Locator("#time-zone")).ToHaveValueAsync("Europe/Istanbul");
+        await page.GetByLabel("Email address").FillAsync("elif@example.org");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Subscribe" }).ClickAsync();
+        await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Check your inbox" })).ToBeVisibleAsync();
+
+        var elif = await app.Api.GetJsonAsync("/api/subscribers/elif@example.org");
+        Assert.Equal("tr", elif["language"]!.GetValue<string>());
+        Assert.Equal("Europe/Istanbul", elif["timeZone"]!.GetValue<string>());
+    }
 }
