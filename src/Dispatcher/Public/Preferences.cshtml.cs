@@ -1,14 +1,16 @@
 using Dispatcher.Data;
+using Dispatcher.Hosting;
 using Dispatcher.Subscribers;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 
 namespace Dispatcher.Public;
 
 /// <summary>Every list of the person's: subscribed or not, how often, alerts on or off; or leave everything.
 /// The signed link is their identity; the form itself carries an antiforgery token.</summary>
-public sealed class PreferencesModel(DispatcherDb db, SubscriptionService subscriptions, SubscriberTokens tokens) : PageModel
+public sealed class PreferencesModel(DispatcherDb db, SubscriptionService subscriptions, SubscriberTokens tokens, IOptions<DispatcherOptions> options) : PageModel
 {
     public sealed record ListChoice(int ListId, string Name, SubscriptionStatus Status, Cadence Cadence, bool Alerts)
     {
@@ -31,6 +33,22 @@ public sealed class PreferencesModel(DispatcherDb db, SubscriptionService subscr
 
     [BindProperty] public List<Choice> Choices { get; set; } = [];
 
+    [BindProperty] public string? Language { get; set; }
+
+    /// <summary>Empty: the organisation's (Dispatcher:TimeZone).</summary>
+    [BindProperty] public string? TimeZone { get; set; }
+
+    public string? Problem { get; private set; }
+
+    public IReadOnlyList<(string Tag, string Name)> Languages =>
+        options.Value.ReaderLanguages.Select(l => (l, ReaderLocale.NativeName(l))).ToList();
+
+    public string DefaultTimeZone => options.Value.TimeZone;
+
+    /// <summary>Every IANA zone this machine knows, by id.</summary>
+    public static IReadOnlyList<string> TimeZones { get; } = TimeZoneInfo.GetSystemTimeZones().Where(z => z.HasIanaId).Select(z => z.Id)
+        .Order(StringComparer.Ordinal).ToList();
+
     public async Task<IActionResult> OnGetAsync(string token, bool saved, CancellationToken cancellationToken)
     {
         if (await LoadAsync(token, cancellationToken) is not { } _) return BadLink();
@@ -41,6 +59,17 @@ public sealed class PreferencesModel(DispatcherDb db, SubscriptionService subscr
     public async Task<IActionResult> OnPostAsync(string token, CancellationToken cancellationToken)
     {
         if (await LoadAsync(token, cancellationToken) is not { } subscriberId) return BadLink();
+        var offered = options.Value.ReaderLanguages;
+        string? zone = null;
+        if (!ReaderLocale.TryLanguage(Language, out var language) || !ReaderLocale.IsOffered(language, offered)) Problem = "Choose one of the languages offered.";
+        else if (!string.IsNullOrWhiteSpace(TimeZone) && !ReaderLocale.TryTimeZone(TimeZone, out zone!)) Problem = "Choose a time zone from the list.";
+        if (Problem is not null)
+        {
+            var page = Page();
+            page.StatusCode = StatusCodes.Status400BadRequest;
+            return page;
+        }
+        await subscriptions.UpdateLocaleAsync(subscriberId, language, string.IsNullOrWhiteSpace(TimeZone) ? null : zone, cancellationToken);
         var preferences = Choices
             .Where(c => Lists.Any(l => l.ListId == c.ListId))
             .Select(c => new SubscriptionService.Preference(c.ListId, c.Subscribed,
@@ -64,6 +93,8 @@ public sealed class PreferencesModel(DispatcherDb db, SubscriptionService subscr
         var subscriber = await db.Subscribers.AsNoTracking().SingleOrDefaultAsync(s => s.Id == read.Value.SubscriberId, cancellationToken);
         if (subscriber is null) return null;
         MaskedEmail = UnsubscribeModel.Mask(subscriber.Email);
+        Language ??= subscriber.Language ?? options.Value.DefaultLanguage;
+        TimeZone ??= subscriber.TimeZone;
         Lists = await (from s in db.Subscriptions
                        join l in db.Lists on s.ListId equals l.Id
                        where s.SubscriberId == subscriber.Id

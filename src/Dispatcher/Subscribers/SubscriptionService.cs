@@ -176,6 +176,18 @@ public sealed class SubscriptionService(
         await db.SaveChangesAsync(cancellationToken);
     }
 
+    /// <summary>The person's own language and time zone, from their preferences page (checked by the caller); null zone:
+    /// the organisation's.</summary>
+    public async Task UpdateLocaleAsync(long subscriberId, string language, string? timeZone, CancellationToken cancellationToken)
+    {
+        var subscriber = await db.Subscribers.SingleOrDefaultAsync(s => s.Id == subscriberId, cancellationToken);
+        if (subscriber is null || (subscriber.Language == language && subscriber.TimeZone == timeZone)) return;
+        subscriber.Language = language;
+        subscriber.TimeZone = timeZone;
+        db.Audit.Add(AuditLog.Entry(clock, "subscriber", "subscriber.locale", $"subscriber:{subscriber.Id}", $"{language}, {timeZone ?? "the default time zone"}"));
+        await db.SaveChangesAsync(cancellationToken);
+    }
+
     private async Task<long> NewestStatementAsync(CancellationToken cancellationToken) =>
         await db.Statements.MaxAsync(s => (long?)s.Id, cancellationToken) ?? 0;
 

@@ -254,6 +254,19 @@ public sealed class SignUpTests : IAsyncLifetime
         Assert.Equal("confirmed", subscriptions["statements"]!["status"]!.GetValue<string>());
         Assert.Equal("unsubscribed", subscriptions["korea"]!["status"]!.GetValue<string>());
 
+        // A language not offered or a zone that is not one changes nothing, and says why.
+        foreach (var (field, value, why) in new[] { ("Language", "ja", "Choose one of the languages offered."), ("TimeZone", "Mars/Olympus", "Choose a time zone from the list.") })
+        {
+            using var refused = await browser.SubmitFormAsync(preferences, new Dictionary<string, string> { [field] = value, ["Choices[1].Cadence"] = "daily" });
+            Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+            Assert.Contains(why, await refused.Content.ReadAsStringAsync());
+        }
+        using var zoned = await browser.SubmitFormAsync(preferences, new Dictionary<string, string> { ["Language"] = "ar", ["TimeZone"] = "America/Sao_Paulo" });
+        person = await _app.Api.GetJsonAsync("/api/subscribers/prefs@example.org");
+        Assert.Equal("ar", person["language"]!.GetValue<string>());
+        Assert.Equal("America/Sao_Paulo", person["timeZone"]!.GetValue<string>());
+        Assert.Equal("weekly", person["subscriptions"]!.AsArray().Single(s => s!["list"]!.GetValue<string>() == "statements")!["cadence"]!.GetValue<string>());
+
         using var left = await browser.SubmitFormAsync(preferences, new Dictionary<string, string>(), form: 1);
         person = await _app.Api.GetJsonAsync("/api/subscribers/prefs@example.org");
         Assert.All(person["subscriptions"]!.AsArray(), s => Assert.Equal("unsubscribed", s!["status"]!.GetValue<string>()));

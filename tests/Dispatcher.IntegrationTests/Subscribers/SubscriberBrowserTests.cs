@@ -43,6 +43,8 @@ public sealed class SubscriberBrowserTests(Chromium chromium) : IClassFixture<Ch
         await statements.GetByLabel("Weekly digest").CheckAsync();
         var korea = page.Locator("fieldset", new() { Has = page.GetByText("Korea solidarity", new() { Exact = true }) });
         await korea.GetByLabel("Subscribed").UncheckAsync();
+        await page.GetByLabel("Language of our emails").SelectOptionAsync("ko");
+        await page.GetByLabel("Time zone (digests arrive in your morning)").SelectOptionAsync("Asia/Seoul");
         await page.GetByRole(AriaRole.Button, new() { Name = "Save my choices" }).ClickAsync();
         await Assertions.Expect(page.GetByText("Your choices are saved.")).ToBeVisibleAsync();
         await Chromium.ScreenshotAsync(page, "preferences");
@@ -52,6 +54,8 @@ public sealed class SubscriberBrowserTests(Chromium chromium) : IClassFixture<Ch
         Assert.Equal("weekly", subscriptions["statements"]!["cadence"]!.GetValue<string>());
         Assert.Equal("confirmed", subscriptions["statements"]!["status"]!.GetValue<string>());
         Assert.Equal("unsubscribed", subscriptions["korea"]!["status"]!.GetValue<string>());
+        Assert.Equal("ko", person["language"]!.GetValue<string>());
+        Assert.Equal("Asia/Seoul", person["timeZone"]!.GetValue<string>());
     }
 
     [Fact]
