@@ -65,6 +65,8 @@ public abstract class DispatcherDb(DbContextOptions options) : DbContext(options
             e.Property(l => l.Name).HasMaxLength(200);
             e.Property(l => l.Description).HasMaxLength(2000);
             e.Property(l => l.Introduction).HasMaxLength(Mail.Branding.EmailTexts.MaxMarkdown);
+            e.Property(l => l.AskForNames).HasColumnName("ask_for").HasMaxLength(500);
+            e.Ignore(l => l.AskFor);
         });
 
         model.Entity<Subscriber>(e =>

@@ -4,8 +4,25 @@ using Dispatcher.Hosting;
 namespace Dispatcher.Lists;
 
 public sealed partial record CreateListRequest(string? Name, string? Slug, string? Description, bool? Public, bool? DoubleOptIn, bool? RequireApproval,
-    string? Introduction = null)
+    string? Introduction = null, List<string?>? AskFor = null)
 {
+    public const int MaxAskFor = 10;
+
+    /// <summary>Checks the attributes a sign-up form asks for: their names, lower-cased and without repeats.</summary>
+    internal static List<string> CheckAskFor(List<string?>? askFor, ValidationErrors errors)
+    {
+        var names = new List<string>();
+        if (askFor is null) return names;
+        if (askFor.Count > MaxAskFor) errors.Add("askFor", $"A sign-up form asks for at most {MaxAskFor} attributes.");
+        for (var i = 0; i < askFor.Count; i++)
+        {
+            var name = askFor[i]?.Trim().ToLowerInvariant() ?? "";
+            if (!Subscribers.ReaderDetails.IsAttributeName(name)) errors.Add($"askFor[{i}]", "An attribute's name is 1–40 lowercase letters, digits, '-' or '_'.");
+            else if (!names.Contains(name)) names.Add(name);
+        }
+        return names;
+    }
+
     public ValidationErrors Validate()
     {
         var errors = new ValidationErrors();
@@ -15,6 +32,7 @@ public sealed partial record CreateListRequest(string? Name, string? Slug, strin
         var slug = errors.Text("slug", Slug, 64, required: true);
         if (slug is not null && !SlugPattern().IsMatch(slug))
             errors.Add("slug", "'slug' may hold lower-case letters, digits and hyphens, starting with a letter or digit.");
+        CheckAskFor(AskFor, errors);
         return errors;
     }
 
@@ -24,7 +42,7 @@ public sealed partial record CreateListRequest(string? Name, string? Slug, strin
 
 /// <summary>A change to a list: each field that is not null replaces the list's (an empty text clears it).</summary>
 public sealed record UpdateListRequest(string? Name, string? Description, bool? Public, bool? DoubleOptIn, bool? RequireApproval,
-    string? Introduction = null)
+    string? Introduction = null, List<string?>? AskFor = null)
 {
     public ValidationErrors Validate()
     {
@@ -32,6 +50,7 @@ public sealed record UpdateListRequest(string? Name, string? Description, bool? 
         if (Name is not null) errors.Text("name", Name, 200, required: true);
         if (Description is not null) errors.Text("description", Description, 2000);
         if (Introduction is not null) errors.Text("introduction", Introduction, Mail.Branding.EmailTexts.MaxMarkdown);
+        CreateListRequest.CheckAskFor(AskFor, errors);
         return errors;
     }
 
@@ -43,6 +62,7 @@ public sealed record UpdateListRequest(string? Name, string? Description, bool? 
         if (Public is { } isPublic) list.Public = isPublic;
         if (DoubleOptIn is { } doubleOptIn) list.DoubleOptIn = doubleOptIn;
         if (RequireApproval is { } requireApproval) list.RequireApproval = requireApproval;
+        if (AskFor is not null) list.AskFor = CreateListRequest.CheckAskFor(AskFor, new ValidationErrors());
     }
 }
 
@@ -50,8 +70,9 @@ public sealed record SubscriberCounts(int Confirmed, int Unconfirmed, int Unsubs
 
 public sealed record ListResponse(
     string Slug, string Name, string? Description, bool Public, bool DoubleOptIn, bool RequireApproval,
-    SubscriberCounts Subscribers, DateTime CreatedAt, string? Introduction)
+    SubscriberCounts Subscribers, DateTime CreatedAt, string? Introduction, IReadOnlyList<string> AskFor)
 {
     public static ListResponse From(MailingList list, SubscriberCounts counts) =>
-        new(list.Slug, list.Name, list.Description, list.Public, list.DoubleOptIn, list.RequireApproval, counts, list.CreatedAt, list.Introduction);
+        new(list.Slug, list.Name, list.Description, list.Public, list.DoubleOptIn, list.RequireApproval, counts, list.CreatedAt, list.Introduction,
+            list.AskFor);
 }

@@ -35,6 +35,7 @@ public sealed class ListService(DispatcherDb db, TimeProvider clock)
             Public = request.Public ?? true,
             DoubleOptIn = request.DoubleOptIn ?? true,
             RequireApproval = request.RequireApproval ?? false,
+            AskFor = CreateListRequest.CheckAskFor(request.AskFor, new ValidationErrors()),
             CreatedAt = clock.GetUtcNow().UtcDateTime,
         };
         db.Lists.Add(list);

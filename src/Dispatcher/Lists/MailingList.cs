@@ -20,5 +20,15 @@ public sealed class MailingList
     /// <summary>Alerts to this list need a second person's approval.</summary>
     public bool RequireApproval { get; set; }
 
+    /// <summary>Attributes its sign-up form asks for ("country", "city"), as stored: names joined by commas.</summary>
+    public string? AskForNames { get; set; }
+
+    /// <summary>Attributes its sign-up form asks for, in order (see <see cref="AskForNames"/>).</summary>
+    public IReadOnlyList<string> AskFor
+    {
+        get => AskForNames?.Split(',', StringSplitOptions.RemoveEmptyEntries) ?? [];
+        set => AskForNames = value.Count == 0 ? null : string.Join(',', value);
+    }
+
     public DateTime CreatedAt { get; set; }
 }

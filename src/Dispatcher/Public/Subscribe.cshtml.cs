@@ -32,6 +32,14 @@ public sealed class SubscribeModel(DispatcherDb db, SubscriptionService subscrip
     /// <summary>Filled in by the page's script from the browser; empty without it (then Dispatcher:TimeZone applies).</summary>
     [BindProperty] public string? TimeZone { get; set; }
 
+    /// <summary>The attributes this list asks for, by name: what the reader typed.</summary>
+    [BindProperty] public Dictionary<string, string?> Attributes { get; set; } = [];
+
+    public IReadOnlyList<string> AskFor { get; private set; } = [];
+
+    /// <summary>"union_branch" as a label: "Union branch".</summary>
+    public static string Label(string attribute) => char.ToUpperInvariant(attribute[0]) + attribute[1..].Replace('_', ' ').Replace('-', ' ');
+
     public IReadOnlyList<(string Tag, string Name)> Languages =>
         options.Value.ReaderLanguages.Select(l => (l, ReaderLocale.NativeName(l))).ToList();
 
@@ -63,6 +71,14 @@ public sealed class SubscribeModel(DispatcherDb db, SubscriptionService subscrip
             if (!ReaderLocale.TryLanguage(Language, out var chosen) || !ReaderLocale.IsOffered(chosen, offered)) Errors["language"] = "Choose one of the languages offered.";
             else language = chosen;
         }
+        var attributes = new Dictionary<string, string?>(StringComparer.Ordinal);
+        foreach (var name in AskFor)
+        {
+            var value = Attributes.GetValueOrDefault(name)?.Trim();
+            if (string.IsNullOrEmpty(value)) continue; // optional: a reader need not say
+            if (value.Length > ReaderDetails.MaxAttributeValue || value.Any(char.IsControl)) Errors[$"attribute-{name}"] = $"{Label(name)}: at most {ReaderDetails.MaxAttributeValue} characters.";
+            else attributes[name] = value;
+        }
         // The browser's own report: a zone it does not know is left out, not an error the reader could fix.
         var zone = ReaderLocale.TryTimeZone(TimeZone, out var known) ? known : null;
         if (Errors.Count > 0)
@@ -73,7 +89,7 @@ public sealed class SubscribeModel(DispatcherDb db, SubscriptionService subscrip
         }
 
         await subscriptions.SignUpAsync(list, email!, Name, cadence, Alerts, cancellationToken,
-            new ReaderDetails(language, zone, new Dictionary<string, string?>()));
+            new ReaderDetails(language, zone, attributes));
         return RedirectToPage(new { slug, sent = true });
     }
 
@@ -83,6 +99,7 @@ public sealed class SubscribeModel(DispatcherDb db, SubscriptionService subscrip
         var list = await db.Lists.AsNoTracking().SingleOrDefaultAsync(l => l.Slug == slug && l.Public, cancellationToken);
         ListName = list?.Name;
         ListDescription = list?.Description;
+        AskFor = list?.AskFor ?? [];
         return list;
     }
 

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Http.Json;
 using Dispatcher.IntegrationTests.Infrastructure;
 using Dispatcher.Subscribers;
 using Microsoft.Extensions.DependencyInjection;
@@ -53,6 +54,40 @@ public sealed class SignUpTests : IAsyncLifetime
         var noScript = await _app.Api.GetJsonAsync("/api/subscribers/no.script@example.org");
         Assert.Equal("en", noScript["language"]!.GetValue<string>()); // the first offered and the default here
         Assert.Null(noScript["timeZone"]?.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task A_list_that_asks_for_country_and_city_keeps_what_a_new_reader_gives()
+    {
+        using var patch = new HttpRequestMessage(HttpMethod.Patch, "/api/lists/statements")
+        {
+            Content = System.Net.Http.Json.JsonContent.Create(new { askFor = new[] { "Country", "city", "country" } }),
+        };
+        using var patched = await _app.Api.SendAsync(patch);
+        Assert.Equal(HttpStatusCode.OK, patched.StatusCode);
+        Assert.Equal(["country", "city"], (await _app.Api.GetJsonAsync("/api/lists/statements"))["askFor"]!.AsArray().Select(n => n!.GetValue<string>()));
+        using var browser = _app.ClientWithKey(null);
+        var (_, form) = await browser.GetPageAsync("/subscribe/statements");
+        Assert.Contains("<label for=\"attribute-country\">Country", form);
+
+        using var posted = await browser.SubmitFormAsync("/subscribe/statements", new Dictionary<string, string>
+        {
+            ["Email"] = "minji@example.org", ["Attributes[country]"] = " KR ", ["Attributes[city]"] = "", ["Attributes[union]"] = "not asked for",
+        });
+
+        Assert.Equal(HttpStatusCode.Redirect, posted.StatusCode);
+        var minji = await _app.Api.GetJsonAsync("/api/subscribers/minji@example.org");
+        Assert.Equal("{\"country\":\"KR\"}", minji["attributes"]!.ToJsonString()); // what was asked for and given, nothing else
+    }
+
+    [Fact]
+    public async Task A_bad_name_to_ask_for_is_refused_naming_it()
+    {
+        using var response = await _app.Api.PostAsJsonAsync("/api/lists", new { name = "Korea", slug = "korea", askFor = new[] { "city", "home address!" } });
+        var problem = System.Text.Json.Nodes.JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.NotNull(problem["errors"]!["askFor[1]"]);
     }
 
     [Theory]
