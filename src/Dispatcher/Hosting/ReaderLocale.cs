@@ -46,6 +46,13 @@ public static class ReaderLocale
         return fallback;
     }
 
+    /// <summary>A language tag that is one of <paramref name="offered"/> (or a regional form of one), in its usual case.</summary>
+    public static bool TryOffered(string? tag, IReadOnlyList<string> offered, out string language) =>
+        TryLanguage(tag, out language) && IsOffered(language, offered);
+
+    /// <summary>The offered languages with their names in themselves, for a reader to choose from.</summary>
+    public static IReadOnlyList<(string Tag, string Name)> Choices(IEnumerable<string> offered) => offered.Select(l => (l, NativeName(l))).ToList();
+
     /// <summary>A language's name in itself, for a choice a reader makes: "Türkçe", "한국어".</summary>
     public static string NativeName(string language)
     {

@@ -41,7 +41,7 @@ public sealed class PreferencesModel(DispatcherDb db, SubscriptionService subscr
     public string? Problem { get; private set; }
 
     public IReadOnlyList<(string Tag, string Name)> Languages =>
-        options.Value.ReaderLanguages.Select(l => (l, ReaderLocale.NativeName(l))).ToList();
+        ReaderLocale.Choices(options.Value.ReaderLanguages);
 
     public string DefaultTimeZone => options.Value.TimeZone;
 
@@ -59,9 +59,8 @@ public sealed class PreferencesModel(DispatcherDb db, SubscriptionService subscr
     public async Task<IActionResult> OnPostAsync(string token, CancellationToken cancellationToken)
     {
         if (await LoadAsync(token, cancellationToken) is not { } subscriberId) return BadLink();
-        var offered = options.Value.ReaderLanguages;
         string? zone = null;
-        if (!ReaderLocale.TryLanguage(Language, out var language) || !ReaderLocale.IsOffered(language, offered)) Problem = "Choose one of the languages offered.";
+        if (!ReaderLocale.TryOffered(Language, options.Value.ReaderLanguages, out var language)) Problem = "Choose one of the languages offered.";
         else if (!string.IsNullOrWhiteSpace(TimeZone) && !ReaderLocale.TryTimeZone(TimeZone, out zone!)) Problem = "Choose a time zone from the list.";
         if (Problem is not null)
         {

@@ -41,7 +41,7 @@ public sealed class SubscribeModel(DispatcherDb db, SubscriptionService subscrip
     public static string Label(string attribute) => char.ToUpperInvariant(attribute[0]) + attribute[1..].Replace('_', ' ').Replace('-', ' ');
 
     public IReadOnlyList<(string Tag, string Name)> Languages =>
-        options.Value.ReaderLanguages.Select(l => (l, ReaderLocale.NativeName(l))).ToList();
+        ReaderLocale.Choices(options.Value.ReaderLanguages);
 
     public async Task<IActionResult> OnGetAsync(string slug, bool sent, CancellationToken cancellationToken)
     {
@@ -63,12 +63,11 @@ public sealed class SubscribeModel(DispatcherDb db, SubscriptionService subscrip
         if (!EmailAddress.TryNormalise(Email, out var email, out var emailError)) Errors["email"] = emailError;
         if (Name is { Length: > 200 }) Errors["name"] = "A name has at most 200 characters.";
         if (!CadenceNames.TryParse(Cadence, out var cadence)) Errors["cadence"] = "Choose how often you would like our statements.";
-        var offered = options.Value.ReaderLanguages;
         // None given (a form from before there was a choice): the organisation's default.
         string? language = options.Value.DefaultLanguage;
         if (!string.IsNullOrWhiteSpace(Language))
         {
-            if (!ReaderLocale.TryLanguage(Language, out var chosen) || !ReaderLocale.IsOffered(chosen, offered)) Errors["language"] = "Choose one of the languages offered.";
+            if (!ReaderLocale.TryOffered(Language, options.Value.ReaderLanguages, out var chosen)) Errors["language"] = "Choose one of the languages offered.";
             else language = chosen;
         }
         var attributes = new Dictionary<string, string?>(StringComparer.Ordinal);
