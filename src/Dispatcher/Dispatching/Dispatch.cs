@@ -8,6 +8,9 @@ public enum DispatchKind
     Alert = 1,
     Digest = 2,
     Confirmation = 3,
+
+    /// <summary>A list's welcome email, once a subscription is confirmed.</summary>
+    Welcome = 4,
 }
 
 public enum DispatchStatus
@@ -54,5 +57,5 @@ public sealed class Dispatch
         new() { Kind = kind, Lane = LaneFor(kind), Status = DispatchStatus.Queued, CreatedAt = now };
 
     public static Lane LaneFor(DispatchKind kind) =>
-        kind is DispatchKind.Alert or DispatchKind.Confirmation ? Lane.Urgent : Lane.Bulk;
+        kind is DispatchKind.Alert or DispatchKind.Confirmation or DispatchKind.Welcome ? Lane.Urgent : Lane.Bulk;
 }

@@ -4,9 +4,20 @@ using Dispatcher.Hosting;
 namespace Dispatcher.Lists;
 
 public sealed partial record CreateListRequest(string? Name, string? Slug, string? Description, bool? Public, bool? DoubleOptIn, bool? RequireApproval,
-    string? Introduction = null, List<string?>? AskFor = null)
+    string? Introduction = null, List<string?>? AskFor = null, string? WelcomeSubject = null, string? WelcomeMarkdown = null)
 {
     public const int MaxAskFor = 10;
+    public const int MaxWelcome = 20_000;
+
+    /// <summary>A welcome is a subject and a text, both or neither (empty clears); the list's own values fill in what a
+    /// change leaves out.</summary>
+    internal static void CheckWelcome(string? subject, string? markdown, ValidationErrors errors)
+    {
+        errors.Text("welcomeSubject", subject, 300);
+        errors.Text("welcomeMarkdown", markdown, MaxWelcome);
+        if (string.IsNullOrWhiteSpace(subject) != string.IsNullOrWhiteSpace(markdown))
+            errors.Add(string.IsNullOrWhiteSpace(subject) ? "welcomeSubject" : "welcomeMarkdown", "A welcome email needs both a subject and a text (or neither).");
+    }
 
     /// <summary>Checks the attributes a sign-up form asks for: their names, lower-cased and without repeats.</summary>
     internal static List<string> CheckAskFor(List<string?>? askFor, ValidationErrors errors)
@@ -33,6 +44,7 @@ public sealed partial record CreateListRequest(string? Name, string? Slug, strin
         if (slug is not null && !SlugPattern().IsMatch(slug))
             errors.Add("slug", "'slug' may hold lower-case letters, digits and hyphens, starting with a letter or digit.");
         CheckAskFor(AskFor, errors);
+        CheckWelcome(WelcomeSubject, WelcomeMarkdown, errors);
         return errors;
     }
 
@@ -42,7 +54,7 @@ public sealed partial record CreateListRequest(string? Name, string? Slug, strin
 
 /// <summary>A change to a list: each field that is not null replaces the list's (an empty text clears it).</summary>
 public sealed record UpdateListRequest(string? Name, string? Description, bool? Public, bool? DoubleOptIn, bool? RequireApproval,
-    string? Introduction = null, List<string?>? AskFor = null)
+    string? Introduction = null, List<string?>? AskFor = null, string? WelcomeSubject = null, string? WelcomeMarkdown = null)
 {
     public ValidationErrors Validate()
     {
@@ -51,6 +63,15 @@ public sealed record UpdateListRequest(string? Name, string? Description, bool? 
         if (Description is not null) errors.Text("description", Description, 2000);
         if (Introduction is not null) errors.Text("introduction", Introduction, Mail.Branding.EmailTexts.MaxMarkdown);
         CreateListRequest.CheckAskFor(AskFor, errors);
+        return errors;
+    }
+
+    /// <summary>The welcome as this change leaves it, with what the list has where the change says nothing.</summary>
+    public ValidationErrors ValidateWelcome(MailingList list)
+    {
+        var errors = new ValidationErrors();
+        if (WelcomeSubject is not null || WelcomeMarkdown is not null)
+            CreateListRequest.CheckWelcome(WelcomeSubject ?? list.WelcomeSubject, WelcomeMarkdown ?? list.WelcomeMarkdown, errors);
         return errors;
     }
 
@@ -63,6 +84,8 @@ public sealed record UpdateListRequest(string? Name, string? Description, bool? 
         if (DoubleOptIn is { } doubleOptIn) list.DoubleOptIn = doubleOptIn;
         if (RequireApproval is { } requireApproval) list.RequireApproval = requireApproval;
         if (AskFor is not null) list.AskFor = CreateListRequest.CheckAskFor(AskFor, new ValidationErrors());
+        if (WelcomeSubject is not null) list.WelcomeSubject = WelcomeSubject.Trim() is { Length: > 0 } s ? s : null;
+        if (WelcomeMarkdown is not null) list.WelcomeMarkdown = WelcomeMarkdown.Trim() is { Length: > 0 } m ? m : null;
     }
 }
 
@@ -70,9 +93,10 @@ public sealed record SubscriberCounts(int Confirmed, int Unconfirmed, int Unsubs
 
 public sealed record ListResponse(
     string Slug, string Name, string? Description, bool Public, bool DoubleOptIn, bool RequireApproval,
-    SubscriberCounts Subscribers, DateTime CreatedAt, string? Introduction, IReadOnlyList<string> AskFor)
+    SubscriberCounts Subscribers, DateTime CreatedAt, string? Introduction, IReadOnlyList<string> AskFor, string? WelcomeSubject,
+    string? WelcomeMarkdown)
 {
     public static ListResponse From(MailingList list, SubscriberCounts counts) =>
         new(list.Slug, list.Name, list.Description, list.Public, list.DoubleOptIn, list.RequireApproval, counts, list.CreatedAt, list.Introduction,
-            list.AskFor);
+            list.AskFor, list.WelcomeSubject, list.WelcomeMarkdown);
 }

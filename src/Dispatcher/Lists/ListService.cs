@@ -36,6 +36,8 @@ public sealed class ListService(DispatcherDb db, TimeProvider clock)
             DoubleOptIn = request.DoubleOptIn ?? true,
             RequireApproval = request.RequireApproval ?? false,
             AskFor = CreateListRequest.CheckAskFor(request.AskFor, new ValidationErrors()),
+            WelcomeSubject = request.WelcomeSubject?.Trim() is { Length: > 0 } s ? s : null,
+            WelcomeMarkdown = request.WelcomeMarkdown?.Trim() is { Length: > 0 } w ? w : null,
             CreatedAt = clock.GetUtcNow().UtcDateTime,
         };
         db.Lists.Add(list);
@@ -58,6 +60,7 @@ public sealed class ListService(DispatcherDb db, TimeProvider clock)
         if (errors.Any) return new ListChange.Invalid(errors);
         var list = await db.Lists.SingleOrDefaultAsync(l => l.Slug == slug, cancellationToken);
         if (list is null) return new ListChange.NotFound();
+        if (request.ValidateWelcome(list) is { Any: true } welcome) return new ListChange.Invalid(welcome);
         request.ApplyTo(list);
         db.Audit.Add(AuditLog.Entry(clock, caller, "list.updated", $"list:{slug}"));
         await db.SaveChangesAsync(cancellationToken);

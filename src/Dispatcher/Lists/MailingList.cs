@@ -20,6 +20,14 @@ public sealed class MailingList
     /// <summary>Alerts to this list need a second person's approval.</summary>
     public bool RequireApproval { get; set; }
 
+    /// <summary>The subject of the email a subscriber gets once, when their subscription is confirmed; null: none.</summary>
+    public string? WelcomeSubject { get; set; }
+
+    /// <summary>That email's text, in Markdown (sanitised when rendered).</summary>
+    public string? WelcomeMarkdown { get; set; }
+
+    public bool Welcomes => !string.IsNullOrWhiteSpace(WelcomeSubject) && !string.IsNullOrWhiteSpace(WelcomeMarkdown);
+
     /// <summary>Attributes its sign-up form asks for ("country", "city"), as stored: names joined by commas.</summary>
     public string? AskForNames { get; set; }
 

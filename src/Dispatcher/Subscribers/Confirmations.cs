@@ -5,20 +5,21 @@ using Dispatcher.Mail;
 
 namespace Dispatcher.Subscribers;
 
-/// <summary>Queues confirmation emails: a dispatch of kind "confirmation" on the urgent lane, so they go out promptly
-/// even while a big send is running. It is planned on the spot — its Delivery rows are written in the caller's
+/// <summary>Queues the emails about a person's own subscription — confirmations, and welcomes once confirmed: a dispatch
+/// of that kind on the urgent lane, so they go out promptly even while a big send is running. It is planned on the spot — its Delivery rows are written in the caller's
 /// transaction with the subscriptions they confirm — and published after the commit.</summary>
 public sealed class Confirmations(DispatcherDb db, BatchPublisher batches, TimeProvider clock, ILogger<Confirmations> logger)
 {
     /// <summary>Adds the dispatch and one delivery per (person, list); call <see cref="PublishAsync"/> after committing.</summary>
-    public async Task<Dispatch?> AddAsync(IReadOnlyCollection<(long SubscriberId, int ListId)> people, CancellationToken cancellationToken)
+    public async Task<Dispatch?> AddAsync(IReadOnlyCollection<(long SubscriberId, int ListId)> people, CancellationToken cancellationToken,
+        DispatchKind kind = DispatchKind.Confirmation)
     {
         if (people.Count == 0) return null;
         var now = clock.GetUtcNow().UtcDateTime;
         var dispatch = new Dispatch
         {
-            Kind = DispatchKind.Confirmation,
-            Lane = Dispatch.LaneFor(DispatchKind.Confirmation),
+            Kind = kind,
+            Lane = Dispatch.LaneFor(kind),
             Status = DispatchStatus.Sending,
             Total = people.Count,
             CreatedAt = now,
@@ -52,7 +53,7 @@ public sealed class Confirmations(DispatcherDb db, BatchPublisher batches, TimeP
         }
         catch (Exception e) when (!cancellationToken.IsCancellationRequested)
         {
-            logger.LogWarning(e, "Could not publish confirmation dispatch {DispatchId}; the sweeper will send it", dispatch.Id);
+            logger.LogWarning(e, "Could not publish {Kind} dispatch {DispatchId}; the sweeper will send it", dispatch.Kind, dispatch.Id);
         }
     }
 }

@@ -123,7 +123,7 @@ public static class SubscriberEndpoints
     }
 
     private static async Task<Results<Ok<ImportResult>, ValidationProblem, ProblemHttpResult>> Import(
-        string slug, HttpRequest request, DispatcherDb db, SubscriberImport import, bool? confirmed, CancellationToken cancellationToken)
+        string slug, HttpRequest request, DispatcherDb db, SubscriberImport import, bool? confirmed, bool? welcome, CancellationToken cancellationToken)
     {
         var type = request.ContentType?.Split(';')[0].Trim().ToLowerInvariant();
         if (type is not (null or "" or "text/csv" or "text/plain" or "application/csv" or "application/octet-stream" or "application/vnd.ms-excel"))
@@ -135,7 +135,8 @@ public static class SubscriberEndpoints
 
         try
         {
-            return TypedResults.Ok(await import.ImportAsync(list, request.Body, confirmed ?? true, Caller.From(request.HttpContext.User), cancellationToken));
+            return TypedResults.Ok(await import.ImportAsync(list, request.Body, confirmed ?? true, Caller.From(request.HttpContext.User), cancellationToken,
+                welcome ?? false));
         }
         catch (SubscriberImport.BadHeaderException e)
         {

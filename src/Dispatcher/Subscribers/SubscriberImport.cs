@@ -27,6 +27,7 @@ public sealed class SubscriberImport(
     DispatcherDb db,
     SuppressionList suppressions,
     Confirmations confirmations,
+    Welcomes welcomes,
     TimeProvider clock,
     Microsoft.Extensions.Options.IOptions<Hosting.DispatcherOptions> options)
 {
@@ -46,10 +47,12 @@ public sealed class SubscriberImport(
     public sealed class AttributeColumnException(string column)
         : BadHeaderException($"The column '{column}' would be an attribute, and an attribute's name is 1 to 40 letters, digits, '_' or '-' (e.g. country, city). Rename or remove the column.");
 
-    public async Task<ImportResult> ImportAsync(MailingList list, Stream csv, bool confirmed, Caller caller, CancellationToken cancellationToken)
+    /// <param name="welcome">Send the list's welcome email to those whose subscription this import confirms.</param>
+    public async Task<ImportResult> ImportAsync(MailingList list, Stream csv, bool confirmed, Caller caller, CancellationToken cancellationToken,
+        bool welcome = false)
     {
         var result = new Counts();
-        Dispatch? confirmation = null;
+        var queued = new Queued(welcome);
 
         using var reader = new StreamReader(csv, Encoding.UTF8, detectEncodingFromByteOrderMarks: true);
         string? badData = null;
@@ -83,7 +86,7 @@ public sealed class SubscriberImport(
                 badData = null;
                 if (row is not null) batch.Add(row);
                 if (batch.Count < BatchSize) continue;
-                confirmation = await SaveBatchAsync(list, batch, confirmed, confirmation, result, cancellationToken);
+                await SaveBatchAsync(list, batch, confirmed, queued, result, cancellationToken);
                 batch.Clear();
             }
         }
@@ -92,13 +95,14 @@ public sealed class SubscriberImport(
             // The rest of the file cannot be read: keep what was good so far and say where it stopped.
             result.Reject(new RejectedRow(e.Context?.Parser?.RawRow ?? 0, null, $"the file cannot be read from here on: {e.Message.Split('\n')[0]}"));
         }
-        if (batch.Count > 0) confirmation = await SaveBatchAsync(list, batch, confirmed, confirmation, result, cancellationToken);
+        if (batch.Count > 0) await SaveBatchAsync(list, batch, confirmed, queued, result, cancellationToken);
 
         db.Audit.Add(AuditLog.Entry(clock, caller, "subscribers.imported", $"list:{list.Slug}",
             $"imported {result.Imported}, updated {result.Updated}, unchanged {result.Unchanged}, rejected {result.RejectedCount}" +
-            (confirmed ? "" : ", asked to confirm")));
+            (confirmed ? "" : ", asked to confirm") + (queued.Welcome is null ? "" : ", welcomed")));
         await db.SaveChangesAsync(cancellationToken);
-        await confirmations.PublishAsync(confirmation, cancellationToken);
+        await confirmations.PublishAsync(queued.Confirmation, cancellationToken);
+        await welcomes.PublishAsync(queued.Welcome, cancellationToken);
         return result.ToResult();
     }
 
@@ -181,8 +185,7 @@ public sealed class SubscriberImport(
 
     /// <summary>One transaction per batch: a crash keeps whole batches only, and importing again finishes the job.
     /// New people and subscriptions go in with multi-row INSERTs; the (rarer) changes through the change tracker.</summary>
-    private async Task<Dispatch?> SaveBatchAsync(MailingList list, List<Row> batch, bool confirmed, Dispatch? confirmation, Counts result,
-        CancellationToken cancellationToken)
+    private async Task SaveBatchAsync(MailingList list, List<Row> batch, bool confirmed, Queued queued, Counts result, CancellationToken cancellationToken)
     {
         var now = clock.GetUtcNow().UtcDateTime;
         var emails = batch.Select(r => r.Email).Distinct().ToList();
@@ -192,6 +195,7 @@ public sealed class SubscriberImport(
         // Each person's language, time zone and attributes as the rows leave them; written once at the end of the batch.
         var details = known.ToDictionary(k => k.Key, k => Reader.Of(k.Value), StringComparer.Ordinal);
         var detailsChanged = new HashSet<long>();
+        var nowConfirmed = new List<long>(); // known people this batch confirms
         var knownIds = known.Values.Select(k => k.Id).ToList();
         var subscriptions = await db.Subscriptions.Where(s => s.ListId == list.Id && knownIds.Contains(s.SubscriberId))
             .ToDictionaryAsync(s => s.SubscriberId, cancellationToken);
@@ -263,6 +267,7 @@ public sealed class SubscriberImport(
             {
                 subscription.Status = SubscriptionStatus.Confirmed;
                 subscription.ConfirmedAt = now;
+                if (subscription.SubscriberId != 0) nowConfirmed.Add(subscription.SubscriberId);
                 changed = true;
             }
             if (changed) { subscription.UpdatedAt = now; result.Updated++; }
@@ -292,12 +297,22 @@ public sealed class SubscriberImport(
         var toConfirm = newSubscriptions.Where(s => s.Status == SubscriptionStatus.Unconfirmed).Select(s => (s.SubscriberId, s.ListId)).ToList();
         if (toConfirm.Count > 0)
         {
-            if (confirmation is null) confirmation = await confirmations.AddAsync(toConfirm, cancellationToken);
-            else await confirmations.AppendAsync(confirmation, toConfirm, cancellationToken);
+            if (queued.Confirmation is null) queued.Confirmation = await confirmations.AddAsync(toConfirm, cancellationToken);
+            else await confirmations.AppendAsync(queued.Confirmation, toConfirm, cancellationToken);
         }
+        if (queued.Welcomes)
+            queued.Welcome = await welcomes.AddAsync(list,
+                [.. nowConfirmed, .. newSubscriptions.Where(s => s.Status == SubscriptionStatus.Confirmed).Select(s => s.SubscriberId)], queued.Welcome, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         db.ChangeTracker.Clear();
-        return confirmation;
+    }
+
+    /// <summary>The dispatches an import fills batch by batch and publishes at its end.</summary>
+    private sealed class Queued(bool welcomes)
+    {
+        public bool Welcomes { get; } = welcomes;
+        public Dispatch? Confirmation { get; set; }
+        public Dispatch? Welcome { get; set; }
     }
 
     private static Subscription NewSubscription(MailingList list, Row row, long subscriberId, bool confirmed, DateTime now, long newestStatement) => new()

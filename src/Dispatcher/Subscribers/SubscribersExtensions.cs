@@ -16,6 +16,8 @@ public static class SubscribersExtensions
         services.AddScoped<SubscriberImport>();
         services.AddScoped<SubscriberEraser>();
         services.AddScoped<Confirmations>();
+        services.AddScoped<Welcomes>();
+        services.AddScoped<IDispatchContent, WelcomeContent>();
         services.AddScoped<IDispatchContent, ConfirmationContent>();
         return builder;
     }

@@ -42,5 +42,8 @@ public sealed class Subscription
 
     /// <summary>When the last confirmation email was queued: a repeated sign-up within minutes does not mail again.</summary>
     public DateTime? ConfirmationSentAt { get; set; }
+
+    /// <summary>When its list's welcome email was queued for them: it goes once, whatever happens after.</summary>
+    public DateTime? WelcomedAt { get; set; }
     public DateTime? UnsubscribedAt { get; set; }
 }

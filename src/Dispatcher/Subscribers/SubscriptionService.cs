@@ -1,6 +1,7 @@
 using Dispatcher.Access;
 using Dispatcher.Audit;
 using Dispatcher.Data;
+using Dispatcher.Dispatching;
 using Dispatcher.Lists;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
@@ -24,6 +25,7 @@ public sealed class SubscriptionService(
     DispatcherDb db,
     SuppressionList suppressions,
     Confirmations confirmations,
+    Welcomes welcomes,
     TimeProvider clock,
     IOptions<SubscribersOptions> options)
 {
@@ -94,8 +96,12 @@ public sealed class SubscriptionService(
         var dispatch = wasConfirmed || subscription.Status == SubscriptionStatus.Unconfirmed
             ? await QueueConfirmationAsync(subscriber, subscription, cancellationToken)
             : null;
+        var welcome = !wasConfirmed && subscription.Status == SubscriptionStatus.Confirmed
+            ? await welcomes.AddAsync(list, [subscriber.Id], null, cancellationToken)
+            : null;
         await transaction.CommitAsync(cancellationToken);
         await confirmations.PublishAsync(dispatch, cancellationToken);
+        await welcomes.PublishAsync(welcome, cancellationToken);
     }
 
     /// <summary>The person followed their confirmation link. Returns the subscription, or null when the link is not
@@ -104,8 +110,10 @@ public sealed class SubscriptionService(
     {
         var subscription = await FindAsync(token.SubscriberId, token.ListId, cancellationToken);
         if (subscription is null) return null;
+        Dispatch? welcome = null;
         if (subscription.Status != SubscriptionStatus.Confirmed)
         {
+            await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
             if (subscription.Status != SubscriptionStatus.Unconfirmed) subscription.DigestCursor = await NewestStatementAsync(cancellationToken);
             subscription.Status = SubscriptionStatus.Confirmed;
             subscription.ConfirmedAt = Now;
@@ -113,7 +121,10 @@ public sealed class SubscriptionService(
             subscription.UpdatedAt = Now;
             db.Audit.Add(AuditLog.Entry(clock, "subscriber", "subscription.confirmed", $"list:{subscription.List!.Slug}", subscription.Subscriber!.Email));
             await db.SaveChangesAsync(cancellationToken);
+            welcome = await welcomes.AddAsync(subscription.List, [subscription.SubscriberId], null, cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
         }
+        await welcomes.PublishAsync(welcome, cancellationToken);
         await suppressions.LiftAsync(subscription.Subscriber!.Email, cancellationToken);
         return subscription;
     }

@@ -12,7 +12,7 @@ namespace Dispatcher.Admin.Branding;
 [Authorize(Policy = Policies.Admin)]
 public sealed class BrandingModel(BrandingStore store, EmailRenderer renderer, PublicUrls urls) : AdminPage
 {
-    public static readonly IReadOnlyList<string> PreviewTemplates = ["Statement", "Alert", "Digest", "Confirmation", "AlreadySubscribed"];
+    public static readonly IReadOnlyList<string> PreviewTemplates = ["Statement", "Alert", "Digest", "Confirmation", "AlreadySubscribed", "Welcome"];
 
     public BrandingInput Input { get; private set; } = new(null, null, null, null, null, null);
     public string PreviewTemplate { get; private set; } = "Statement";

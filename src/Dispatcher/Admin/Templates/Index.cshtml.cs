@@ -27,6 +27,7 @@ public sealed class TemplatesModel(EmailRenderer renderer, Microsoft.Extensions.
         "Digest" => "daily and weekly digests",
         "Alert" => "urgent solidarity alerts",
         "Confirmation" => "double opt-in: please confirm",
+        "Welcome" => "a list's welcome, once, when someone joins",
         "AlreadySubscribed" => "a known address signed up again",
         _ => "",
     };

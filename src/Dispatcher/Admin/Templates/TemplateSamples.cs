@@ -46,6 +46,11 @@ public static class TemplateSamples
                 new DigestGroup("Turkey solidarity", [new DigestItem(2, "Ankara bomb attacks: Blood on Erdoğan’s hands", "IST", new DateTime(2015, 10, 12, 9, 0, 0, DateTimeKind.Utc), "Over a hundred are dead after a bomb attack on a peace rally in Ankara.", "https://example.org/statements/ankara")]),
             ],
         }),
+        "Welcome" => ("Welcome to Korea solidarity", r => new WelcomeEmail
+        {
+            Recipient = r, PublicBaseUrl = baseUrl, ListName = "Korea solidarity", Subject = "Welcome to Korea solidarity",
+            BodyHtml = "<p>Thank you for joining. We send statements from the Korean labour movement and, when it matters, an urgent alert.</p>",
+        }),
         "Confirmation" or "AlreadySubscribed" => ("Confirm your subscription to Statements", r => new ConfirmationEmail
         {
             Recipient = r, PublicBaseUrl = baseUrl, ListName = "Statements",
@@ -59,5 +64,5 @@ public static class TemplateSamples
 public sealed class WarmUpSamples : ITemplateSamples
 {
     public IEnumerable<TemplateSample> All(string baseUrl) =>
-        new[] { "Statement", "Alert", "Digest", "Confirmation" }.Select(name => TemplateSamples.For(name, baseUrl)).OfType<TemplateSample>();
+        new[] { "Statement", "Alert", "Digest", "Confirmation", "Welcome" }.Select(name => TemplateSamples.For(name, baseUrl)).OfType<TemplateSample>();
 }

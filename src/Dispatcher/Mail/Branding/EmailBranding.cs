@@ -33,7 +33,7 @@ public sealed class EmailText
 /// <summary>The text blocks each template renders: an introduction above its content and a closing below it.</summary>
 public static class EmailTexts
 {
-    public static readonly IReadOnlyList<string> Templates = ["Statement", "Alert", "Digest", "Confirmation", "AlreadySubscribed"];
+    public static readonly IReadOnlyList<string> Templates = ["Statement", "Alert", "Digest", "Confirmation", "AlreadySubscribed", "Welcome"];
     public static readonly IReadOnlyList<string> Blocks = ["Introduction", "Closing"];
 
     /// <summary>"Statement.Introduction", … — the names the form and the API use.</summary>

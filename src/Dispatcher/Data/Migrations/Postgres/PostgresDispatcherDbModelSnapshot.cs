@@ -852,6 +852,14 @@ namespace Dispatcher.Data.Migrations.Postgres
                         .HasColumnType("character varying(64)")
                         .HasColumnName("slug");
 
+                    b.Property<string>("WelcomeMarkdown")
+                        .HasColumnType("text")
+                        .HasColumnName("welcome_markdown");
+
+                    b.Property<string>("WelcomeSubject")
+                        .HasColumnType("text")
+                        .HasColumnName("welcome_subject");
+
                     b.HasKey("Id")
                         .HasName("pk_lists");
 
@@ -1194,6 +1202,10 @@ namespace Dispatcher.Data.Migrations.Postgres
                     b.Property<DateTime>("UpdatedAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("updated_at");
+
+                    b.Property<DateTime?>("WelcomedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("welcomed_at");
 
                     b.HasKey("SubscriberId", "ListId")
                         .HasName("pk_subscriptions");

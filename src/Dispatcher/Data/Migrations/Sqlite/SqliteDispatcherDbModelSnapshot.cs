@@ -822,6 +822,14 @@ namespace Dispatcher.Data.Migrations.Sqlite
                         .HasColumnType("TEXT")
                         .HasColumnName("slug");
 
+                    b.Property<string>("WelcomeMarkdown")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("welcome_markdown");
+
+                    b.Property<string>("WelcomeSubject")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("welcome_subject");
+
                     b.HasKey("Id")
                         .HasName("pk_lists");
 
@@ -1158,6 +1166,10 @@ namespace Dispatcher.Data.Migrations.Sqlite
                     b.Property<DateTime>("UpdatedAt")
                         .HasColumnType("TEXT")
                         .HasColumnName("updated_at");
+
+                    b.Property<DateTime?>("WelcomedAt")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("welcomed_at");
 
                     b.HasKey("SubscriberId", "ListId")
                         .HasName("pk_subscriptions");

@@ -1,0 +1,49 @@
+﻿using System;
+using Microsoft.EntityFrameworkCore.Migrations;
+
+#nullable disable
+
+namespace Dispatcher.Data.Migrations.Postgres
+{
+    /// <inheritdoc />
+    public partial class Welcome : Migration
+    {
+        /// <inheritdoc />
+        protected override void Up(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.AddColumn<DateTime>(
+                name: "welcomed_at",
+                table: "subscriptions",
+                type: "timestamp with time zone",
+                nullable: true);
+
+            migrationBuilder.AddColumn<string>(
+                name: "welcome_markdown",
+                table: "lists",
+                type: "text",
+                nullable: true);
+
+            migrationBuilder.AddColumn<string>(
+                name: "welcome_subject",
+                table: "lists",
+                type: "text",
+                nullable: true);
+        }
+
+        /// <inheritdoc />
+        protected override void Down(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.DropColumn(
+                name: "welcomed_at",
+                table: "subscriptions");
+
+            migrationBuilder.DropColumn(
+                name: "welcome_markdown",
+                table: "lists");
+
+            migrationBuilder.DropColumn(
+                name: "welcome_subject",
+                table: "lists");
+        }
+    }
+}
