@@ -156,6 +156,33 @@ public sealed class AdminUiTests(Chromium chromium) : IClassFixture<Chromium>
     }
 
     [Fact]
+    public async Task An_admin_sets_what_a_lists_sign_up_form_asks_for_and_its_welcome_email()
+    {
+        await using var app = await StartWithListsAsync();
+        var admin = await chromium.NewPageAsync(app.ServerAddress!);
+        await LogInAsync(admin, AdminEmail, AdminPassword);
+
+        await admin.GotoAsync("/admin/lists/korea/edit");
+        await admin.GetByLabel("Sign-up form asks for").FillAsync("Country, city");
+        await admin.GetByLabel("Welcome email: subject").FillAsync("Welcome to Korea solidarity");
+        await admin.GetByRole(AriaRole.Button, new() { Name = "Save" }).ClickAsync();
+        await Assertions.Expect(admin.GetByText("A welcome email needs both a subject and a text")).ToBeVisibleAsync();
+        await admin.GotoAsync("/admin/lists/korea/edit");
+        await admin.GetByLabel("Sign-up form asks for").FillAsync("Country, city");
+        await admin.GetByLabel("Welcome email: subject").FillAsync("Welcome to Korea solidarity");
+        await admin.GetByLabel("Welcome email: text (Markdown)").FillAsync("Thank you for joining.");
+        await admin.GetByRole(AriaRole.Button, new() { Name = "Save" }).ClickAsync();
+        await Assertions.Expect(admin.GetByText("Saved.")).ToBeVisibleAsync();
+
+        var korea = await app.Api.GetJsonAsync("/api/lists/korea");
+        Assert.Equal(["country", "city"], korea["askFor"]!.AsArray().Select(a => a!.GetValue<string>()));
+        Assert.Equal("Welcome to Korea solidarity", korea["welcomeSubject"]!.GetValue<string>());
+        await admin.GotoAsync("/subscribe/korea");
+        await Assertions.Expect(admin.GetByLabel("Country")).ToBeVisibleAsync();
+        await Assertions.Expect(admin.GetByLabel("City")).ToBeVisibleAsync();
+    }
+
+    [Fact]
     public async Task An_alert_to_an_audience_shows_its_approver_the_filter_and_the_count_and_reaches_only_those_people()
     {
         await using var app = await StartWithListsAsync();

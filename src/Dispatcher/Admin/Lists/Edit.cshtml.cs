@@ -21,9 +21,11 @@ public sealed class ListEditModel(DispatcherDb db, ListService lists) : AdminPag
     }
 
     public async Task<IActionResult> OnPostAsync(string slug, string? name, string? description, string? introduction, bool @public, bool doubleOptIn,
-        bool requireApproval, CancellationToken cancellationToken)
+        bool requireApproval, string? askFor, string? welcomeSubject, string? welcomeMarkdown, CancellationToken cancellationToken)
     {
-        var change = new UpdateListRequest(name ?? "", description ?? "", @public, doubleOptIn, requireApproval, introduction ?? "");
+        var asked = (askFor ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(a => (string?)a).ToList();
+        var change = new UpdateListRequest(name ?? "", description ?? "", @public, doubleOptIn, requireApproval, introduction ?? "", asked,
+            welcomeSubject ?? "", welcomeMarkdown ?? "");
         switch (await lists.UpdateAsync(slug, change, Caller, cancellationToken))
         {
             case ListChange.Done:
