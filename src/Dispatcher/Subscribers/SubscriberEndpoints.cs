@@ -35,7 +35,7 @@ public static class SubscriberEndpoints
 
     private static async Task<Results<Created<SubscriptionResponse>, Ok<SubscriptionResponse>, ValidationProblem, ProblemHttpResult>> Add(
         string slug, AddSubscriberRequest request, DispatcherDb db, SubscriptionService subscriptions, HttpContext http,
-        IOptions<DispatcherOptions> options, CancellationToken cancellationToken)
+        IOptions<DispatcherOptions> options, bool? welcome, CancellationToken cancellationToken)
     {
         var errors = request.Validate(options.Value.ReaderLanguages, out var email, out var cadence, out var details);
         if (errors.Any) return errors.ToProblem();
@@ -43,7 +43,7 @@ public static class SubscriberEndpoints
         if (list is null) return ApiProblem.NotFound($"There is no list '{slug}'.");
 
         var result = await subscriptions.AddAsync(list, email!, request.Name, cadence, request.Alerts, request.Confirmed ?? false,
-            Caller.From(http.User), cancellationToken, details);
+            Caller.From(http.User), cancellationToken, details, welcome ?? false);
         var response = SubscriptionResponse.From(result.Subscriber, result.Subscription, slug);
         return result.Outcome switch
         {

@@ -33,8 +33,9 @@ public sealed class SubscriptionService(
 
     /// <summary>An admin adds someone. Confirmed when the admin vouches (or the list has no double opt-in);
     /// otherwise unconfirmed, and a confirmation email goes out.</summary>
+    /// <param name="welcome">Send the list's welcome when this confirms the subscription (as an import with ?welcome=true).</param>
     public async Task<AddResult> AddAsync(MailingList list, string email, string? name, Cadence? cadence, bool? alerts, bool confirmed,
-        Caller caller, CancellationToken cancellationToken, ReaderDetails? details = null)
+        Caller caller, CancellationToken cancellationToken, ReaderDetails? details = null, bool welcome = false)
     {
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         var (subscriber, subscription, created) = await FindOrCreateAsync(list, email, cancellationToken);
@@ -45,6 +46,7 @@ public sealed class SubscriptionService(
 
         if (!string.IsNullOrWhiteSpace(name)) subscriber.Name = name.Trim();
         details?.ApplyTo(subscriber);
+        var wasConfirmed = !created && subscription.Status == SubscriptionStatus.Confirmed;
         var startsOver = created || subscription.Status == SubscriptionStatus.Unsubscribed;
         if (startsOver)
             subscription.Status = confirmed || !list.DoubleOptIn ? SubscriptionStatus.Confirmed : SubscriptionStatus.Unconfirmed;
@@ -56,8 +58,12 @@ public sealed class SubscriptionService(
             $"list:{list.Slug}", $"{email} ({StatusName(subscription.Status)})"));
         await db.SaveChangesAsync(cancellationToken);
         var dispatch = subscription.Status == SubscriptionStatus.Unconfirmed ? await QueueConfirmationAsync(subscriber, subscription, cancellationToken) : null;
+        var welcomed = welcome && !wasConfirmed && subscription.Status == SubscriptionStatus.Confirmed
+            ? await welcomes.AddAsync(list, [subscriber.Id], null, cancellationToken)
+            : null;
         await transaction.CommitAsync(cancellationToken);
         await confirmations.PublishAsync(dispatch, cancellationToken);
+        await welcomes.PublishAsync(welcomed, cancellationToken);
         return new AddResult(created ? AddOutcome.Created : AddOutcome.Updated, subscriber, subscription);
     }
 

@@ -19,6 +19,15 @@ public static class Pages
     public static async Task<HttpResponseMessage> SubmitFormAsync(this HttpClient client, string path, IDictionary<string, string> fields, int form = 0,
         string? handler = null)
     {
+        var (action, values) = await client.ReadFormAsync(path, fields, form, handler);
+        return await client.PostAsync(action, new FormUrlEncodedContent(values));
+    }
+
+    /// <summary>The page's form as a browser would send it — where it goes and its values (with the given fields over its
+    /// own) — to send more than once, as a double click does.</summary>
+    public static async Task<(string Action, List<KeyValuePair<string, string>> Values)> ReadFormAsync(this HttpClient client, string path,
+        IDictionary<string, string> fields, int form = 0, string? handler = null)
+    {
         var (_, html) = await client.GetPageAsync(path);
         var document = new HtmlParser().ParseDocument(html);
         var element = handler is null ? document.QuerySelectorAll("form")[form] : document.QuerySelector($"form[action*='handler={handler}']")!;
@@ -39,8 +48,7 @@ public static class Pages
             if (chosen is not null) values.Add(new(name, chosen.GetAttribute("value") ?? chosen.TextContent));
         }
         values.AddRange(fields);
-        var action = element.GetAttribute("action") is { Length: > 0 } a ? a : path;
-        return await client.PostAsync(action, new FormUrlEncodedContent(values));
+        return (element.GetAttribute("action") is { Length: > 0 } a ? a : path, values);
     }
 
     /// <summary>Follows a confirmation link and presses its button, as a person does: the GET alone confirms nobody.</summary>

@@ -59,8 +59,9 @@ public sealed class WelcomeTests
         var confirmation = (await MailAsync(smtp, "jiho@example.org", "Confirm your subscription to Korea solidarity", 1)).Single();
         Assert.DoesNotContain(smtp.To("jiho@example.org"), m => m.Subject == Subject); // not before
 
-        var link = Pages.LinkIn(confirmation.Message, "/confirm/");
-        await Task.WhenAll(Enumerable.Range(0, 3).Select(_ => browser.ConfirmAsync(link)));
+        // The confirm button pressed three times at once.
+        var (action, values) = await browser.ReadFormAsync(Pages.LinkIn(confirmation.Message, "/confirm/"), new Dictionary<string, string>());
+        await Task.WhenAll(Enumerable.Range(0, 3).Select(async _ => (await browser.PostAsync(action, new FormUrlEncodedContent(values))).Dispose()));
         await MailAsync(smtp, "jiho@example.org", Subject, 1);
         var dispatches = await app.Api.GetJsonAsync("/api/dispatches?kind=welcome");
         await app.Api.WaitForDispatchAsync(dispatches["items"]![0]!["id"]!.GetValue<long>());
@@ -86,6 +87,23 @@ public sealed class WelcomeTests
         Assert.Single(dispatches["items"]!.AsArray());
         Assert.Empty(smtp.To("quiet@example.org"));
         Assert.Single(smtp.To("seoyeon@example.org"));
+    }
+
+    [Fact]
+    public async Task An_admin_adding_a_confirmed_reader_welcomes_them_only_when_asked()
+    {
+        await using var smtp = await TestSmtpServer.StartAsync();
+        await using var app = await StartAsync(Stack.InMemorySqlite, smtp, doubleOptIn: true);
+
+        await app.Api.PostOkAsync("/api/lists/korea/subscribers?welcome=true", new { email = "sumin@example.org", confirmed = true }, HttpStatusCode.Created);
+        await app.Api.PostOkAsync("/api/lists/korea/subscribers", new { email = "quiet@example.org", confirmed = true }, HttpStatusCode.Created);
+        await app.Api.PostOkAsync("/api/lists/korea/subscribers?welcome=true", new { email = "sumin@example.org", confirmed = true }, HttpStatusCode.OK);
+
+        await MailAsync(smtp, "sumin@example.org", Subject, 1);
+        var dispatches = await app.Api.GetJsonAsync("/api/dispatches?kind=welcome");
+        await app.Api.WaitForDispatchAsync(dispatches["items"]![0]!["id"]!.GetValue<long>());
+        Assert.Single(dispatches["items"]!.AsArray());
+        Assert.Empty(smtp.To("quiet@example.org"));
     }
 
     [Fact]
