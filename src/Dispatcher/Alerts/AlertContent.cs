@@ -29,9 +29,13 @@ public sealed class AlertContent(
     private Task<Alert?> AlertOfAsync(long? id, CancellationToken cancellationToken) =>
         db.Alerts.AsNoTracking().Include(a => a.Lists).SingleOrDefaultAsync(a => a.Id == id, cancellationToken);
 
+    /// <summary>The newest alert's id, for the warm-up's reads (see Dispatching.SendPathWarmUp); 0 when there is none.</summary>
+    internal static async Task<long> NewestAlertAsync(DispatcherDb db, CancellationToken cancellationToken) =>
+        await db.Alerts.MaxAsync(a => (long?)a.Id, cancellationToken) ?? 0;
+
     public async Task WarmUpAsync(CancellationToken cancellationToken)
     {
-        await AlertOfAsync(await db.Alerts.MaxAsync(a => (long?)a.Id, cancellationToken) ?? 0, cancellationToken); // read only
+        await AlertOfAsync(await NewestAlertAsync(db, cancellationToken), cancellationToken); // read only
         await AlertRecipients.AudienceOfAsync(db, 0, cancellationToken); // planning's
         await ListsOfAsync(new Alert { Subject = "", BodyMarkdown = "", BodyHtml = "", CreatedBy = "" }, cancellationToken);
     }

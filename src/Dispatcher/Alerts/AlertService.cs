@@ -219,7 +219,7 @@ public sealed class AlertService(
         SafeHtml.FromMarkdown("Meet at **18:00** at [the embassy](https://example.org/embassy)."); // Markdig and the sanitiser
         await CheckAsync(new AlertRequest(null, null, null, null, []), cancellationToken);
         // The newest alert, read only: turning a row into an alert runs only when a row comes back.
-        await FindAsync(await db.Alerts.MaxAsync(a => (long?)a.Id, cancellationToken) ?? none, Caller.System, cancellationToken);
+        await FindAsync(await AlertContent.NewestAlertAsync(db, cancellationToken), Caller.System, cancellationToken);
         await content.ListsOfAsync(new Alert { Subject = "", BodyMarkdown = "", BodyHtml = "", CreatedBy = "" }, cancellationToken);
         await AskApprovalAsync(none, Caller.System, cancellationToken);
         await MarkSentAsync(none, AlertStatus.Draft, Caller.System, Now, cancellationToken);

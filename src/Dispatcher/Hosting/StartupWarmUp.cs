@@ -1,3 +1,5 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
 namespace Dispatcher.Hosting;
 
 /// <summary>Something a process does at start so that its first send is as quick as the next: compile the templates,
@@ -72,7 +74,7 @@ public static class WarmUpExtensions
     public static IServiceCollection AddJsonWarmUp<TAnswer>(this IServiceCollection services)
     {
         services.AddSingleton(new JsonAnswerType(typeof(TAnswer)));
-        if (!services.Any(s => s.ImplementationType == typeof(JsonAnswerWarmUp))) services.AddSingleton<IWarmUpStep, JsonAnswerWarmUp>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IWarmUpStep, JsonAnswerWarmUp>());
         return services;
     }
 

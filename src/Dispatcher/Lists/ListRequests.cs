@@ -40,12 +40,18 @@ public sealed partial record CreateListRequest(string? Name, string? Slug, strin
         errors.Text("name", Name, 200, required: true);
         errors.Text("description", Description, 2000);
         errors.Text("introduction", Introduction, Mail.Branding.EmailTexts.MaxMarkdown);
-        var slug = errors.Text("slug", Slug, 64, required: true);
-        if (slug is not null && !SlugPattern().IsMatch(slug))
-            errors.Add("slug", "'slug' may hold lower-case letters, digits and hyphens, starting with a letter or digit.");
+        CheckSlug(Slug, errors);
         CheckAskFor(AskFor, errors);
         CheckWelcome(WelcomeSubject, WelcomeMarkdown, errors);
         return errors;
+    }
+
+    /// <summary>A slug of a list or a segment: what goes in its URL.</summary>
+    internal static void CheckSlug(string? value, ValidationErrors errors)
+    {
+        var slug = errors.Text("slug", value, 64, required: true);
+        if (slug is not null && !SlugPattern().IsMatch(slug))
+            errors.Add("slug", "'slug' may hold lower-case letters, digits and hyphens, starting with a letter or digit.");
     }
 
     [GeneratedRegex("^[a-z0-9][a-z0-9-]{0,63}$")]

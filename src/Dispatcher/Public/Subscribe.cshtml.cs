@@ -75,7 +75,7 @@ public sealed class SubscribeModel(DispatcherDb db, SubscriptionService subscrip
         {
             var value = Attributes.GetValueOrDefault(name)?.Trim();
             if (string.IsNullOrEmpty(value)) continue; // optional: a reader need not say
-            if (value.Length > ReaderDetails.MaxAttributeValue || value.Any(char.IsControl)) Errors[$"attribute-{name}"] = $"{Label(name)}: at most {ReaderDetails.MaxAttributeValue} characters.";
+            if (!ReaderDetails.IsAttributeValue(value)) Errors[$"attribute-{name}"] = $"{Label(name)}: at most {ReaderDetails.MaxAttributeValue} characters.";
             else attributes[name] = value;
         }
         // The browser's own report: a zone it does not know is left out, not an error the reader could fix.

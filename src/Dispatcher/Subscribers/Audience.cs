@@ -42,7 +42,7 @@ public sealed class Audience
             }
             var kept = new List<string>();
             for (var i = 0; i < values.Count; i++)
-                if (string.IsNullOrWhiteSpace(values[i]) || values[i]!.Length > ReaderDetails.MaxAttributeValue || values[i]!.Any(char.IsControl))
+                if (string.IsNullOrWhiteSpace(values[i]) || !ReaderDetails.IsAttributeValue(values[i]!))
                     errors.Add($"{field}.{name}[{i}]", $"A value is 1–{ReaderDetails.MaxAttributeValue} characters, without line breaks.");
                 else kept.Add(values[i]!.Trim());
             filters[name] = kept.Distinct(StringComparer.Ordinal).ToList();

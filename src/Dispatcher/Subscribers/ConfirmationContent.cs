@@ -23,8 +23,7 @@ public sealed class ConfirmationContent(
 
     public async Task<IPreparedContent> PrepareAsync(Dispatch dispatch, CancellationToken cancellationToken)
     {
-        var listIds = await db.Deliveries.AsNoTracking().Where(d => d.DispatchId == dispatch.Id).Select(d => d.ListId).Distinct().ToListAsync(cancellationToken);
-        var lists = await db.Lists.AsNoTracking().Where(l => listIds.Contains(l.Id)).ToListAsync(cancellationToken);
+        var lists = await Confirmations.ListsOfAsync(db, dispatch.Id, cancellationToken);
         var days = (int)Math.Round(options.Value.ConfirmationExpiry.TotalDays);
 
         var perList = new Dictionary<int, (CompiledEmail Confirm, CompiledEmail Known)>();

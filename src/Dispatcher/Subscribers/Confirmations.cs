@@ -41,6 +41,13 @@ public sealed class Confirmations(DispatcherDb db, BatchPublisher batches, TimeP
         await db.SaveChangesAsync(cancellationToken);
     }
 
+    /// <summary>The lists one of these dispatches is for: those of its deliveries.</summary>
+    public static async Task<List<Lists.MailingList>> ListsOfAsync(DispatcherDb db, long dispatchId, CancellationToken cancellationToken)
+    {
+        var listIds = await db.Deliveries.AsNoTracking().Where(d => d.DispatchId == dispatchId).Select(d => d.ListId).Distinct().ToListAsync(cancellationToken);
+        return await db.Lists.AsNoTracking().Where(l => listIds.Contains(l.Id)).ToListAsync(cancellationToken);
+    }
+
     /// <summary>Best effort: if the bus is unavailable, the sweeper re-drives the dispatch from its rows.</summary>
     public async Task PublishAsync(Dispatch? dispatch, CancellationToken cancellationToken)
     {

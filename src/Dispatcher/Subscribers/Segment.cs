@@ -25,9 +25,7 @@ public sealed record SegmentRequest(string? Name, string? Slug, Dictionary<strin
     {
         var errors = new ValidationErrors();
         errors.Text("name", Name, 200, required: true);
-        var slug = errors.Text("slug", Slug, 64, required: true);
-        if (slug is not null && !Lists.CreateListRequest.SlugPattern().IsMatch(slug))
-            errors.Add("slug", "'slug' may hold lower-case letters, digits and hyphens, starting with a letter or digit.");
+        Lists.CreateListRequest.CheckSlug(Slug, errors);
         if (Audience is null || Audience.Count == 0) errors.Add("audience", "A segment names at least one attribute and its values.");
         audience = Subscribers.Audience.Check(Audience, "audience", errors);
         return errors;

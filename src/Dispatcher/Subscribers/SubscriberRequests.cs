@@ -56,12 +56,15 @@ public sealed record ReaderDetails(string? Language, string? TimeZone, IReadOnly
                 var name = key.Trim().ToLowerInvariant();
                 if (!IsAttributeName(name))
                     errors.Add($"{prefix}attributes.{Shorten(key)}", "An attribute's name is 1 to 40 letters, digits, '_' or '-' (e.g. country, city, union).");
-                else if (value is { Length: > MaxAttributeValue } || (value?.Any(char.IsControl) ?? false))
+                else if (value is not null && !IsAttributeValue(value))
                     errors.Add($"{prefix}attributes.{name}", $"An attribute's value is at most {MaxAttributeValue} characters, without line breaks.");
                 else checkedAttributes[name] = string.IsNullOrWhiteSpace(value) ? null : value.Trim(); // null: remove it
             }
         return new ReaderDetails(checkedLanguage, checkedZone, checkedAttributes);
     }
+
+    /// <summary>A value an attribute may hold: up to <see cref="MaxAttributeValue"/> characters, no line breaks or other controls.</summary>
+    public static bool IsAttributeValue(string value) => value.Length <= MaxAttributeValue && !value.Any(char.IsControl);
 
     public static bool IsAttributeName(string name) =>
         name.Length is > 0 and <= 40 && name.All(c => c is (>= 'a' and <= 'z') or (>= '0' and <= '9') or '_' or '-');

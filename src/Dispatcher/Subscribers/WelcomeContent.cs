@@ -26,8 +26,7 @@ public sealed class WelcomeContent(DispatcherDb db, EmailRenderer renderer, Reci
 
     public async Task<IPreparedContent> PrepareAsync(Dispatch dispatch, CancellationToken cancellationToken)
     {
-        var listIds = await db.Deliveries.AsNoTracking().Where(d => d.DispatchId == dispatch.Id).Select(d => d.ListId).Distinct().ToListAsync(cancellationToken);
-        var lists = await db.Lists.AsNoTracking().Where(l => listIds.Contains(l.Id)).ToListAsync(cancellationToken);
+        var lists = await Confirmations.ListsOfAsync(db, dispatch.Id, cancellationToken);
         var perList = new Dictionary<int, (CompiledEmail Email, ListIdentity List)>();
         foreach (var list in lists.Where(l => l.Welcomes))
             perList[list.Id] = (await renderer.CompileAsync("Welcome", list.WelcomeSubject!.Trim(), recipient => new WelcomeEmail
