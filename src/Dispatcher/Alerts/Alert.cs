@@ -51,6 +51,46 @@ public sealed class Alert
     public string? ApprovedBy { get; set; }
     public DateTime? ApprovedAt { get; set; }
     public long? DispatchId { get; set; }
+
+    /// <summary>The language it is written in (BCP 47); null: Dispatcher:DefaultLanguage.</summary>
+    public string? Language { get; set; }
+
+    /// <summary>The alert in other languages: each reader gets theirs, else this one.</summary>
+    public List<AlertTranslation> Translations { get; set; } = [];
+
+    /// <summary>What a reader of <paramref name="readerLanguage"/> gets: their language's translation (or another
+    /// region's form of it), else the alert as written. <paramref name="ownLanguage"/>: its language when it has none.</summary>
+    public AlertText For(string readerLanguage, string ownLanguage)
+    {
+        var own = Language ?? ownLanguage;
+        var original = new AlertText(own, Subject, BodyMarkdown, BodyHtml, ActionUrl, ActionLabel);
+        if (Hosting.ReaderLocale.BestMatch(readerLanguage, [own]) is not null) return original;
+        var language = Hosting.ReaderLocale.BestMatch(readerLanguage, Translations.Select(t => t.Language));
+        if (language is null) return original;
+        var t = Translations.First(t => t.Language == language);
+        return new AlertText(t.Language, t.Subject, t.BodyMarkdown, t.BodyHtml, t.ActionUrl ?? ActionUrl, t.ActionLabel);
+    }
+}
+
+/// <summary>An alert in one language, as a reader gets it.</summary>
+public sealed record AlertText(string Language, string Subject, string BodyMarkdown, string BodyHtml, string? ActionUrl, string? ActionLabel);
+
+/// <summary>An alert in another language.</summary>
+public sealed class AlertTranslation
+{
+    public long AlertId { get; set; }
+    public required string Language { get; set; }
+    public required string Subject { get; set; }
+    public required string BodyMarkdown { get; set; }
+
+    /// <summary>Rendered from BodyMarkdown and sanitised, like the alert's.</summary>
+    public required string BodyHtml { get; set; }
+
+    /// <summary>Null: the alert's own link.</summary>
+    public string? ActionUrl { get; set; }
+
+    /// <summary>Null: "Take action now" in the reader's language.</summary>
+    public string? ActionLabel { get; set; }
 }
 
 public sealed class AlertList

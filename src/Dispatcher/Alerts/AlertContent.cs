@@ -2,19 +2,23 @@ using Dispatcher.Data;
 using Dispatcher.Dispatching;
 using Dispatcher.Mail;
 using Dispatcher.Subscribers;
+using Dispatcher.Hosting;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 
 namespace Dispatcher.Alerts;
 
-/// <summary>The alert email: templates/Alert.cshtml, rendered once per dispatch and list and kept with the dispatch
-/// (see <see cref="DispatchEmail"/>). Also what the preview and the test send show, so the approver sees exactly what
-/// goes out.</summary>
+/// <summary>The alert email: templates/Alert.cshtml, rendered once per dispatch, list and reader language (the
+/// translation into the reader's language, else the alert as written) and kept with the dispatch (see
+/// <see cref="DispatchEmail"/>). Also what the preview and the test send show, so the approver sees exactly what goes out.</summary>
 public sealed class AlertContent(
     DispatcherDb db,
-    DispatchEmails emails,
     EmailRenderer renderer,
     RecipientLinks links,
-    PublicUrls urls) : IDispatchContent
+    PublicUrls urls,
+    DispatchLanguages readerLanguages,
+    TimeProvider clock,
+    IOptions<DispatcherOptions> options) : IDispatchContent
 {
     public DispatchKind Kind => DispatchKind.Alert;
 
@@ -22,12 +26,17 @@ public sealed class AlertContent(
     {
         var alert = await AlertOfAsync(dispatch.AlertId, cancellationToken)
                     ?? throw new InvalidOperationException($"Alert {dispatch.AlertId} of dispatch {dispatch.Id} does not exist.");
-        var perList = await emails.PerListAsync(dispatch.Id, await ListsOfAsync(alert, cancellationToken), list => CompileAsync(alert, list), cancellationToken);
-        return new Prepared(dispatch.Id, perList, links);
+        var lists = (await ListsOfAsync(alert, cancellationToken)).ToDictionary(l => l.Id);
+        var emails = new DispatchEmailSet(dispatch.Id, keep: true, clock, key => CompileAsync(alert, lists[key.ListId], key.Language));
+        // Every language its readers have, now: in the Web process that sends it, so workers need no compiler.
+        var languages = await readerLanguages.OnListsAsync(lists.Keys, cancellationToken);
+        await emails.LoadAsync(db, lists.Keys.SelectMany(id => languages.Select(l => new EmailKey(id, l))), cancellationToken);
+        return new Prepared(dispatch.Id, emails, lists.ToDictionary(l => l.Key, l => new ListIdentity(l.Value.Slug, l.Value.Name)), links,
+            options.Value.LanguageOf);
     }
 
     private Task<Alert?> AlertOfAsync(long? id, CancellationToken cancellationToken) =>
-        db.Alerts.AsNoTracking().Include(a => a.Lists).SingleOrDefaultAsync(a => a.Id == id, cancellationToken);
+        db.Alerts.AsNoTracking().Include(a => a.Lists).Include(a => a.Translations).AsSplitQuery().SingleOrDefaultAsync(a => a.Id == id, cancellationToken);
 
     /// <summary>The newest alert's id, for the warm-up's reads (see Dispatching.SendPathWarmUp); 0 when there is none.</summary>
     internal static async Task<long> NewestAlertAsync(DispatcherDb db, CancellationToken cancellationToken) =>
@@ -38,22 +47,28 @@ public sealed class AlertContent(
         await AlertOfAsync(await NewestAlertAsync(db, cancellationToken), cancellationToken); // read only
         await AlertRecipients.AudienceOfAsync(db, 0, cancellationToken); // planning's
         await ListsOfAsync(new Alert { Subject = "", BodyMarkdown = "", BodyHtml = "", CreatedBy = "" }, cancellationToken);
+        await readerLanguages.OnListsAsync([], cancellationToken);
     }
 
+    /// <summary>The alert for readers of <paramref name="language"/>: their translation, else as written; the fixed words in theirs.</summary>
     /// <param name="list">The list it goes to; null: the first of its lists is not known yet (a draft without lists).</param>
-    public Task<CompiledEmail> CompileAsync(Alert alert, Lists.MailingList? list) =>
-        renderer.CompileAsync("Alert", alert.Subject, recipient => new AlertEmail
+    public Task<CompiledEmail> CompileAsync(Alert alert, Lists.MailingList? list, string language)
+    {
+        var text = alert.For(language, options.Value.LanguageOf(null));
+        return renderer.CompileAsync("Alert", text.Subject, recipient => new AlertEmail
         {
             Recipient = recipient,
             PublicBaseUrl = urls.Base,
-            ListName = list?.Name ?? "our mailing list",
+            ListName = list?.Name,
             ListIntroduction = list?.Introduction,
-            Preheader = PlainStart(alert.BodyMarkdown),
-            Subject = alert.Subject,
-            BodyHtml = alert.BodyHtml,
-            ActionUrl = alert.ActionUrl,
-            ActionLabel = alert.ActionLabel,
-        });
+            Preheader = PlainStart(text.BodyMarkdown),
+            ContentLanguage = text.Language,
+            Subject = text.Subject,
+            BodyHtml = text.BodyHtml,
+            ActionUrl = text.ActionUrl,
+            ActionLabel = text.ActionLabel,
+        }, language);
+    }
 
     public async Task<List<Lists.MailingList>> ListsOfAsync(Alert alert, CancellationToken cancellationToken)
     {
@@ -68,15 +83,15 @@ public sealed class AlertContent(
         return text.Length <= 140 ? text : text[..140] + "…";
     }
 
-    private sealed class Prepared(long dispatchId, Dictionary<int, (CompiledEmail Email, ListIdentity List)> perList, RecipientLinks links) : PerListContent
+    private sealed class Prepared(long dispatchId, DispatchEmailSet emails, Dictionary<int, ListIdentity> lists, RecipientLinks links,
+        Func<string?, string> languageOf) : PerListContent(languageOf)
     {
         public override bool StillWanted(DeliveryRecipient recipient) =>
-            recipient.Status == SubscriptionStatus.Confirmed && recipient.Alerts == true && perList.ContainsKey(recipient.ListId);
+            recipient.Status == SubscriptionStatus.Confirmed && recipient.Alerts == true && lists.ContainsKey(recipient.ListId);
 
-        protected override OutgoingMessage MessageFor(DeliveryRecipient recipient)
-        {
-            var (email, list) = perList[recipient.ListId];
-            return links.Message(dispatchId, recipient, email, list);
-        }
+        protected override DispatchEmailSet EmailsFor(DeliveryRecipient recipient) => emails;
+
+        protected override OutgoingMessage MessageFor(DeliveryRecipient recipient) =>
+            links.Message(dispatchId, recipient, EmailFor(recipient), lists[recipient.ListId]);
     }
 }

@@ -40,8 +40,8 @@ public static class AlertEndpoints
     private static async Task<IResult> Delete(long id, AlertService alerts, HttpContext http, CancellationToken cancellationToken) =>
         await AnswerAsync(await alerts.DeleteAsync(id, Caller.From(http.User), cancellationToken), (bool _) => Task.FromResult<IResult>(TypedResults.NoContent()));
 
-    private static async Task<IResult> Preview(long id, AlertService alerts, HttpContext http, CancellationToken cancellationToken) =>
-        await AnswerAsync(await alerts.PreviewAsync(id, Caller.From(http.User), cancellationToken), (AlertPreview p) => Task.FromResult<IResult>(TypedResults.Ok(p)));
+    private static async Task<IResult> Preview(long id, string? language, AlertService alerts, HttpContext http, CancellationToken cancellationToken) =>
+        await AnswerAsync(await alerts.PreviewAsync(id, language, Caller.From(http.User), cancellationToken), (AlertPreview p) => Task.FromResult<IResult>(TypedResults.Ok(p)));
 
     private static async Task<IResult> Test(long id, TestSendRequest request, AlertService alerts, HttpContext http, CancellationToken cancellationToken) =>
         await AnswerAsync(await alerts.TestAsync(id, request.Email, Caller.From(http.User), cancellationToken),
@@ -70,7 +70,7 @@ public static class AlertEndpoints
         if (errors.Any) return errors.ToProblem();
 
         var caller = Caller.From(http.User);
-        var query = db.Alerts.AsNoTracking().Include(a => a.Lists).AsQueryable();
+        var query = db.Alerts.AsNoTracking().Include(a => a.Lists).Include(a => a.Translations).AsSplitQuery().AsQueryable();
         if (statusFilter is { } sf) query = query.Where(a => a.Status == sf);
         if (!caller.IsAdmin)
         {
@@ -108,6 +108,9 @@ public static class AlertEndpoints
         return new AlertResponse(a.Id, a.Subject, a.BodyMarkdown, a.ActionUrl, a.ActionLabel, lists.Select(l => l.Slug).Order().ToList(),
             a.Status == AlertStatus.PendingApproval ? "pendingApproval" : a.Status.ToString().ToLowerInvariant(),
             await alerts.RecipientsAsync(a, cancellationToken), a.CreatedBy, a.CreatedAt, a.RequestedBy, a.RequestedAt,
-            a.ApprovedBy, a.ApprovedAt, a.DispatchId, lists.Any(l => l.RequireApproval), a.Audience.OrNull);
+            a.ApprovedBy, a.ApprovedAt, a.DispatchId, lists.Any(l => l.RequireApproval), a.Audience.OrNull,
+            a.Language ?? http.RequestServices.GetRequiredService<Microsoft.Extensions.Options.IOptions<DispatcherOptions>>().Value.LanguageOf(null),
+            a.Translations.OrderBy(t => t.Language, StringComparer.Ordinal)
+                .Select(t => new AlertTranslationResponse(t.Language, t.Subject, t.BodyMarkdown, t.ActionLabel, t.ActionUrl)).ToList());
     }
 }

@@ -33,6 +33,7 @@ public sealed class AlertService(
     IPublishEndpoint bus,
     TimeProvider clock,
     Microsoft.Extensions.Options.IOptions<AlertOptions> options,
+    Microsoft.Extensions.Options.IOptions<DispatcherOptions> readers,
     ILogger<AlertService> logger)
 {
     private DateTime Now => clock.GetUtcNow().UtcDateTime;
@@ -52,6 +53,8 @@ public sealed class AlertService(
             ActionLabel = Blank(request.ActionLabel),
             Lists = lists.Select(l => new AlertList { ListId = l.Id }).ToList(),
             Audience = audience,
+            Language = OwnLanguage(request),
+            Translations = TranslationsOf(request),
             CreatedBy = caller.Id,
             CreatedAt = Now,
             UpdatedAt = Now,
@@ -81,6 +84,8 @@ public sealed class AlertService(
         found.Lists.Clear();
         found.Lists.AddRange(lists.Select(l => new AlertList { AlertId = found.Id, ListId = l.Id }));
         found.Audience = audience;
+        found.Language = OwnLanguage(request);
+        ReplaceTranslations(found, TranslationsOf(request));
         found.UpdatedAt = Now;
         db.Audit.Add(AuditLog.Entry(clock, caller, "alert.updated", $"alert:{found.Id}", found.Subject + AudienceNote(audience)));
         await db.SaveChangesAsync(cancellationToken);
@@ -98,15 +103,20 @@ public sealed class AlertService(
         return new AlertResult.Ok<bool>(true);
     }
 
-    /// <summary>The alert as a subscriber will get it, filled in for a sample subscriber.</summary>
-    public async Task<AlertResult> PreviewAsync(long id, Caller caller, CancellationToken cancellationToken)
+    /// <summary>The alert as a subscriber reading <paramref name="language"/> (default: the alert's own) will get it,
+    /// filled in for a sample subscriber.</summary>
+    public async Task<AlertResult> PreviewAsync(long id, string? language, Caller caller, CancellationToken cancellationToken)
     {
+        var errors = new ValidationErrors();
+        var asked = errors.Language("language", language);
+        if (errors.Any) return new AlertResult.Invalid(errors);
         var found = await FindAsync(id, caller, cancellationToken);
         if (found is not AlertResult.Ok<Alert> { Value: var alert }) return found;
         var list = (await content.ListsOfAsync(alert, cancellationToken)).FirstOrDefault();
-        var email = await content.CompileAsync(alert, list);
+        var readerLanguage = asked ?? alert.Language ?? readers.Value.LanguageOf(null);
+        var email = await content.CompileAsync(alert, list, readerLanguage);
         var body = email.For(AlertPreviews.SamplePerson("subscriber@example.org"));
-        return new AlertResult.Ok<AlertPreview>(new AlertPreview(email.Subject, body.Html, body.Text));
+        return new AlertResult.Ok<AlertPreview>(new AlertPreview(email.Subject, body.Html, body.Text, readerLanguage));
     }
 
     public async Task<AlertResult> TestAsync(long id, string? email, Caller caller, CancellationToken cancellationToken)
@@ -231,7 +241,7 @@ public sealed class AlertService(
     /// <summary>The alert, if it exists and the caller may act on it (organisers: only alerts to lists they are granted).</summary>
     public async Task<AlertResult> FindAsync(long id, Caller caller, CancellationToken cancellationToken)
     {
-        var alert = await db.Alerts.Include(a => a.Lists).SingleOrDefaultAsync(a => a.Id == id, cancellationToken);
+        var alert = await db.Alerts.Include(a => a.Lists).Include(a => a.Translations).AsSplitQuery().SingleOrDefaultAsync(a => a.Id == id, cancellationToken);
         if (alert is null) return new AlertResult.NotFound();
         if (!caller.IsAdmin && NotGranted(caller, await content.ListsOfAsync(alert, cancellationToken)) is { } refused) return refused;
         return new AlertResult.Ok<Alert>(alert);
@@ -281,4 +291,36 @@ public sealed class AlertService(
         : "This alert is waiting for approval already.");
 
     private static string? Blank(string? text) => string.IsNullOrWhiteSpace(text) ? null : text.Trim();
+
+    private string OwnLanguage(AlertRequest request) =>
+        ReaderLocale.TryLanguage(request.Language, out var language) ? language : readers.Value.LanguageOf(null);
+
+    private static List<AlertTranslation> TranslationsOf(AlertRequest request) => (request.Translations ?? []).Select(t => new AlertTranslation
+    {
+        Language = ReaderLocale.TryLanguage(t.Language, out var tag) ? tag : throw new InvalidOperationException("Validated before."),
+        Subject = t.Subject!.Trim(),
+        BodyMarkdown = t.BodyMarkdown!,
+        BodyHtml = SafeHtml.FromMarkdown(t.BodyMarkdown!),
+        ActionUrl = Blank(t.ActionUrl),
+        ActionLabel = Blank(t.ActionLabel),
+    }).ToList();
+
+    /// <summary>Changes the translations in place (a language kept is updated, not removed and added: same key).</summary>
+    private static void ReplaceTranslations(Alert alert, List<AlertTranslation> wanted)
+    {
+        alert.Translations.RemoveAll(t => wanted.All(w => w.Language != t.Language));
+        foreach (var w in wanted)
+        {
+            if (alert.Translations.FirstOrDefault(t => t.Language == w.Language) is not { } kept)
+            {
+                alert.Translations.Add(w);
+                continue;
+            }
+            kept.Subject = w.Subject;
+            kept.BodyMarkdown = w.BodyMarkdown;
+            kept.BodyHtml = w.BodyHtml;
+            kept.ActionUrl = w.ActionUrl;
+            kept.ActionLabel = w.ActionLabel;
+        }
+    }
 }

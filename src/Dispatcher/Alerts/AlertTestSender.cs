@@ -13,10 +13,11 @@ public sealed class AlertTestSender(DispatcherDb db, AlertContent content, Relay
 {
     public async Task SendAsync(SendTestAlert test, CancellationToken cancellationToken)
     {
-        var alert = await db.Alerts.AsNoTracking().Include(a => a.Lists).SingleOrDefaultAsync(a => a.Id == test.AlertId, cancellationToken);
+        var alert = await db.Alerts.AsNoTracking().Include(a => a.Lists).Include(a => a.Translations).AsSplitQuery()
+            .SingleOrDefaultAsync(a => a.Id == test.AlertId, cancellationToken);
         if (alert is null) return;
         var list = (await content.ListsOfAsync(alert, cancellationToken)).FirstOrDefault();
-        var email = await content.CompileAsync(alert, list);
+        var email = await content.CompileAsync(alert, list, alert.Language ?? "en");
         using var message = messages.Create(new OutgoingMessage
         {
             Subject = $"[Test] {email.Subject}",

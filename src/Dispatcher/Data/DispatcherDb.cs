@@ -24,6 +24,8 @@ public abstract class DispatcherDb(DbContextOptions options) : DbContext(options
     public DbSet<Subscription> Subscriptions => Set<Subscription>();
     public DbSet<Statement> Statements => Set<Statement>();
     public DbSet<StatementList> StatementLists => Set<StatementList>();
+    public DbSet<StatementTranslation> StatementTranslations => Set<StatementTranslation>();
+    public DbSet<AlertTranslation> AlertTranslations => Set<AlertTranslation>();
     public DbSet<Dispatch> Dispatches => Set<Dispatch>();
     public DbSet<Delivery> Deliveries => Set<Delivery>();
     public DbSet<ApiKey> ApiKeys => Set<ApiKey>();
@@ -67,6 +69,8 @@ public abstract class DispatcherDb(DbContextOptions options) : DbContext(options
             e.Property(l => l.Introduction).HasMaxLength(Mail.Branding.EmailTexts.MaxMarkdown);
             e.Property(l => l.AskForNames).HasColumnName("ask_for").HasMaxLength(500);
             e.Ignore(l => l.AskFor);
+            e.Property(l => l.WelcomeTranslationsJson).HasColumnName("welcome_translations");
+            e.Ignore(l => l.WelcomeTranslations);
         });
 
         model.Entity<Subscriber>(e =>
@@ -105,7 +109,18 @@ public abstract class DispatcherDb(DbContextOptions options) : DbContext(options
             e.Property(s => s.Title).HasMaxLength(500);
             e.Property(s => s.Author).HasMaxLength(200);
             e.Property(s => s.Url).HasMaxLength(2000);
+            e.Property(s => s.Language).HasMaxLength(35);
             e.HasMany(s => s.Lists).WithOne().HasForeignKey(l => l.StatementId).OnDelete(DeleteBehavior.Cascade);
+            e.HasMany(s => s.Translations).WithOne().HasForeignKey(t => t.StatementId).OnDelete(DeleteBehavior.Cascade);
+        });
+
+        model.Entity<StatementTranslation>(e =>
+        {
+            e.HasKey(t => new { t.StatementId, t.Language });
+            e.Property(t => t.Language).HasMaxLength(35);
+            e.Property(t => t.Title).HasMaxLength(500);
+            e.Property(t => t.Author).HasMaxLength(200);
+            e.Property(t => t.Url).HasMaxLength(2000);
         });
 
         model.Entity<StatementList>(e =>
@@ -193,6 +208,17 @@ public abstract class DispatcherDb(DbContextOptions options) : DbContext(options
             e.Ignore(a => a.Audience);
             e.HasIndex(a => a.Status);
             e.HasMany(a => a.Lists).WithOne().HasForeignKey(l => l.AlertId).OnDelete(DeleteBehavior.Cascade);
+            e.Property(a => a.Language).HasMaxLength(35);
+            e.HasMany(a => a.Translations).WithOne().HasForeignKey(t => t.AlertId).OnDelete(DeleteBehavior.Cascade);
+        });
+
+        model.Entity<AlertTranslation>(e =>
+        {
+            e.HasKey(t => new { t.AlertId, t.Language });
+            e.Property(t => t.Language).HasMaxLength(35);
+            e.Property(t => t.Subject).HasMaxLength(300);
+            e.Property(t => t.ActionUrl).HasMaxLength(2000);
+            e.Property(t => t.ActionLabel).HasMaxLength(100);
         });
 
         model.Entity<AlertList>(e =>
@@ -242,7 +268,8 @@ public abstract class DispatcherDb(DbContextOptions options) : DbContext(options
 
         model.Entity<DispatchEmail>(e =>
         {
-            e.HasKey(m => new { m.DispatchId, m.ListId });
+            e.HasKey(m => new { m.DispatchId, m.ListId, m.Language });
+            e.Property(m => m.Language).HasMaxLength(35);
             e.Property(m => m.Subject).HasMaxLength(1000);
             e.Property(m => m.Nonce).HasMaxLength(16);
             e.HasOne<Dispatch>().WithMany().HasForeignKey(m => m.DispatchId).OnDelete(DeleteBehavior.Cascade);

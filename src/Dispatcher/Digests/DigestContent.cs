@@ -10,15 +10,17 @@ using Microsoft.Extensions.Options;
 namespace Dispatcher.Digests;
 
 /// <summary>Digest emails. Each person gets the statements of their lists (of that cadence) newer than their own
-/// cursor — newest first, each once, grouped by list when there are several. People who share the same set of
-/// statements (most do) share one compiled email: it is rendered once per distinct set, then filled in per person.</summary>
+/// cursor — newest first, each once, grouped by list when there are several, each in their language when it has a
+/// translation. People who share the same set of statements and language (most do) share one compiled email: it is
+/// rendered once per distinct set, then filled in per person.</summary>
 public sealed class DigestContent(
     DispatcherDb db,
     EmailRenderer renderer,
     RecipientLinks links,
     PublicUrls urls,
     TimeProvider clock,
-    IOptions<DigestOptions> options) : IDispatchContent
+    IOptions<DigestOptions> options,
+    IOptions<Hosting.DispatcherOptions> readers) : IDispatchContent
 {
     public DispatchKind Kind => DispatchKind.Digest;
 
@@ -26,17 +28,16 @@ public sealed class DigestContent(
     {
         var since = clock.GetUtcNow().UtcDateTime - options.Value.MaxAge;
         var upTo = dispatch.DigestUpTo!.Value;
-        var statements = await db.Statements.AsNoTracking()
+        var statements = await db.Statements.AsNoTracking().Include(s => s.Translations)
             .Where(s => s.Id <= upTo && s.CreatedAt >= since && s.Distribution != Distribution.Archive)
-            .Select(s => new DigestItem(s.Id, s.Title, s.Author, s.PublishedAt, s.Summary, s.Url))
-            .ToDictionaryAsync(s => s.Id, cancellationToken);
+            .AsSplitQuery().ToDictionaryAsync(s => s.Id, cancellationToken);
         var ids = statements.Keys.ToList();
         var onLists = await db.StatementLists.AsNoTracking().Where(sl => ids.Contains(sl.StatementId)).ToListAsync(cancellationToken);
         var lists = await db.Lists.AsNoTracking().ToDictionaryAsync(l => l.Id, l => new ListIdentity(l.Slug, l.Name), cancellationToken);
         var byList = onLists.GroupBy(sl => sl.ListId).ToDictionary(
             g => g.Key,
             g => g.Select(sl => statements[sl.StatementId]).OrderByDescending(s => s.PublishedAt).ThenByDescending(s => s.Id).ToList());
-        return new Prepared(this, links, dispatch, byList, lists);
+        return new Prepared(this, links, dispatch, byList, lists, readers.Value.LanguageOf, readers.Value.LanguageOf(null));
     }
 
     /// <summary>A digest run up to statement 0: no statements, and a batch of nobody.</summary>
@@ -47,11 +48,11 @@ public sealed class DigestContent(
         await nothing.AfterSentAsync(db, [], cancellationToken);
     }
 
-    private Task<CompiledEmail> CompileAsync(Cadence cadence, IReadOnlyList<DigestGroup> groups, string listName)
+    private Task<CompiledEmail> CompileAsync(Cadence cadence, IReadOnlyList<DigestGroup> groups, string listName, string language)
     {
         var items = groups.SelectMany(g => g.Items).ToList();
         var name = cadence == Cadence.Weekly ? "Weekly" : "Daily";
-        return renderer.CompileAsync("Digest", Subject(name, items), recipient => new DigestEmail
+        return renderer.CompileAsync("Digest", Subject(name, items, language), recipient => new DigestEmail
         {
             Recipient = recipient,
             PublicBaseUrl = urls.Base,
@@ -59,14 +60,15 @@ public sealed class DigestContent(
             Preheader = string.Join(" · ", items.Take(3).Select(i => i.Title)),
             CadenceName = name,
             Groups = groups,
-        });
+        }, language);
     }
 
-    /// <summary>"Weekly statements: 5 new — Stop the repression of South Korean trade unionists, …", cut at a word.</summary>
-    public static string Subject(string cadenceName, IReadOnlyList<DigestItem> items)
+    /// <summary>"Weekly statements: 5 new — Stop the repression of South Korean trade unionists, …", cut at a word, in
+    /// the reader's language.</summary>
+    public static string Subject(string cadenceName, IReadOnlyList<DigestItem> items, string language = "en")
     {
         const int Max = 120;
-        var start = $"{cadenceName} statements: {items.Count} new — ";
+        var start = EmailWords.For(language)[$"{cadenceName} statements: {{0}} new", items.Count] + " — ";
         var titles = string.Join(", ", items.Select(i => i.Title));
         if (start.Length + titles.Length <= Max) return start + titles;
         var room = Max - start.Length - 1;
@@ -74,7 +76,8 @@ public sealed class DigestContent(
         return start + titles[..(cut > room / 2 ? cut : room)].TrimEnd(',', ' ', '—', '-') + "…";
     }
 
-    private sealed class Prepared(DigestContent content, RecipientLinks links, Dispatch dispatch, Dictionary<int, List<DigestItem>> byList, Dictionary<int, ListIdentity> lists) : IPreparedContent
+    private sealed class Prepared(DigestContent content, RecipientLinks links, Dispatch dispatch, Dictionary<int, List<Statement>> byList,
+        Dictionary<int, ListIdentity> lists, Func<string?, string> languageOf, string ownLanguage) : IPreparedContent
     {
         private const int MaxCachedSets = 2000;
         private readonly ConcurrentDictionary<string, Lazy<Task<CompiledEmail>>> _compiled = new();
@@ -87,8 +90,11 @@ public sealed class DigestContent(
                 .Where(s => people.Contains(s.SubscriberId) && s.Cadence == _cadence && s.Status == SubscriptionStatus.Confirmed)
                 .Select(s => new { s.SubscriberId, s.ListId, s.DigestCursor })
                 .ToListAsync(cancellationToken);
-            var groups = cursors.GroupBy(c => c.SubscriberId).ToDictionary(g => g.Key, g => GroupsFor(g.Select(c => (c.ListId, c.DigestCursor))));
-            return new Batch(this, groups);
+            var languages = rows.Where(r => r.SubscriberId is not null).GroupBy(r => r.SubscriberId!.Value)
+                .ToDictionary(g => g.Key, g => languageOf(g.First().Language));
+            var groups = cursors.GroupBy(c => c.SubscriberId).ToDictionary(g => g.Key,
+                g => GroupsFor(g.Select(c => (c.ListId, c.DigestCursor)), languages.GetValueOrDefault(g.Key, ownLanguage)));
+            return new Batch(this, groups, languages);
         }
 
         /// <summary>Moves the cursors of the people the relay accepted a digest for, so these statements never come again.</summary>
@@ -100,41 +106,48 @@ public sealed class DigestContent(
                 .ExecuteUpdateAsync(s => s.SetProperty(x => x.DigestCursor, upTo), cancellationToken);
         }
 
-        /// <summary>The person's statements: each once (under the first of their lists, by name), newest first.</summary>
-        private List<DigestGroup> GroupsFor(IEnumerable<(int ListId, long Cursor)> subscriptions)
+        /// <summary>The person's statements: each once (under the first of their lists, by name), newest first, each in
+        /// their language when it has a translation.</summary>
+        private List<DigestGroup> GroupsFor(IEnumerable<(int ListId, long Cursor)> subscriptions, string language)
         {
             var seen = new HashSet<long>();
             var groups = new List<DigestGroup>();
             foreach (var (listId, cursor) in subscriptions.Where(s => lists.ContainsKey(s.ListId)).OrderBy(s => lists[s.ListId].Name))
             {
-                var items = byList.GetValueOrDefault(listId, []).Where(i => i.Id > cursor && seen.Add(i.Id)).ToList();
+                var items = byList.GetValueOrDefault(listId, []).Where(s => s.Id > cursor && seen.Add(s.Id)).Select(s => Item(s, language)).ToList();
                 if (items.Count > 0) groups.Add(new DigestGroup(lists[listId].Name, items));
             }
             return groups;
         }
 
-        private Task<CompiledEmail> CompiledFor(List<DigestGroup> groups, string listName)
+        private DigestItem Item(Statement statement, string language)
         {
-            var key = listName + "|" + string.Join(";", groups.Select(g => g.ListName + ":" + string.Join(",", g.Items.Select(i => i.Id))));
-            if (_compiled.Count > MaxCachedSets) _compiled.Clear(); // bounded: a run where everyone's set differs still works
-            return _compiled.GetOrAdd(key, _ => new Lazy<Task<CompiledEmail>>(() => content.CompileAsync(_cadence, groups, listName))).Value;
+            var text = statement.For(language, ownLanguage);
+            return new DigestItem(statement.Id, text.Title, text.Author, statement.PublishedAt, text.Summary, text.Url, text.Language);
         }
 
-        private async ValueTask<OutgoingMessage> MessageAsync(DeliveryRecipient recipient, List<DigestGroup> mine)
+        private Task<CompiledEmail> CompiledFor(List<DigestGroup> groups, string listName, string language)
+        {
+            var key = language + "|" + listName + "|" + string.Join(";", groups.Select(g => g.ListName + ":" + string.Join(",", g.Items.Select(i => i.Id))));
+            if (_compiled.Count > MaxCachedSets) _compiled.Clear(); // bounded: a run where everyone's set differs still works
+            return _compiled.GetOrAdd(key, _ => new Lazy<Task<CompiledEmail>>(() => content.CompileAsync(_cadence, groups, listName, language))).Value;
+        }
+
+        private async ValueTask<OutgoingMessage> MessageAsync(DeliveryRecipient recipient, List<DigestGroup> mine, string language)
         {
             var list = lists[recipient.ListId];
-            var email = await CompiledFor(mine, list.Name);
+            var email = await CompiledFor(mine, list.Name, language);
             // One click leaves the whole digest (every list of this cadence), not just one of its lists.
             return links.Message(dispatch.Id, recipient, email, list, SubscriberTokens.DigestScope(_cadence));
         }
 
-        private sealed class Batch(Prepared prepared, Dictionary<long, List<DigestGroup>> groups) : IBatchContent
+        private sealed class Batch(Prepared prepared, Dictionary<long, List<DigestGroup>> groups, Dictionary<long, string> languages) : IBatchContent
         {
             public bool StillWanted(DeliveryRecipient recipient) =>
                 recipient.SubscriberId is { } id && groups.TryGetValue(id, out var mine) && mine.Count > 0;
 
             public ValueTask<OutgoingMessage> MessageForAsync(DeliveryRecipient recipient) =>
-                prepared.MessageAsync(recipient, groups[recipient.SubscriberId!.Value]);
+                prepared.MessageAsync(recipient, groups[recipient.SubscriberId!.Value], languages[recipient.SubscriberId!.Value]);
         }
     }
 }

@@ -12,13 +12,14 @@ public sealed class DigestEmail : EmailModel
 
     public int Count => Groups.Sum(g => g.Items.Count);
 
+    /// <summary>"Daily digest: 3 new statements", in the reader's language.</summary>
+    public string Heading => Count == 1 ? T($"{CadenceName} digest: one new statement") : T($"{CadenceName} digest: {{0}} new statements", Count);
+
     /// <summary>A table of contents helps when there is more than a screenful.</summary>
     public bool ShowContents => Count > 4;
 }
 
 public sealed record DigestGroup(string ListName, IReadOnlyList<DigestItem> Items);
 
-public sealed record DigestItem(long Id, string Title, string? Author, DateTime PublishedAt, string? Summary, string? Url)
-{
-    public string PublishedOn => PublishedAt.ToString("dddd d MMMM yyyy", System.Globalization.CultureInfo.InvariantCulture);
-}
+/// <param name="Language">The language the item is in (the statement's, or its translation's); null: the reader's.</param>
+public sealed record DigestItem(long Id, string Title, string? Author, DateTime PublishedAt, string? Summary, string? Url, string? Language = null);

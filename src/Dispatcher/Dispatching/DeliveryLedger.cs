@@ -6,10 +6,11 @@ using Microsoft.Extensions.Options;
 
 namespace Dispatcher.Dispatching;
 
-/// <summary>A claimed delivery with what sending it needs. Email is null when the person was erased.</summary>
+/// <summary>A claimed delivery with what sending it needs. Email is null when the person was erased; Language is the
+/// one they chose (null: none; see DispatcherOptions.LanguageOf).</summary>
 public sealed record DeliveryRecipient(
     long DeliveryId, long? SubscriberId, int ListId, int Attempts,
-    string? Email, string? Name, SubscriptionStatus? Status, Cadence? Cadence, bool? Alerts);
+    string? Email, string? Name, SubscriptionStatus? Status, Cadence? Cadence, bool? Alerts, string? Language = null);
 
 /// <summary>Deliveries this worker holds a lease on, until LeaseUntil unless renewed (see LeaseKeeper).</summary>
 public sealed record Claim(Guid Id, long DispatchId, DateTime LeaseUntil, IReadOnlyList<DeliveryRecipient> Rows);
@@ -69,7 +70,7 @@ public sealed class DeliveryLedger(
 
         await using var select = await HandWrittenCommand.OpenAsync(db, cancellationToken);
         await using var reader = await select.Sql($"""
-            SELECT d.id, d.subscriber_id, d.list_id, d.attempts, s.email, s.name, sub.status, sub.cadence, sub.alerts
+            SELECT d.id, d.subscriber_id, d.list_id, d.attempts, s.email, s.name, sub.status, sub.cadence, sub.alerts, s.language
             FROM deliveries d
             LEFT JOIN subscribers s ON s.id = d.subscriber_id
             LEFT JOIN subscriptions sub ON sub.subscriber_id = d.subscriber_id AND sub.list_id = d.list_id
@@ -82,7 +83,7 @@ public sealed class DeliveryLedger(
                 reader.GetInt64(0), reader.IsDBNull(1) ? null : reader.GetInt64(1), reader.GetInt32(2), reader.GetInt32(3),
                 reader.IsDBNull(4) ? null : reader.GetString(4), reader.IsDBNull(5) ? null : reader.GetString(5),
                 reader.IsDBNull(6) ? null : (SubscriptionStatus)reader.GetInt32(6), reader.IsDBNull(7) ? null : (Cadence)reader.GetInt32(7),
-                reader.IsDBNull(8) ? null : reader.GetBoolean(8)));
+                reader.IsDBNull(8) ? null : reader.GetBoolean(8), reader.IsDBNull(9) ? null : reader.GetString(9)));
         return new Claim(claimId, batch.DispatchId, firstLeaseUntil, rows);
     }
 

@@ -38,17 +38,30 @@ public interface IBatchContent
     ValueTask<OutgoingMessage> MessageForAsync(DeliveryRecipient recipient);
 }
 
-/// <summary>Content that is the same for every batch: one compiled email per list, filled in per person.</summary>
-public abstract class PerListContent : IPreparedContent, IBatchContent
+/// <summary>Content that is one email per list and reader language (see <see cref="DispatchEmailSet"/>), filled in per
+/// person: a batch makes ready the emails its people need, then every message is a copy.</summary>
+public abstract class PerListContent(Func<string?, string> languageOf) : IPreparedContent, IBatchContent
 {
-    public Task<IBatchContent> ForBatchAsync(DispatcherDb db, IReadOnlyList<DeliveryRecipient> rows, CancellationToken cancellationToken) =>
-        Task.FromResult<IBatchContent>(this);
+    public async Task<IBatchContent> ForBatchAsync(DispatcherDb db, IReadOnlyList<DeliveryRecipient> rows, CancellationToken cancellationToken)
+    {
+        foreach (var group in rows.Where(r => r.Email is not null && StillWanted(r)).GroupBy(EmailsFor))
+            await group.Key.LoadAsync(db, group.Select(KeyOf), cancellationToken);
+        return this;
+    }
 
     public abstract bool StillWanted(DeliveryRecipient recipient);
 
     public ValueTask<OutgoingMessage> MessageForAsync(DeliveryRecipient recipient) => ValueTask.FromResult(MessageFor(recipient));
 
     protected abstract OutgoingMessage MessageFor(DeliveryRecipient recipient);
+
+    /// <summary>Where this person's email comes from (a confirmation has two: "please confirm" and "already subscribed").</summary>
+    protected abstract DispatchEmailSet EmailsFor(DeliveryRecipient recipient);
+
+    protected EmailKey KeyOf(DeliveryRecipient recipient) => new(recipient.ListId, languageOf(recipient.Language));
+
+    /// <summary>This person's email, made ready by <see cref="ForBatchAsync"/>.</summary>
+    protected CompiledEmail EmailFor(DeliveryRecipient recipient) => EmailsFor(recipient)[KeyOf(recipient)];
 }
 
 /// <summary>Keeps each dispatch's prepared content (its compiled template) in the process-wide cache for a while, so

@@ -23,7 +23,7 @@ public static class DispatchingExtensions
         services.AddScoped<DispatchPlanner>();
         services.AddScoped<BatchSender>();
         services.AddScoped<DispatchContentCache>();
-        services.AddScoped<DispatchEmails>();
+        services.AddScoped<DispatchLanguages>();
         services.AddScoped<DispatchSweep>();
         services.AddScoped<DispatchProgress>();
         services.AddScoped<DispatchControl>();

@@ -33,7 +33,7 @@ public sealed class SendPathWarmUp(IServiceScopeFactory scopes, bool sends) : IW
         // A Web process renders what it has just created (DispatchContentCache.RenderInWebAsync); a sender, what it sends.
         foreach (var content in services.GetServices<IDispatchContent>())
             await content.WarmUpAsync(cancellationToken);
-        await services.GetRequiredService<DispatchEmails>().WarmUpAsync(cancellationToken);
+        await DispatchEmailSet.WarmUpAsync(services.GetRequiredService<DispatcherDb>(), cancellationToken);
         if (sends)
         {
             BuildOneMessage(services);

@@ -79,6 +79,10 @@ public sealed class DispatcherOptions
         }
     }
 
+    /// <summary>The language of a reader's emails and pages (see <see cref="ReaderLocale.OfferedOr"/>).</summary>
+    public string LanguageOf(string? readerLanguage) =>
+        ReaderLocale.OfferedOr(readerLanguage, ReaderLanguages, ReaderLocale.TryLanguage(DefaultLanguage, out var fallback) ? fallback : "en");
+
     private string[] LanguageTags() => (Languages ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 
     /// <summary>What is wrong with the reader settings, naming the key; null when nothing.</summary>

@@ -50,6 +50,23 @@ public static class ReaderLocale
     public static bool TryOffered(string? tag, IReadOnlyList<string> offered, out string language) =>
         TryLanguage(tag, out language) && IsOffered(language, offered);
 
+    /// <summary>The language a reader's emails and pages are in: theirs when it is offered (or a regional form of an
+    /// offered one), else <paramref name="fallback"/>: a reader whose language was taken off the list still gets mail.</summary>
+    public static string OfferedOr(string? language, IReadOnlyList<string> offered, string fallback) =>
+        TryOffered(language, offered, out var known) ? known : fallback;
+
+    /// <summary>Of the <paramref name="available"/> languages (a statement's translations), the one for a reader of
+    /// <paramref name="language"/>: the same tag, else the same language in another region ("pt" for "pt-BR", "pt-BR"
+    /// for "pt"); null when none is.</summary>
+    public static string? BestMatch(string language, IEnumerable<string> available)
+    {
+        var candidates = available.ToList();
+        return candidates.FirstOrDefault(c => string.Equals(c, language, StringComparison.OrdinalIgnoreCase))
+               ?? candidates.FirstOrDefault(c => string.Equals(BaseOf(c), BaseOf(language), StringComparison.OrdinalIgnoreCase));
+    }
+
+    private static string BaseOf(string tag) => tag.Split('-')[0];
+
     /// <summary>The offered languages with their names in themselves, for a reader to choose from.</summary>
     public static IReadOnlyList<(string Tag, string Name)> Choices(IEnumerable<string> offered) => offered.Select(l => (l, NativeName(l))).ToList();
 

@@ -36,6 +36,16 @@ public sealed class ValidationErrors
         return text;
     }
 
+    /// <summary>Adds an error unless the value is a language tag (BCP 47) the runtime knows; returns it in its usual case.</summary>
+    public string? Language(string field, string? value, bool required = false)
+    {
+        var text = Text(field, value, 35, required);
+        if (text is null) return null;
+        if (ReaderLocale.TryLanguage(text, out var language)) return language;
+        Add(field, $"'{field}' must be a language tag (BCP 47, e.g. en, tr, pt-BR), not '{text}'.");
+        return null;
+    }
+
     public IDictionary<string, string[]> ToDictionary() => _errors.ToDictionary(e => e.Key, e => e.Value.ToArray());
 
     public Microsoft.AspNetCore.Http.HttpResults.ValidationProblem ToProblem() =>

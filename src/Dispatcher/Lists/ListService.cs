@@ -38,6 +38,7 @@ public sealed class ListService(DispatcherDb db, TimeProvider clock)
             AskFor = CreateListRequest.CheckAskFor(request.AskFor, new ValidationErrors()),
             WelcomeSubject = request.WelcomeSubject?.Trim() is { Length: > 0 } s ? s : null,
             WelcomeMarkdown = request.WelcomeMarkdown?.Trim() is { Length: > 0 } w ? w : null,
+            WelcomeTranslations = CreateListRequest.CheckWelcomeTranslations(request.WelcomeTranslations, new ValidationErrors()),
             CreatedAt = clock.GetUtcNow().UtcDateTime,
         };
         db.Lists.Add(list);

@@ -28,6 +28,27 @@ public sealed class MailingList
 
     public bool Welcomes => !string.IsNullOrWhiteSpace(WelcomeSubject) && !string.IsNullOrWhiteSpace(WelcomeMarkdown);
 
+    /// <summary>The welcome in other languages, as stored (JSON); null: none.</summary>
+    public string? WelcomeTranslationsJson { get; set; }
+
+    /// <summary>The welcome in other languages: each new reader gets theirs, else <see cref="WelcomeSubject"/>'s.</summary>
+    public IReadOnlyList<WelcomeTranslation> WelcomeTranslations
+    {
+        get => WelcomeTranslationsJson is null ? [] : System.Text.Json.JsonSerializer.Deserialize<List<WelcomeTranslation>>(WelcomeTranslationsJson) ?? [];
+        set => WelcomeTranslationsJson = value.Count == 0 ? null : System.Text.Json.JsonSerializer.Serialize(value);
+    }
+
+    /// <summary>The welcome for a reader of <paramref name="language"/>: their translation (or another region's form of
+    /// it), else the list's own.</summary>
+    public (string Subject, string Markdown) WelcomeIn(string language)
+    {
+        var translations = WelcomeTranslations;
+        return Hosting.ReaderLocale.BestMatch(language, translations.Select(t => t.Language)) is { } match
+               && translations.First(t => t.Language == match) is var t
+            ? (t.Subject, t.Markdown)
+            : (WelcomeSubject!.Trim(), WelcomeMarkdown!);
+    }
+
     /// <summary>Attributes its sign-up form asks for ("country", "city"), as stored: names joined by commas.</summary>
     public string? AskForNames { get; set; }
 
@@ -40,3 +61,6 @@ public sealed class MailingList
 
     public DateTime CreatedAt { get; set; }
 }
+
+/// <summary>A list's welcome in one language.</summary>
+public sealed record WelcomeTranslation(string Language, string Subject, string Markdown);

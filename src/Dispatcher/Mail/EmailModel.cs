@@ -1,4 +1,6 @@
+using System.Globalization;
 using Dispatcher.Mail.Branding;
+using Microsoft.Extensions.Localization;
 
 namespace Dispatcher.Mail;
 
@@ -15,6 +17,36 @@ public abstract class EmailModel
 
     /// <summary>This template's text blocks (sanitised HTML), set by the renderer.</summary>
     public TemplateTexts Texts { get; set; } = TemplateTexts.None;
+
+    /// <summary>The reader's language (BCP 47), set by the renderer: the fixed words (<see cref="T(string, object[])"/>),
+    /// the email's lang and dir, dates.</summary>
+    public string Language { get; set; } = "en";
+
+    /// <summary>The language the content itself is in (a statement without a translation into the reader's language
+    /// is sent in its own); the reader's when not set.</summary>
+    public string? ContentLanguage { get; init; }
+
+    public CultureInfo Culture => CultureInfo.GetCultureInfo(Language);
+
+    /// <summary>"rtl" for Arabic, Hebrew, Persian, …; else "ltr".</summary>
+    public string Direction => DirectionOf(Language);
+
+    public string ContentDirection => DirectionOf(ContentLanguage ?? Language);
+
+    public static string DirectionOf(string language) => CultureInfo.GetCultureInfo(language).TextInfo.IsRightToLeft ? "rtl" : "ltr";
+
+    /// <summary>The fixed words in the reader's language, set by the renderer (see <see cref="EmailWords"/>).</summary>
+    internal IStringLocalizer Words { get; set; } = EmailWords.For("en");
+
+    /// <summary>A fixed text in the reader's language: <c>@Model.T("Read the full statement")</c>,
+    /// <c>@Model.T("Welcome to {0}", Model.ListName)</c>. Encoded like any other text when written.</summary>
+    public string T(string english, params object[] arguments) => arguments.Length == 0 ? Words[english] : Words[english, arguments];
+
+    /// <summary>A date as the reader's language writes it in full: "Wednesday 2 December 2026" in English (the day
+    /// first, as most of the world reads it, not the United States' order), "2 Aralık 2026 Çarşamba" in Turkish.</summary>
+    public string LongDate(DateTime date) => Culture.TwoLetterISOLanguageName == "en"
+        ? date.ToString("dddd d MMMM yyyy", CultureInfo.InvariantCulture)
+        : date.ToString("D", Culture);
 
     /// <summary>Who the mail is from: the branding's organisation name, else Mail:FromName.</summary>
     public string OrganisationName => Brand.OrganisationName;

@@ -47,13 +47,14 @@ public sealed class EmailRenderer
     /// email kept in the database renders none).</summary>
     public long Renders => Interlocked.Read(ref _renders);
 
-    /// <summary>Compiles <paramref name="template"/> (e.g. "Statement") for one dispatch.</summary>
-    public async Task<CompiledEmail> CompileAsync(string template, string subject, Func<EmailRecipient, EmailModel> modelFor)
+    /// <summary>Compiles <paramref name="template"/> (e.g. "Statement") for one dispatch, with the fixed words of
+    /// <paramref name="language"/> (the readers').</summary>
+    public async Task<CompiledEmail> CompileAsync(string template, string subject, Func<EmailRecipient, EmailModel> modelFor, string language = "en")
     {
         Interlocked.Increment(ref _renders);
         await _source.RefreshAsync(CancellationToken.None);
         var brand = await _branding.GetAsync(CancellationToken.None);
-        return await CompileWithAsync(_engine, template, subject, Branded(modelFor, brand, template));
+        return await CompileWithAsync(_engine, template, subject, Branded(modelFor, brand, template, language));
     }
 
     /// <summary>Compiles every template once, so the first dispatch after a start does not wait for Roslyn (~2 s).</summary>
@@ -68,11 +69,14 @@ public sealed class EmailRenderer
     }
 
     /// <summary>Every model the template renders gets the branding, and this template's text blocks.</summary>
-    private static Func<EmailRecipient, EmailModel> Branded(Func<EmailRecipient, EmailModel> modelFor, Brand brand, string template) => recipient =>
+    private static Func<EmailRecipient, EmailModel> Branded(Func<EmailRecipient, EmailModel> modelFor, Brand brand, string template,
+        string language = "en") => recipient =>
     {
         var model = modelFor(recipient);
         model.Brand = brand;
         model.Texts = brand.TextsFor(template);
+        model.Language = language;
+        model.Words = EmailWords.For(language);
         return model;
     };
 
@@ -116,8 +120,16 @@ public sealed class EmailRenderer
     {
         var html = await engine.CompileRenderAsync(template, model);
         var inlined = PreMailer.Net.PreMailer.MoveCssInline(html, removeStyleElements: false, removeComments: true).Html;
-        return (inlined, HtmlToText.Convert(inlined));
+        var text = HtmlToText.Convert(inlined);
+        return (inlined, model.Direction == "rtl" ? RightToLeftLines(text) : text);
     }
+
+    /// <summary>Plain text has no dir attribute: a right-to-left mark starts each line, so that a line that begins
+    /// with a link or a number still reads right to left in a mail client that decides the direction per line.</summary>
+    internal static string RightToLeftLines(string text) =>
+        string.Join('\n', text.Split('\n').Select(line => line.Trim().Length == 0 ? line : RightToLeftMark + line));
+
+    public const char RightToLeftMark = '\u200F';
 
     private static readonly string[] NotForTemplates = TemplateReferences.Excluded();
 

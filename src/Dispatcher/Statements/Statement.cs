@@ -28,7 +28,50 @@ public sealed class Statement
     public string? Url { get; set; }
     public Distribution Distribution { get; set; }
     public DateTime CreatedAt { get; set; }
+
+    /// <summary>The language it is written in (BCP 47); null: Dispatcher:DefaultLanguage.</summary>
+    public string? Language { get; set; }
+
     public List<StatementList> Lists { get; set; } = [];
+
+    /// <summary>The same statement in other languages: each reader gets theirs, else this one.</summary>
+    public List<StatementTranslation> Translations { get; set; } = [];
+
+    /// <summary>What a reader of <paramref name="readerLanguage"/> gets: the translation into their language (or another
+    /// region's form of it), else the statement as written. <paramref name="ownLanguage"/>: its language (the default
+    /// when it has none).</summary>
+    public StatementText For(string readerLanguage, string ownLanguage)
+    {
+        var own = Language ?? ownLanguage;
+        var original = new StatementText(own, Title, Author, Summary, BodyHtml, Url);
+        if (Hosting.ReaderLocale.BestMatch(readerLanguage, [own]) is not null) return original;
+        var language = Hosting.ReaderLocale.BestMatch(readerLanguage, Translations.Select(t => t.Language));
+        if (language is null) return original;
+        var t = Translations.First(t => t.Language == language);
+        return new StatementText(t.Language, t.Title, t.Author ?? Author, t.Summary, t.BodyHtml, t.Url ?? Url);
+    }
+}
+
+/// <summary>A statement in one language, as a reader gets it.</summary>
+public sealed record StatementText(string Language, string Title, string? Author, string? Summary, string? BodyHtml, string? Url);
+
+/// <summary>A statement in another language (from the API, the admin form, or a feed in that language).</summary>
+public sealed class StatementTranslation
+{
+    public long StatementId { get; set; }
+    public required string Language { get; set; }
+    public required string Title { get; set; }
+
+    /// <summary>Null: the statement's own (the translator is often named in the summary or body instead).</summary>
+    public string? Author { get; set; }
+
+    public string? Summary { get; set; }
+
+    /// <summary>Sanitised HTML, like the statement's.</summary>
+    public string? BodyHtml { get; set; }
+
+    /// <summary>The translation's page; null: the statement's own link.</summary>
+    public string? Url { get; set; }
 }
 
 public sealed class StatementList

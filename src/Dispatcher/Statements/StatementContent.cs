@@ -1,19 +1,24 @@
 using Dispatcher.Data;
 using Dispatcher.Dispatching;
+using Dispatcher.Hosting;
 using Dispatcher.Mail;
 using Dispatcher.Subscribers;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 
 namespace Dispatcher.Statements;
 
-/// <summary>The statement email: templates/Statement.cshtml, rendered once per dispatch and list and kept with the
-/// dispatch (see <see cref="DispatchEmail"/>).</summary>
+/// <summary>The statement email: templates/Statement.cshtml, rendered once per dispatch, list and reader language —
+/// the translation into the reader's language when there is one, else the statement as written, with the fixed words
+/// in their language — and kept with the dispatch (see <see cref="DispatchEmail"/>).</summary>
 public sealed class StatementContent(
     DispatcherDb db,
-    DispatchEmails emails,
     EmailRenderer renderer,
     RecipientLinks links,
-    PublicUrls urls) : IDispatchContent
+    PublicUrls urls,
+    DispatchLanguages readerLanguages,
+    TimeProvider clock,
+    IOptions<DispatcherOptions> options) : IDispatchContent
 {
     public DispatchKind Kind => DispatchKind.Statement;
 
@@ -21,46 +26,59 @@ public sealed class StatementContent(
     {
         var statement = await StatementOfAsync(dispatch.StatementId, cancellationToken)
                         ?? throw new InvalidOperationException($"Statement {dispatch.StatementId} of dispatch {dispatch.Id} does not exist.");
-        var lists = await ListsOfAsync(statement.Lists.Select(l => l.ListId).ToList(), cancellationToken);
+        var lists = (await ListsOfAsync(statement.Lists.Select(l => l.ListId).ToList(), cancellationToken)).ToDictionary(l => l.Id);
+        var ownLanguage = options.Value.LanguageOf(null);
 
-        var perList = await emails.PerListAsync(dispatch.Id, lists, list => renderer.CompileAsync("Statement", statement.Title,
-            recipient => new StatementEmail
+        var emails = new DispatchEmailSet(dispatch.Id, keep: true, clock, key =>
+        {
+            var list = lists[key.ListId];
+            var text = statement.For(key.Language, ownLanguage);
+            return renderer.CompileAsync("Statement", text.Title, recipient => new StatementEmail
             {
                 Recipient = recipient,
                 PublicBaseUrl = urls.Base,
                 ListName = list.Name,
                 ListIntroduction = list.Introduction,
-                Preheader = statement.Summary,
-                Title = statement.Title,
-                Author = statement.Author,
+                Preheader = text.Summary,
+                ContentLanguage = text.Language,
+                Title = text.Title,
+                Author = text.Author,
                 PublishedAt = statement.PublishedAt,
-                Summary = statement.Summary,
-                BodyHtml = statement.BodyHtml,
-                Url = statement.Url,
-            }), cancellationToken);
-        return new Prepared(dispatch.Id, perList, links);
+                Summary = text.Summary,
+                BodyHtml = text.BodyHtml,
+                Url = text.Url,
+            }, key.Language);
+        });
+        // Every language its readers have, now: in the Web process that publishes it, so workers need no compiler.
+        var languages = await readerLanguages.OnListsAsync(lists.Keys, cancellationToken);
+        await emails.LoadAsync(db, lists.Keys.SelectMany(id => languages.Select(l => new EmailKey(id, l))), cancellationToken);
+        return new Prepared(dispatch.Id, emails, lists.ToDictionary(l => l.Key, l => new ListIdentity(l.Value.Slug, l.Value.Name)), links,
+            options.Value.LanguageOf);
     }
 
     public async Task WarmUpAsync(CancellationToken cancellationToken)
     {
         await StatementOfAsync(0, cancellationToken);
         await ListsOfAsync([], cancellationToken);
+        await readerLanguages.OnListsAsync([], cancellationToken);
     }
 
     private Task<Statement?> StatementOfAsync(long? id, CancellationToken cancellationToken) =>
-        db.Statements.AsNoTracking().Include(s => s.Lists).SingleOrDefaultAsync(s => s.Id == id, cancellationToken);
+        db.Statements.AsNoTracking().Include(s => s.Lists).Include(s => s.Translations).AsSplitQuery()
+            .SingleOrDefaultAsync(s => s.Id == id, cancellationToken);
 
     private Task<List<Lists.MailingList>> ListsOfAsync(List<int> ids, CancellationToken cancellationToken) =>
         db.Lists.AsNoTracking().Where(l => ids.Contains(l.Id)).ToListAsync(cancellationToken);
 
-    private sealed class Prepared(long dispatchId, Dictionary<int, (CompiledEmail Email, ListIdentity List)> perList, RecipientLinks links) : PerListContent
+    private sealed class Prepared(long dispatchId, DispatchEmailSet emails, Dictionary<int, ListIdentity> lists, RecipientLinks links,
+        Func<string?, string> languageOf) : PerListContent(languageOf)
     {
-        public override bool StillWanted(DeliveryRecipient recipient) => recipient.Status == SubscriptionStatus.Confirmed;
+        public override bool StillWanted(DeliveryRecipient recipient) =>
+            recipient.Status == SubscriptionStatus.Confirmed && lists.ContainsKey(recipient.ListId);
 
-        protected override OutgoingMessage MessageFor(DeliveryRecipient recipient)
-        {
-            var (email, list) = perList[recipient.ListId];
-            return links.Message(dispatchId, recipient, email, list);
-        }
+        protected override DispatchEmailSet EmailsFor(DeliveryRecipient recipient) => emails;
+
+        protected override OutgoingMessage MessageFor(DeliveryRecipient recipient) =>
+            links.Message(dispatchId, recipient, EmailFor(recipient), lists[recipient.ListId]);
     }
 }

@@ -14,6 +14,4 @@ public sealed class StatementEmail : EmailModel
     public string? BodyHtml { get; init; }
 
     public string? Url { get; init; }
-
-    public string PublishedOn => PublishedAt.ToString("dddd d MMMM yyyy", System.Globalization.CultureInfo.InvariantCulture);
 }

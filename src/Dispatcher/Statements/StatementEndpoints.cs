@@ -3,6 +3,7 @@ using Dispatcher.Data;
 using Dispatcher.Hosting;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 
 namespace Dispatcher.Statements;
 
@@ -32,7 +33,7 @@ public static class StatementEndpoints
     }
 
     private static async Task<Results<Ok<Page<StatementResponse>>, ValidationProblem>> List(
-        DispatcherDb db, string? after, int? limit, CancellationToken cancellationToken)
+        DispatcherDb db, IOptions<DispatcherOptions> options, string? after, int? limit, CancellationToken cancellationToken)
     {
         var errors = new ValidationErrors();
         var page = PageRequest.Parse(after, limit, errors);
@@ -40,18 +41,18 @@ public static class StatementEndpoints
 
         var query = db.Statements.AsNoTracking();
         if (page.After is { } afterId) query = query.Where(s => s.Id < afterId);
-        var rows = await query.OrderByDescending(s => s.Id).Take(page.Limit + 1).ToListAsync(cancellationToken);
+        var rows = await query.Include(s => s.Translations).OrderByDescending(s => s.Id).Take(page.Limit + 1).AsSplitQuery().ToListAsync(cancellationToken);
         var slugs = await ListSlugsAsync(db, rows.Select(r => r.Id).ToList(), cancellationToken);
-        return TypedResults.Ok(page.ToPage(rows, s => s.Id, s => ToResponse(s, slugs)));
+        return TypedResults.Ok(page.ToPage(rows, s => s.Id, s => ToResponse(s, slugs, options)));
     }
 
     private static async Task<Results<Ok<StatementResponse>, ProblemHttpResult>> Get(
-        long id, DispatcherDb db, CancellationToken cancellationToken)
+        long id, DispatcherDb db, IOptions<DispatcherOptions> options, CancellationToken cancellationToken)
     {
-        var statement = await db.Statements.AsNoTracking().SingleOrDefaultAsync(s => s.Id == id, cancellationToken);
+        var statement = await db.Statements.AsNoTracking().Include(s => s.Translations).SingleOrDefaultAsync(s => s.Id == id, cancellationToken);
         if (statement is null) return ApiProblem.NotFound($"There is no statement {id}.");
         var slugs = await ListSlugsAsync(db, [id], cancellationToken);
-        return TypedResults.Ok(ToResponse(statement, slugs));
+        return TypedResults.Ok(ToResponse(statement, slugs, options));
     }
 
     private static async Task<ILookup<long, string>> ListSlugsAsync(DispatcherDb db, List<long> statementIds, CancellationToken cancellationToken)
@@ -63,6 +64,8 @@ public static class StatementEndpoints
         return pairs.ToLookup(p => p.StatementId, p => p.Slug);
     }
 
-    private static StatementResponse ToResponse(Statement s, ILookup<long, string> slugs) =>
-        new(s.Id, s.ExternalId, s.Title, s.Author, s.PublishedAt, s.Summary, s.Url, slugs[s.Id].Order().ToList(), s.CreatedAt);
+    private static StatementResponse ToResponse(Statement s, ILookup<long, string> slugs, IOptions<DispatcherOptions> options) =>
+        new(s.Id, s.ExternalId, s.Title, s.Author, s.PublishedAt, s.Summary, s.Url, slugs[s.Id].Order().ToList(), s.CreatedAt,
+            s.Language ?? options.Value.LanguageOf(null),
+            s.Translations.OrderBy(t => t.Language, StringComparer.Ordinal).Select(t => new StatementTranslationResponse(t.Language, t.Title, t.Author, t.Summary, t.Url)).ToList());
 }

@@ -8,6 +8,7 @@ using Dispatcher.Messages;
 using Dispatcher.Subscribers;
 using MassTransit;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 
 namespace Dispatcher.Statements;
 
@@ -28,7 +29,8 @@ public abstract record PublishResult
 /// transaction, before answering 202. The queued dispatch row is the outbox: if the broker is down and the
 /// StatementPublished event cannot be published, the sweeper plans it from the database, so an accepted statement is never lost.</summary>
 public sealed class StatementPublisher(
-    DispatcherDb db, DispatchContentCache contents, IPublishEndpoint bus, TimeProvider clock, ILogger<StatementPublisher> logger)
+    DispatcherDb db, DispatchContentCache contents, IPublishEndpoint bus, TimeProvider clock, IOptions<DispatcherOptions> options,
+    ILogger<StatementPublisher> logger)
 {
     public async Task<PublishResult> PublishAsync(PublishStatementRequest request, Caller caller, CancellationToken cancellationToken,
         Distribution distribution = Distribution.Immediately)
@@ -55,11 +57,22 @@ public sealed class StatementPublisher(
             Author = request.Author?.Trim() is { Length: > 0 } author ? author : null,
             PublishedAt = request.PublishedAt?.ToUniversalTime() ?? now,
             Summary = request.Summary?.Trim() is { Length: > 0 } summary ? summary : null,
-            BodyHtml = BodyOf(request),
+            BodyHtml = BodyOf(request.BodyHtml, request.BodyMarkdown),
             Url = request.Url?.Trim() is { Length: > 0 } url ? url : null,
             Distribution = distribution,
             CreatedAt = now,
+            // Stored as given, or the default at the time: changing Dispatcher:DefaultLanguage later changes no statement.
+            Language = ReaderLocale.TryLanguage(request.Language, out var language) ? language : options.Value.LanguageOf(null),
             Lists = lists.Select(l => new StatementList { ListId = l.Id }).ToList(),
+            Translations = (request.Translations ?? []).Select(t => new StatementTranslation
+            {
+                Language = ReaderLocale.TryLanguage(t.Language, out var tag) ? tag : throw new InvalidOperationException("Validated above."),
+                Title = t.Title!.Trim(),
+                Author = t.Author?.Trim() is { Length: > 0 } by ? by : null,
+                Summary = t.Summary?.Trim() is { Length: > 0 } text ? text : null,
+                BodyHtml = BodyOf(t.BodyHtml, t.BodyMarkdown),
+                Url = t.Url?.Trim() is { Length: > 0 } link ? link : null,
+            }).ToList(),
         };
 
         Dispatch? dispatch;
@@ -132,8 +145,8 @@ public sealed class StatementPublisher(
         await AnyoneImmediateAsync([], cancellationToken);
     }
 
-    private static string? BodyOf(PublishStatementRequest request) =>
-        !string.IsNullOrWhiteSpace(request.BodyMarkdown) ? SafeHtml.FromMarkdown(request.BodyMarkdown)
-        : !string.IsNullOrWhiteSpace(request.BodyHtml) ? SafeHtml.Sanitize(request.BodyHtml)
+    private static string? BodyOf(string? html, string? markdown) =>
+        !string.IsNullOrWhiteSpace(markdown) ? SafeHtml.FromMarkdown(markdown)
+        : !string.IsNullOrWhiteSpace(html) ? SafeHtml.Sanitize(html)
         : null;
 }

@@ -14,7 +14,8 @@ public sealed class ConfirmationContent(
     RecipientLinks links,
     PublicUrls urls,
     TimeProvider clock,
-    IOptions<SubscribersOptions> options) : IDispatchContent
+    IOptions<SubscribersOptions> options,
+    IOptions<Hosting.DispatcherOptions> readers) : IDispatchContent
 {
     public DispatchKind Kind => DispatchKind.Confirmation;
 
@@ -23,38 +24,39 @@ public sealed class ConfirmationContent(
 
     public async Task<IPreparedContent> PrepareAsync(Dispatch dispatch, CancellationToken cancellationToken)
     {
-        var lists = await Confirmations.ListsOfAsync(db, dispatch.Id, cancellationToken);
+        var lists = (await Confirmations.ListsOfAsync(db, dispatch.Id, cancellationToken)).ToDictionary(l => l.Id);
         var days = (int)Math.Round(options.Value.ConfirmationExpiry.TotalDays);
 
-        var perList = new Dictionary<int, (CompiledEmail Confirm, CompiledEmail Known)>();
-        foreach (var list in lists)
+        // In the reader's language; not kept with the dispatch: each goes to one person, who is usually waiting for it.
+        DispatchEmailSet Emails(string template, string subject) => new(dispatch.Id, keep: false, clock, key =>
         {
-            EmailModel Model(EmailRecipient recipient) => new ConfirmationEmail
+            var list = lists[key.ListId];
+            var words = EmailWords.For(key.Language);
+            return renderer.CompileAsync(template, words[subject, list.Name], recipient => new ConfirmationEmail
             {
                 Recipient = recipient,
                 PublicBaseUrl = urls.Base,
                 ListName = list.Name,
                 ListDescription = list.Description ?? "",
                 ExpiresInDays = days,
-                Preheader = $"Confirm that you want {list.Name}",
-            };
-            perList[list.Id] = (
-                await renderer.CompileAsync("Confirmation", $"Confirm your subscription to {list.Name}", Model),
-                await renderer.CompileAsync("AlreadySubscribed", $"You are already subscribed to {list.Name}", Model));
-        }
-        return new Prepared(dispatch.Id, perList, links, () => clock.GetUtcNow() + options.Value.ConfirmationExpiry);
+                Preheader = words["Confirm that you want {0}", list.Name],
+            }, key.Language);
+        });
+        return new Prepared(dispatch.Id, Emails("Confirmation", "Confirm your subscription to {0}"),
+            Emails("AlreadySubscribed", "You are already subscribed to {0}"), lists.Keys.ToHashSet(), links,
+            () => clock.GetUtcNow() + options.Value.ConfirmationExpiry, readers.Value.LanguageOf);
     }
 
-    private sealed class Prepared(long dispatchId, Dictionary<int, (CompiledEmail Confirm, CompiledEmail Known)> perList,
-        RecipientLinks links, Func<DateTimeOffset> expiry) : PerListContent
+    private sealed class Prepared(long dispatchId, DispatchEmailSet confirm, DispatchEmailSet known, HashSet<int> lists,
+        RecipientLinks links, Func<DateTimeOffset> expiry, Func<string?, string> languageOf) : PerListContent(languageOf)
     {
         public override bool StillWanted(DeliveryRecipient recipient) =>
-            recipient.Status is SubscriptionStatus.Unconfirmed or SubscriptionStatus.Confirmed && perList.ContainsKey(recipient.ListId);
+            recipient.Status is SubscriptionStatus.Unconfirmed or SubscriptionStatus.Confirmed && lists.Contains(recipient.ListId);
 
-        protected override OutgoingMessage MessageFor(DeliveryRecipient recipient)
-        {
-            var (confirm, known) = perList[recipient.ListId];
-            return links.Confirmation(dispatchId, recipient, recipient.Status == SubscriptionStatus.Confirmed ? known : confirm, expiry());
-        }
+        protected override DispatchEmailSet EmailsFor(DeliveryRecipient recipient) =>
+            recipient.Status == SubscriptionStatus.Confirmed ? known : confirm;
+
+        protected override OutgoingMessage MessageFor(DeliveryRecipient recipient) =>
+            links.Confirmation(dispatchId, recipient, EmailFor(recipient), expiry());
     }
 }

@@ -17,7 +17,8 @@ public sealed class WelcomeEmail : EmailModel
 
 /// <summary>Welcome emails: each list's, as it is when the dispatch is prepared, to those of its new subscribers who are
 /// still confirmed when their turn comes. With the list's headers and an unsubscribe link, like its other mail.</summary>
-public sealed class WelcomeContent(DispatcherDb db, EmailRenderer renderer, RecipientLinks links, PublicUrls urls) : IDispatchContent
+public sealed class WelcomeContent(DispatcherDb db, EmailRenderer renderer, RecipientLinks links, PublicUrls urls, TimeProvider clock,
+    Microsoft.Extensions.Options.IOptions<Hosting.DispatcherOptions> readers) : IDispatchContent
 {
     public DispatchKind Kind => DispatchKind.Welcome;
 
@@ -26,31 +27,35 @@ public sealed class WelcomeContent(DispatcherDb db, EmailRenderer renderer, Reci
 
     public async Task<IPreparedContent> PrepareAsync(Dispatch dispatch, CancellationToken cancellationToken)
     {
-        var lists = await Confirmations.ListsOfAsync(db, dispatch.Id, cancellationToken);
-        var perList = new Dictionary<int, (CompiledEmail Email, ListIdentity List)>();
-        foreach (var list in lists.Where(l => l.Welcomes))
-            perList[list.Id] = (await renderer.CompileAsync("Welcome", list.WelcomeSubject!.Trim(), recipient => new WelcomeEmail
+        var lists = (await Confirmations.ListsOfAsync(db, dispatch.Id, cancellationToken)).Where(l => l.Welcomes).ToDictionary(l => l.Id);
+        var emails = new DispatchEmailSet(dispatch.Id, keep: false, clock, key =>
+        {
+            var list = lists[key.ListId];
+            var (subject, markdown) = list.WelcomeIn(key.Language);
+            return renderer.CompileAsync("Welcome", subject, recipient => new WelcomeEmail
             {
                 Recipient = recipient,
                 PublicBaseUrl = urls.Base,
                 ListName = list.Name,
-                Subject = list.WelcomeSubject!.Trim(),
-                BodyHtml = SafeHtml.FromMarkdown(list.WelcomeMarkdown!),
-                Preheader = $"Welcome to {list.Name}",
-            }), new ListIdentity(list.Slug, list.Name));
-        return new Prepared(dispatch.Id, perList, links);
+                Subject = subject,
+                BodyHtml = SafeHtml.FromMarkdown(markdown),
+                Preheader = EmailWords.For(key.Language)["Welcome to {0}", list.Name],
+            }, key.Language);
+        });
+        return new Prepared(dispatch.Id, emails, lists.ToDictionary(l => l.Key, l => new ListIdentity(l.Value.Slug, l.Value.Name)), links,
+            readers.Value.LanguageOf);
     }
 
-    private sealed class Prepared(long dispatchId, Dictionary<int, (CompiledEmail Email, ListIdentity List)> perList, RecipientLinks links) : PerListContent
+    private sealed class Prepared(long dispatchId, DispatchEmailSet emails, Dictionary<int, ListIdentity> lists, RecipientLinks links,
+        Func<string?, string> languageOf) : PerListContent(languageOf)
     {
         // A list whose welcome was removed meanwhile sends none.
         public override bool StillWanted(DeliveryRecipient recipient) =>
-            recipient.Status == SubscriptionStatus.Confirmed && perList.ContainsKey(recipient.ListId);
+            recipient.Status == SubscriptionStatus.Confirmed && lists.ContainsKey(recipient.ListId);
 
-        protected override OutgoingMessage MessageFor(DeliveryRecipient recipient)
-        {
-            var (email, list) = perList[recipient.ListId];
-            return links.Message(dispatchId, recipient, email, list);
-        }
+        protected override DispatchEmailSet EmailsFor(DeliveryRecipient recipient) => emails;
+
+        protected override OutgoingMessage MessageFor(DeliveryRecipient recipient) =>
+            links.Message(dispatchId, recipient, EmailFor(recipient), lists[recipient.ListId]);
     }
 }

@@ -48,6 +48,37 @@ public sealed class AdminUiTests(Chromium chromium) : IClassFixture<Chromium>
         await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Dashboard" })).ToBeVisibleAsync();
     }
 
+    [Fact]
+    public async Task A_statement_is_published_from_the_form_with_a_translation_and_each_reader_gets_theirs()
+    {
+        await using var app = await StartAsync();
+        await app.Api.CreateListAsync("korea", "Korea solidarity", doubleOptIn: false);
+        await app.Api.PostOkAsync("/api/lists/korea/subscribers", new { email = "minji@example.org", language = "ko", confirmed = true }, HttpStatusCode.Created);
+        await app.Api.PostOkAsync("/api/lists/korea/subscribers", new { email = "anna@example.org", language = "en", confirmed = true }, HttpStatusCode.Created);
+        var admin = await chromium.NewPageAsync(app.ServerAddress!);
+        await LogInAsync(admin, AdminEmail, AdminPassword);
+
+        await admin.GotoAsync("/admin/statements/new");
+        await admin.GetByLabel("Title", new() { Exact = true }).FillAsync("Stop the repression of South Korean trade unionists");
+        await admin.GetByLabel("Written in").SelectOptionAsync("en");
+        await admin.GetByLabel("Translation 1: language").SelectOptionAsync("ko");
+        await admin.GetByLabel("Translation 1: title").FillAsync("한국 노동조합원에 대한 탄압을 멈춰라");
+        await admin.GetByLabel("Korea solidarity").CheckAsync();
+        await admin.GetByRole(AriaRole.Button, new() { Name = "Publish" }).ClickAsync();
+        await Assertions.Expect(admin.GetByText("Published and on its way.")).ToBeVisibleAsync();
+
+        var statements = await app.Api.GetJsonAsync("/api/statements");
+        var translation = Assert.Single(statements["items"]![0]!["translations"]!.AsArray())!;
+        Assert.Equal(("ko", "한국 노동조합원에 대한 탄압을 멈춰라"), (translation["language"]!.GetValue<string>(), translation["title"]!.GetValue<string>()));
+        await admin.GotoAsync("/admin/statements");
+        await Assertions.Expect(admin.GetByRole(AriaRole.Cell, new() { Name = "en, ko" })).ToBeVisibleAsync();
+        var subjects = await Eventually.UntilAsync(async () => (await app.Api.GetJsonAsync("/api/mailbox"))["items"]!.AsArray()
+                .ToDictionary(m => m!["to"]![0]!.GetValue<string>(), m => m!["subject"]!.GetValue<string>()),
+            received => received.Count >= 2, TimeSpan.FromSeconds(30), "both readers' statements in the capture mailbox");
+        Assert.Equal("한국 노동조합원에 대한 탄압을 멈춰라", subjects["minji@example.org"]);
+        Assert.Equal("Stop the repression of South Korean trade unionists", subjects["anna@example.org"]);
+    }
+
     /// <summary>Two lists (turkey needs a second person's approval) with two people each, and an organiser of turkey
     /// only, made through the API and the database: what the focused tests below start from.</summary>
     private static async Task<DispatcherApp> StartWithListsAsync()
@@ -116,8 +147,8 @@ public sealed class AdminUiTests(Chromium chromium) : IClassFixture<Chromium>
         await LogInAsync(admin, AdminEmail, AdminPassword);
 
         await admin.GotoAsync("/admin/alerts/compose");
-        await admin.GetByLabel("Subject").FillAsync("Protest tonight at the Turkish embassy, 18:00");
-        await admin.GetByLabel("Message (Markdown)").FillAsync("Over a hundred are dead after the bomb attack in **Ankara**.");
+        await admin.GetByLabel("Subject", new() { Exact = true }).FillAsync("Protest tonight at the Turkish embassy, 18:00");
+        await admin.GetByLabel("Message (Markdown)", new() { Exact = true }).FillAsync("Over a hundred are dead after the bomb attack in **Ankara**.");
         await admin.GetByLabel("Action link").FillAsync("https://example.org/protest");
         await admin.Locator("fieldset").GetByLabel("Turkey solidarity (needs approval)").CheckAsync();
         await Assertions.Expect(admin.FrameLocator("#preview-frame").Locator("p", new() { HasText = "Over a hundred are dead" })).ToBeVisibleAsync();
@@ -191,8 +222,8 @@ public sealed class AdminUiTests(Chromium chromium) : IClassFixture<Chromium>
         await LogInAsync(admin, AdminEmail, AdminPassword);
 
         await admin.GotoAsync("/admin/alerts/compose");
-        await admin.GetByLabel("Subject").FillAsync("Vigil in Ankara tonight");
-        await admin.GetByLabel("Message (Markdown)").FillAsync("At **19:00** in Kızılay.");
+        await admin.GetByLabel("Subject", new() { Exact = true }).FillAsync("Vigil in Ankara tonight");
+        await admin.GetByLabel("Message (Markdown)", new() { Exact = true }).FillAsync("At **19:00** in Kızılay.");
         await admin.Locator("fieldset").GetByLabel("Turkey solidarity (needs approval)").CheckAsync();
         await admin.GetByLabel("Audience (optional)").FillAsync("city Ankara");
         await admin.GetByRole(AriaRole.Button, new() { Name = "Save draft" }).ClickAsync();

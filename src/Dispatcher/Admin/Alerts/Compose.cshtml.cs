@@ -13,8 +13,12 @@ namespace Dispatcher.Admin.Alerts;
 
 /// <summary>Writing an alert: a draft, with a preview that follows the typing (JavaScript) or appears on the next page.</summary>
 [Authorize(Policy = Policies.Organiser)]
-public sealed class ComposeAlertModel(DispatcherDb db, AlertService alerts, AlertContent content) : AdminPage
+public sealed class ComposeAlertModel(DispatcherDb db, AlertService alerts, AlertContent content,
+    Microsoft.Extensions.Options.IOptions<DispatcherOptions> options) : AdminPage
 {
+    /// <summary>How many translations the form has room for; the API takes more.</summary>
+    public const int TranslationSlots = 3;
+
     public long? Id { get; private set; }
     public List<MailingList> Lists { get; private set; } = [];
     public List<string> Errors { get; private set; } = [];
@@ -25,6 +29,23 @@ public sealed class ComposeAlertModel(DispatcherDb db, AlertService alerts, Aler
     [BindProperty] public string? ActionUrl { get; set; }
     [BindProperty] public string? ActionLabel { get; set; }
     [BindProperty] public List<string> ListSlugs { get; set; } = [];
+    [BindProperty] public string? Language { get; set; }
+    [BindProperty] public List<TranslationInput> Translations { get; set; } = [];
+
+    /// <summary>One translation's fields; a slot without a subject is not a translation.</summary>
+    public sealed class TranslationInput
+    {
+        public string? Language { get; set; }
+        public string? Subject { get; set; }
+        public string? BodyMarkdown { get; set; }
+        public string? ActionLabel { get; set; }
+    }
+
+    public IReadOnlyList<(string Tag, string Name)> Languages => ReaderLocale.Choices(options.Value.ReaderLanguages);
+
+    public string DefaultLanguage => options.Value.LanguageOf(null);
+
+    public TranslationInput Slot(int i) => i < Translations.Count ? Translations[i] : new TranslationInput();
 
     /// <summary>The audience as people write it: a line per attribute, "city = Seoul, Busan".</summary>
     [BindProperty] public string? AudienceText { get; set; }
@@ -47,6 +68,9 @@ public sealed class ComposeAlertModel(DispatcherDb db, AlertService alerts, Aler
             ActionLabel = alert.ActionLabel;
             ListSlugs = (await content.ListsOfAsync(alert, cancellationToken)).Select(l => l.Slug).ToList();
             AudienceText = string.Join("\n", alert.Audience.Filters.Select(f => $"{f.Key} = {string.Join(", ", f.Value)}"));
+            Language = alert.Language;
+            Translations = alert.Translations.Select(t => new TranslationInput
+                { Language = t.Language, Subject = t.Subject, BodyMarkdown = t.BodyMarkdown, ActionLabel = t.ActionLabel }).ToList();
         }
         await LoadListsAsync(cancellationToken);
         return Page();
@@ -56,7 +80,9 @@ public sealed class ComposeAlertModel(DispatcherDb db, AlertService alerts, Aler
     {
         Id = id;
         var (audience, unreadable) = ReadAudience(AudienceText);
-        var request = new AlertRequest(Subject, BodyMarkdown, ActionUrl, ActionLabel, ListSlugs, audience, SegmentSlug);
+        var translations = Translations.Where(t => !string.IsNullOrWhiteSpace(t.Subject))
+            .Select(t => new AlertTranslationRequest(t.Language, t.Subject, t.BodyMarkdown, t.ActionLabel)).ToList();
+        var request = new AlertRequest(Subject, BodyMarkdown, ActionUrl, ActionLabel, ListSlugs, audience, SegmentSlug, Language, translations);
         var result = unreadable is not null ? new AlertResult.Invalid(Unreadable(unreadable))
             : id is { } existing
             ? await alerts.UpdateAsync(existing, request, Caller, cancellationToken)
@@ -119,9 +145,11 @@ public sealed class ComposeAlertModel(DispatcherDb db, AlertService alerts, Aler
             ActionLabel = string.IsNullOrWhiteSpace(ActionLabel) ? null : ActionLabel.Trim(),
             CreatedBy = Caller.Id,
         };
-        var email = await content.CompileAsync(draft, lists.FirstOrDefault());
+        var language = ReaderLocale.TryLanguage(Language, out var written) ? written : DefaultLanguage;
+        draft.Language = language;
+        var email = await content.CompileAsync(draft, lists.FirstOrDefault(), language);
         var body = email.For(AlertPreviews.SamplePerson("subscriber@example.org"));
-        return new JsonResult(new AlertPreview(email.Subject, body.Html, body.Text));
+        return new JsonResult(new AlertPreview(email.Subject, body.Html, body.Text, language));
     }
 
     private async Task LoadListsAsync(CancellationToken cancellationToken)

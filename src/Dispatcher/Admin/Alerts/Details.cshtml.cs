@@ -19,7 +19,10 @@ public sealed class AlertDetailsModel(Data.DispatcherDb db, AlertService alerts,
     public string? RequestedByName { get; private set; }
     public string? ApprovedByName { get; private set; }
 
-    public async Task<IActionResult> OnGetAsync(long id, CancellationToken cancellationToken)
+    /// <summary>The languages the preview can be shown in: the alert's own and each translation's.</summary>
+    public List<string> PreviewLanguages { get; private set; } = [];
+
+    public async Task<IActionResult> OnGetAsync(long id, string? language, CancellationToken cancellationToken)
     {
         var found = await alerts.FindAsync(id, Caller, cancellationToken);
         if (found is AlertResult.Forbidden) return Forbidden();
@@ -31,7 +34,9 @@ public sealed class AlertDetailsModel(Data.DispatcherDb db, AlertService alerts,
         Recipients = await alerts.RecipientsAsync(alert, cancellationToken);
         RequestedByName = await db.NameAsync(alert.RequestedBy, cancellationToken);
         ApprovedByName = await db.NameAsync(alert.ApprovedBy, cancellationToken);
-        Preview = ((AlertResult.Ok<AlertPreview>)await alerts.PreviewAsync(id, Caller, cancellationToken)).Value;
+        PreviewLanguages = new[] { alert.Language ?? "" }.Concat(alert.Translations.Select(t => t.Language)).Where(l => l.Length > 0).ToList();
+        var shown = language is not null && PreviewLanguages.Contains(language) ? language : null;
+        Preview = ((AlertResult.Ok<AlertPreview>)await alerts.PreviewAsync(id, shown, Caller, cancellationToken)).Value;
         return Page();
     }
 

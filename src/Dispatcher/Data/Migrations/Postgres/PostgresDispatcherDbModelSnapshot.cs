@@ -213,6 +213,11 @@ namespace Dispatcher.Data.Migrations.Postgres
                         .HasColumnType("bigint")
                         .HasColumnName("dispatch_id");
 
+                    b.Property<string>("Language")
+                        .HasMaxLength(35)
+                        .HasColumnType("character varying(35)")
+                        .HasColumnName("language");
+
                     b.Property<DateTime?>("RequestedAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("requested_at");
@@ -262,6 +267,49 @@ namespace Dispatcher.Data.Migrations.Postgres
                         .HasDatabaseName("ix_alert_lists_list_id");
 
                     b.ToTable("alert_lists", (string)null);
+                });
+
+            modelBuilder.Entity("Dispatcher.Alerts.AlertTranslation", b =>
+                {
+                    b.Property<long>("AlertId")
+                        .HasColumnType("bigint")
+                        .HasColumnName("alert_id");
+
+                    b.Property<string>("Language")
+                        .HasMaxLength(35)
+                        .HasColumnType("character varying(35)")
+                        .HasColumnName("language");
+
+                    b.Property<string>("ActionLabel")
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)")
+                        .HasColumnName("action_label");
+
+                    b.Property<string>("ActionUrl")
+                        .HasMaxLength(2000)
+                        .HasColumnType("character varying(2000)")
+                        .HasColumnName("action_url");
+
+                    b.Property<string>("BodyHtml")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("body_html");
+
+                    b.Property<string>("BodyMarkdown")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("body_markdown");
+
+                    b.Property<string>("Subject")
+                        .IsRequired()
+                        .HasMaxLength(300)
+                        .HasColumnType("character varying(300)")
+                        .HasColumnName("subject");
+
+                    b.HasKey("AlertId", "Language")
+                        .HasName("pk_alert_translations");
+
+                    b.ToTable("alert_translations", (string)null);
                 });
 
             modelBuilder.Entity("Dispatcher.Audit.AuditEntry", b =>
@@ -635,6 +683,11 @@ namespace Dispatcher.Data.Migrations.Postgres
                         .HasColumnType("integer")
                         .HasColumnName("list_id");
 
+                    b.Property<string>("Language")
+                        .HasMaxLength(35)
+                        .HasColumnType("character varying(35)")
+                        .HasColumnName("language");
+
                     b.Property<DateTime>("CreatedAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("created_at");
@@ -671,7 +724,7 @@ namespace Dispatcher.Data.Migrations.Postgres
                         .HasColumnType("text")
                         .HasColumnName("text_without_name");
 
-                    b.HasKey("DispatchId", "ListId")
+                    b.HasKey("DispatchId", "ListId", "Language")
                         .HasName("pk_dispatch_emails");
 
                     b.ToTable("dispatch_emails", (string)null);
@@ -860,6 +913,10 @@ namespace Dispatcher.Data.Migrations.Postgres
                         .HasColumnType("text")
                         .HasColumnName("welcome_subject");
 
+                    b.Property<string>("WelcomeTranslationsJson")
+                        .HasColumnType("text")
+                        .HasColumnName("welcome_translations");
+
                     b.HasKey("Id")
                         .HasName("pk_lists");
 
@@ -1009,6 +1066,11 @@ namespace Dispatcher.Data.Migrations.Postgres
                         .HasColumnType("character varying(500)")
                         .HasColumnName("external_id");
 
+                    b.Property<string>("Language")
+                        .HasMaxLength(35)
+                        .HasColumnType("character varying(35)")
+                        .HasColumnName("language");
+
                     b.Property<DateTime>("PublishedAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("published_at");
@@ -1058,6 +1120,47 @@ namespace Dispatcher.Data.Migrations.Postgres
                         .HasDatabaseName("ix_statement_lists_list_id_statement_id");
 
                     b.ToTable("statement_lists", (string)null);
+                });
+
+            modelBuilder.Entity("Dispatcher.Statements.StatementTranslation", b =>
+                {
+                    b.Property<long>("StatementId")
+                        .HasColumnType("bigint")
+                        .HasColumnName("statement_id");
+
+                    b.Property<string>("Language")
+                        .HasMaxLength(35)
+                        .HasColumnType("character varying(35)")
+                        .HasColumnName("language");
+
+                    b.Property<string>("Author")
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("author");
+
+                    b.Property<string>("BodyHtml")
+                        .HasColumnType("text")
+                        .HasColumnName("body_html");
+
+                    b.Property<string>("Summary")
+                        .HasColumnType("text")
+                        .HasColumnName("summary");
+
+                    b.Property<string>("Title")
+                        .IsRequired()
+                        .HasMaxLength(500)
+                        .HasColumnType("character varying(500)")
+                        .HasColumnName("title");
+
+                    b.Property<string>("Url")
+                        .HasMaxLength(2000)
+                        .HasColumnType("character varying(2000)")
+                        .HasColumnName("url");
+
+                    b.HasKey("StatementId", "Language")
+                        .HasName("pk_statement_translations");
+
+                    b.ToTable("statement_translations", (string)null);
                 });
 
             modelBuilder.Entity("Dispatcher.Subscribers.Segment", b =>
@@ -1279,6 +1382,16 @@ namespace Dispatcher.Data.Migrations.Postgres
                         .HasConstraintName("fk_alert_lists_lists_list_id");
                 });
 
+            modelBuilder.Entity("Dispatcher.Alerts.AlertTranslation", b =>
+                {
+                    b.HasOne("Dispatcher.Alerts.Alert", null)
+                        .WithMany("Translations")
+                        .HasForeignKey("AlertId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_alert_translations_alerts_alert_id");
+                });
+
             modelBuilder.Entity("Dispatcher.Bounces.Bounce", b =>
                 {
                     b.HasOne("Dispatcher.Subscribers.Subscriber", null)
@@ -1347,6 +1460,16 @@ namespace Dispatcher.Data.Migrations.Postgres
                         .HasConstraintName("fk_statement_lists_statements_statement_id");
                 });
 
+            modelBuilder.Entity("Dispatcher.Statements.StatementTranslation", b =>
+                {
+                    b.HasOne("Dispatcher.Statements.Statement", null)
+                        .WithMany("Translations")
+                        .HasForeignKey("StatementId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_statement_translations_statements_statement_id");
+                });
+
             modelBuilder.Entity("Dispatcher.Subscribers.Subscription", b =>
                 {
                     b.HasOne("Dispatcher.Lists.MailingList", "List")
@@ -1371,6 +1494,8 @@ namespace Dispatcher.Data.Migrations.Postgres
             modelBuilder.Entity("Dispatcher.Alerts.Alert", b =>
                 {
                     b.Navigation("Lists");
+
+                    b.Navigation("Translations");
                 });
 
             modelBuilder.Entity("Dispatcher.Feeds.Feed", b =>
@@ -1381,6 +1506,8 @@ namespace Dispatcher.Data.Migrations.Postgres
             modelBuilder.Entity("Dispatcher.Statements.Statement", b =>
                 {
                     b.Navigation("Lists");
+
+                    b.Navigation("Translations");
                 });
 
             modelBuilder.Entity("Dispatcher.Subscribers.Subscriber", b =>

@@ -201,6 +201,11 @@ namespace Dispatcher.Data.Migrations.Sqlite
                         .HasColumnType("INTEGER")
                         .HasColumnName("dispatch_id");
 
+                    b.Property<string>("Language")
+                        .HasMaxLength(35)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("language");
+
                     b.Property<DateTime?>("RequestedAt")
                         .HasColumnType("TEXT")
                         .HasColumnName("requested_at");
@@ -250,6 +255,49 @@ namespace Dispatcher.Data.Migrations.Sqlite
                         .HasDatabaseName("ix_alert_lists_list_id");
 
                     b.ToTable("alert_lists", (string)null);
+                });
+
+            modelBuilder.Entity("Dispatcher.Alerts.AlertTranslation", b =>
+                {
+                    b.Property<long>("AlertId")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("alert_id");
+
+                    b.Property<string>("Language")
+                        .HasMaxLength(35)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("language");
+
+                    b.Property<string>("ActionLabel")
+                        .HasMaxLength(100)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("action_label");
+
+                    b.Property<string>("ActionUrl")
+                        .HasMaxLength(2000)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("action_url");
+
+                    b.Property<string>("BodyHtml")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("body_html");
+
+                    b.Property<string>("BodyMarkdown")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("body_markdown");
+
+                    b.Property<string>("Subject")
+                        .IsRequired()
+                        .HasMaxLength(300)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("subject");
+
+                    b.HasKey("AlertId", "Language")
+                        .HasName("pk_alert_translations");
+
+                    b.ToTable("alert_translations", (string)null);
                 });
 
             modelBuilder.Entity("Dispatcher.Audit.AuditEntry", b =>
@@ -611,6 +659,11 @@ namespace Dispatcher.Data.Migrations.Sqlite
                         .HasColumnType("INTEGER")
                         .HasColumnName("list_id");
 
+                    b.Property<string>("Language")
+                        .HasMaxLength(35)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("language");
+
                     b.Property<DateTime>("CreatedAt")
                         .HasColumnType("TEXT")
                         .HasColumnName("created_at");
@@ -647,7 +700,7 @@ namespace Dispatcher.Data.Migrations.Sqlite
                         .HasColumnType("TEXT")
                         .HasColumnName("text_without_name");
 
-                    b.HasKey("DispatchId", "ListId")
+                    b.HasKey("DispatchId", "ListId", "Language")
                         .HasName("pk_dispatch_emails");
 
                     b.ToTable("dispatch_emails", (string)null);
@@ -830,6 +883,10 @@ namespace Dispatcher.Data.Migrations.Sqlite
                         .HasColumnType("TEXT")
                         .HasColumnName("welcome_subject");
 
+                    b.Property<string>("WelcomeTranslationsJson")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("welcome_translations");
+
                     b.HasKey("Id")
                         .HasName("pk_lists");
 
@@ -977,6 +1034,11 @@ namespace Dispatcher.Data.Migrations.Sqlite
                         .HasColumnType("TEXT")
                         .HasColumnName("external_id");
 
+                    b.Property<string>("Language")
+                        .HasMaxLength(35)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("language");
+
                     b.Property<DateTime>("PublishedAt")
                         .HasColumnType("TEXT")
                         .HasColumnName("published_at");
@@ -1026,6 +1088,47 @@ namespace Dispatcher.Data.Migrations.Sqlite
                         .HasDatabaseName("ix_statement_lists_list_id_statement_id");
 
                     b.ToTable("statement_lists", (string)null);
+                });
+
+            modelBuilder.Entity("Dispatcher.Statements.StatementTranslation", b =>
+                {
+                    b.Property<long>("StatementId")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("statement_id");
+
+                    b.Property<string>("Language")
+                        .HasMaxLength(35)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("language");
+
+                    b.Property<string>("Author")
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("author");
+
+                    b.Property<string>("BodyHtml")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("body_html");
+
+                    b.Property<string>("Summary")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("summary");
+
+                    b.Property<string>("Title")
+                        .IsRequired()
+                        .HasMaxLength(500)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("title");
+
+                    b.Property<string>("Url")
+                        .HasMaxLength(2000)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("url");
+
+                    b.HasKey("StatementId", "Language")
+                        .HasName("pk_statement_translations");
+
+                    b.ToTable("statement_translations", (string)null);
                 });
 
             modelBuilder.Entity("Dispatcher.Subscribers.Segment", b =>
@@ -1241,6 +1344,16 @@ namespace Dispatcher.Data.Migrations.Sqlite
                         .HasConstraintName("fk_alert_lists_lists_list_id");
                 });
 
+            modelBuilder.Entity("Dispatcher.Alerts.AlertTranslation", b =>
+                {
+                    b.HasOne("Dispatcher.Alerts.Alert", null)
+                        .WithMany("Translations")
+                        .HasForeignKey("AlertId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_alert_translations_alerts_alert_id");
+                });
+
             modelBuilder.Entity("Dispatcher.Bounces.Bounce", b =>
                 {
                     b.HasOne("Dispatcher.Subscribers.Subscriber", null)
@@ -1309,6 +1422,16 @@ namespace Dispatcher.Data.Migrations.Sqlite
                         .HasConstraintName("fk_statement_lists_statements_statement_id");
                 });
 
+            modelBuilder.Entity("Dispatcher.Statements.StatementTranslation", b =>
+                {
+                    b.HasOne("Dispatcher.Statements.Statement", null)
+                        .WithMany("Translations")
+                        .HasForeignKey("StatementId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_statement_translations_statements_statement_id");
+                });
+
             modelBuilder.Entity("Dispatcher.Subscribers.Subscription", b =>
                 {
                     b.HasOne("Dispatcher.Lists.MailingList", "List")
@@ -1333,6 +1456,8 @@ namespace Dispatcher.Data.Migrations.Sqlite
             modelBuilder.Entity("Dispatcher.Alerts.Alert", b =>
                 {
                     b.Navigation("Lists");
+
+                    b.Navigation("Translations");
                 });
 
             modelBuilder.Entity("Dispatcher.Feeds.Feed", b =>
@@ -1343,6 +1468,8 @@ namespace Dispatcher.Data.Migrations.Sqlite
             modelBuilder.Entity("Dispatcher.Statements.Statement", b =>
                 {
                     b.Navigation("Lists");
+
+                    b.Navigation("Translations");
                 });
 
             modelBuilder.Entity("Dispatcher.Subscribers.Subscriber", b =>
