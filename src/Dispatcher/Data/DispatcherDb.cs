@@ -264,7 +264,11 @@ public abstract class DispatcherDb(DbContextOptions options) : DbContext(options
             e.Property(t => t.UpdatedBy).HasMaxLength(400);
         });
 
-        model.Entity<DigestRun>(e => e.HasIndex(r => new { r.Cadence, r.Period }).IsUnique());
+        model.Entity<DigestRun>(e =>
+        {
+            e.Property(r => r.TimeZone).HasMaxLength(64);
+            e.HasIndex(r => new { r.Cadence, r.TimeZone, r.Period }).IsUnique();
+        });
 
         model.Entity<DispatchEmail>(e =>
         {

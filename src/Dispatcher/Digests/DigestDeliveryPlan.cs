@@ -1,5 +1,6 @@
 using Dispatcher.Data;
 using Dispatcher.Dispatching;
+using Dispatcher.Hosting;
 using Dispatcher.Statements;
 using Dispatcher.Subscribers;
 using Microsoft.EntityFrameworkCore;
@@ -9,29 +10,45 @@ namespace Dispatcher.Digests;
 
 /// <summary>A digest goes to every confirmed subscriber with that cadence who has, on at least one of their lists of
 /// that cadence, a statement newer than their own cursor (and no newer than the run's upper bound): each person once.
-/// Someone with nothing new gets no email.</summary>
-public sealed class DigestDeliveryPlan(TimeProvider clock, IOptions<DigestOptions> options) : IDeliveryPlan
+/// Someone with nothing new gets no email. A local-time run takes only the readers of its zone who have had no digest
+/// of this cadence for its local date yet (and joined before it was due), and records the date for each in the same
+/// transaction: one digest per reader per date, whatever the clocks did or their zone changed to.</summary>
+public sealed class DigestDeliveryPlan(TimeProvider clock, IOptions<DigestOptions> options, IOptions<DispatcherOptions> readers) : IDeliveryPlan
 {
     public DispatchKind Kind => DispatchKind.Digest;
 
-    public Task<int> InsertDeliveriesAsync(DispatcherDb db, Dispatch dispatch, CancellationToken cancellationToken)
+    public async Task<int> InsertDeliveriesAsync(DispatcherDb db, Dispatch dispatch, CancellationToken cancellationToken)
     {
         var since = clock.GetUtcNow().UtcDateTime - options.Value.MaxAge;
-        return db.Database.ExecuteSqlAsync($"""
-            INSERT INTO deliveries (dispatch_id, subscriber_id, list_id, status, attempts)
-            SELECT {dispatch.Id}, s.subscriber_id, MIN(s.list_id), {(int)DeliveryStatus.Pending}, 0
-            FROM subscriptions s
-            WHERE s.status = {(int)SubscriptionStatus.Confirmed}
-              AND s.cadence = {(int)dispatch.Cadence!.Value}
-              AND EXISTS (
-                SELECT 1 FROM statement_lists sl
-                JOIN statements st ON st.id = sl.statement_id
-                WHERE sl.list_id = s.list_id
-                  AND sl.statement_id > s.digest_cursor
-                  AND sl.statement_id <= {dispatch.DigestUpTo!.Value}
-                  AND st.distribution <> {(int)Distribution.Archive}
-                  AND st.created_at >= {since})
-            GROUP BY s.subscriber_id
-            """, cancellationToken);
+        var cadence = dispatch.Cadence!.Value;
+        var run = await db.DigestRuns.AsNoTracking().SingleOrDefaultAsync(r => r.DispatchId == dispatch.Id, cancellationToken);
+        // The column of the reader's last local date: one of two fixed names, never a value.
+        var dateColumn = cadence == Cadence.Weekly ? "weekly_digest_on" : "daily_digest_on";
+
+        var insert = new SqlText()
+            .Append("INSERT INTO deliveries (dispatch_id, subscriber_id, list_id, status, attempts) SELECT ").Parameter(dispatch.Id)
+            .Append(", s.subscriber_id, MIN(s.list_id), ").Parameter((int)DeliveryStatus.Pending).Append(", 0 FROM subscriptions s ");
+        if (run is { LocalDate: not null }) insert.Append("JOIN subscribers p ON p.id = s.subscriber_id ");
+        insert.Append("WHERE s.status = ").Parameter((int)SubscriptionStatus.Confirmed)
+            .Append(" AND s.cadence = ").Parameter((int)cadence);
+        if (run is { LocalDate: { } localDate })
+            insert.Append(" AND COALESCE(p.time_zone, ").Parameter(readers.Value.TimeZone).Append(") = ").Parameter(run.TimeZone)
+                .Append($" AND (p.{dateColumn} IS NULL OR p.{dateColumn} < ").Parameter(localDate).Append(")")
+                .Append(" AND s.created_at <= ").Parameter(run.Period);
+        insert.Append(" AND EXISTS (SELECT 1 FROM statement_lists sl JOIN statements st ON st.id = sl.statement_id")
+            .Append(" WHERE sl.list_id = s.list_id AND sl.statement_id > s.digest_cursor")
+            .Append(" AND sl.statement_id <= ").Parameter(dispatch.DigestUpTo!.Value)
+            .Append(" AND st.distribution <> ").Parameter((int)Distribution.Archive)
+            .Append(" AND st.created_at >= ").Parameter(since).Append(")")
+            .Append(" GROUP BY s.subscriber_id");
+        var planned = await db.Database.ExecuteSqlRawAsync(insert.Sql, insert.Parameters, cancellationToken);
+
+        if (planned > 0 && run is { LocalDate: { } date })
+        {
+            var record = new SqlText().Append($"UPDATE subscribers SET {dateColumn} = ").Parameter(date)
+                .Append(" WHERE id IN (SELECT subscriber_id FROM deliveries WHERE dispatch_id = ").Parameter(dispatch.Id).Append(")");
+            await db.Database.ExecuteSqlRawAsync(record.Sql, record.Parameters, cancellationToken);
+        }
+        return planned;
     }
 }

@@ -23,12 +23,16 @@ public sealed class DigestDueConsumerDefinition : ConsumerDefinition<DigestDueCo
 }
 
 /// <summary>Starts a digest run: a dispatch of kind "digest" for one cadence, holding statements up to the newest one
-/// now. A scheduled run names its period, and the unique (cadence, period) row makes it happen once.</summary>
+/// now. A scheduled run names its period (and, at readers' local time, their zone and local date), and the unique
+/// (cadence, zone, period) row makes it happen once.</summary>
 public sealed class DigestRunner(DispatcherDb db, IPublishEndpoint bus, TimeProvider clock, ILogger<DigestRunner> logger)
 {
+    /// <param name="local">A local-time run: the readers' zone and their local date.</param>
     /// <returns>The dispatch, or null when this period's run was started already (by another worker).</returns>
-    public async Task<Dispatch?> StartAsync(Cadence cadence, DateTime? period, Caller caller, CancellationToken cancellationToken)
+    public async Task<Dispatch?> StartAsync(Cadence cadence, DateTime? period, Caller caller, CancellationToken cancellationToken,
+        (string TimeZone, DateOnly Date)? local = null)
     {
+        var zone = local?.TimeZone ?? "";
         var now = clock.GetUtcNow().UtcDateTime;
         Dispatch dispatch;
         await using (var transaction = await db.Database.BeginTransactionAsync(cancellationToken))
@@ -36,8 +40,8 @@ public sealed class DigestRunner(DispatcherDb db, IPublishEndpoint bus, TimeProv
             DigestRun? run = null;
             if (period is { } due)
             {
-                if (await db.DigestRuns.AnyAsync(r => r.Cadence == cadence && r.Period == due, cancellationToken)) return null;
-                run = new DigestRun { Cadence = cadence, Period = due, CreatedAt = now };
+                if (await db.DigestRuns.AnyAsync(r => r.Cadence == cadence && r.TimeZone == zone && r.Period == due, cancellationToken)) return null;
+                run = new DigestRun { Cadence = cadence, Period = due, TimeZone = zone, LocalDate = local?.Date, CreatedAt = now };
                 db.DigestRuns.Add(run);
                 try
                 {
@@ -56,7 +60,7 @@ public sealed class DigestRunner(DispatcherDb db, IPublishEndpoint bus, TimeProv
             await db.SaveChangesAsync(cancellationToken);
             if (run is not null) run.DispatchId = dispatch.Id;
             db.Audit.Add(AuditLog.Entry(clock, caller, "digest.started", $"dispatch:{dispatch.Id}",
-                $"{CadenceNames.Of(cadence)}{(period is { } p ? $" for {p:u}" : " (run now)")}"));
+                $"{CadenceNames.Of(cadence)}{(period is { } p ? $" for {p:u}" : " (run now)")}{(local is { } l ? $": readers in {l.TimeZone}, {l.Date:yyyy-MM-dd}" : "")}"));
             await db.SaveChangesAsync(cancellationToken);
             await transaction.CommitAsync(cancellationToken);
         }

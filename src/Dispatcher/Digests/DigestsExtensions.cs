@@ -7,9 +7,8 @@ public static class DigestsExtensions
 {
     public static WebApplicationBuilder AddDigests(this WebApplicationBuilder builder)
     {
-        builder.Services.AddOptions<DigestOptions>().BindConfiguration(DigestOptions.Section)
-            .Validate(o => o.IsValid(out _), "Digests:Daily, Digests:Weekly and Digests:TimeZone must be valid cron expressions and a time zone id.")
-            .ValidateOnStart();
+        builder.Services.AddOptions<DigestOptions>().BindConfiguration(DigestOptions.Section).ValidateOnStart();
+        builder.Services.AddSingleton<Microsoft.Extensions.Options.IValidateOptions<DigestOptions>>(new OptionsProblem<DigestOptions>(o => o.Problem));
         builder.Services.AddScoped<DigestRunner>();
         builder.Services.AddScoped<IDeliveryPlan, DigestDeliveryPlan>();
         builder.Services.AddScoped<IDispatchContent, DigestContent>();

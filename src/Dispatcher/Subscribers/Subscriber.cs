@@ -18,6 +18,12 @@ public sealed class Subscriber
     public Dictionary<string, string> Attributes { get; set; } = [];
 
     public List<Subscription> Subscriptions { get; set; } = [];
+
+    /// <summary>The local date of the last daily digest planned for them (local-time digests): one per date.</summary>
+    public DateOnly? DailyDigestOn { get; set; }
+
+    /// <summary>The local date of the last weekly digest planned for them.</summary>
+    public DateOnly? WeeklyDigestOn { get; set; }
 }
 
 /// <summary>How attributes are kept: one JSON object, keys in order, in a text column on both databases.</summary>

@@ -9,6 +9,8 @@ public sealed class ReaderSettingsTests
     [InlineData("--Dispatcher:TimeZone=Mars/Olympus_Mons", "Dispatcher:TimeZone: 'Mars/Olympus_Mons' is not an IANA time zone")]
     [InlineData("--Dispatcher:Languages=en,klingon-xx", "Dispatcher:Languages: 'klingon-xx' is not a language tag")]
     [InlineData("--Dispatcher:DefaultLanguage=ja", "Dispatcher:DefaultLanguage 'ja' must be one of Dispatcher:Languages (en,de,es,fr,tr,ko,ar)")]
+    [InlineData("--Digests:LocalTime=breakfast", "Digests:LocalTime: 'breakfast' is not a time of day (e.g. 07:00).")]
+    [InlineData("--Digests:WeeklyDay=Caturday", "Digests:WeeklyDay: 'Caturday' is not a day of the week (e.g. Monday).")]
     public async Task A_bad_reader_setting_stops_the_start_with_one_line_naming_it(string setting, string message)
     {
         var folder = Directory.CreateTempSubdirectory("dispatcher-readers-").FullName;

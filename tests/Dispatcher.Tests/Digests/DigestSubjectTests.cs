@@ -40,10 +40,29 @@ public sealed class DigestSubjectTests
     }
 
     [Fact]
-    public void The_default_daily_digest_is_at_seven_in_london()
+    public void By_default_digests_go_at_seven_local_time_on_mondays_for_weekly_and_a_cron_schedule_is_for_everyone_at_once()
     {
-        var (cron, zone) = new DigestOptions().Schedule(Dispatcher.Subscribers.Cadence.Daily);
-        var next = cron.GetNextOccurrence(new DateTime(2026, 7, 1, 0, 0, 0, DateTimeKind.Utc), zone);
-        Assert.Equal(new DateTime(2026, 7, 1, 6, 0, 0, DateTimeKind.Utc), next); // 07:00 BST
+        var defaults = new DigestOptions();
+        Assert.True(defaults.IsLocal(Dispatcher.Subscribers.Cadence.Daily) && defaults.IsLocal(Dispatcher.Subscribers.Cadence.Weekly));
+        Assert.Equal((new TimeOnly(7, 0), DayOfWeek.Monday), (defaults.LocalTimeOfDay, defaults.WeeklyDayOfWeek));
+        Assert.Null(defaults.Problem);
+
+        var cron = new DigestOptions { Daily = "0 7 * * *" };
+        Assert.False(cron.IsLocal(Dispatcher.Subscribers.Cadence.Daily));
+        var (expression, zone) = cron.Schedule(Dispatcher.Subscribers.Cadence.Daily);
+        Assert.Equal(new DateTime(2026, 7, 1, 6, 0, 0, DateTimeKind.Utc), expression.GetNextOccurrence(new DateTime(2026, 7, 1, 0, 0, 0, DateTimeKind.Utc), zone)); // 07:00 BST
+    }
+
+    [Theory]
+    [InlineData("LocalTime", "7 o'clock", "Digests:LocalTime")]
+    [InlineData("LocalTime", "25:00", "Digests:LocalTime")]
+    [InlineData("WeeklyDay", "Caturday", "Digests:WeeklyDay")]
+    [InlineData("WeeklyDay", "1", "Digests:WeeklyDay")]
+    [InlineData("Daily", "every morning", "Digests:Daily")]
+    public void A_bad_setting_is_named(string property, string value, string named)
+    {
+        var options = new DigestOptions();
+        typeof(DigestOptions).GetProperty(property)!.SetValue(options, value);
+        Assert.StartsWith(named + ":", options.Problem);
     }
 }

@@ -508,16 +508,26 @@ namespace Dispatcher.Data.Migrations.Postgres
                         .HasColumnType("bigint")
                         .HasColumnName("dispatch_id");
 
+                    b.Property<DateOnly?>("LocalDate")
+                        .HasColumnType("date")
+                        .HasColumnName("local_date");
+
                     b.Property<DateTime>("Period")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("period");
 
+                    b.Property<string>("TimeZone")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("time_zone");
+
                     b.HasKey("Id")
                         .HasName("pk_digest_runs");
 
-                    b.HasIndex("Cadence", "Period")
+                    b.HasIndex("Cadence", "TimeZone", "Period")
                         .IsUnique()
-                        .HasDatabaseName("ix_digest_runs_cadence_period");
+                        .HasDatabaseName("ix_digest_runs_cadence_time_zone_period");
 
                     b.ToTable("digest_runs", (string)null);
                 });
@@ -1229,6 +1239,10 @@ namespace Dispatcher.Data.Migrations.Postgres
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("created_at");
 
+                    b.Property<DateOnly?>("DailyDigestOn")
+                        .HasColumnType("date")
+                        .HasColumnName("daily_digest_on");
+
                     b.Property<string>("Email")
                         .IsRequired()
                         .HasMaxLength(320)
@@ -1249,6 +1263,10 @@ namespace Dispatcher.Data.Migrations.Postgres
                         .HasMaxLength(64)
                         .HasColumnType("character varying(64)")
                         .HasColumnName("time_zone");
+
+                    b.Property<DateOnly?>("WeeklyDigestOn")
+                        .HasColumnType("date")
+                        .HasColumnName("weekly_digest_on");
 
                     b.HasKey("Id")
                         .HasName("pk_subscribers");

@@ -488,16 +488,26 @@ namespace Dispatcher.Data.Migrations.Sqlite
                         .HasColumnType("INTEGER")
                         .HasColumnName("dispatch_id");
 
+                    b.Property<DateOnly?>("LocalDate")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("local_date");
+
                     b.Property<DateTime>("Period")
                         .HasColumnType("TEXT")
                         .HasColumnName("period");
 
+                    b.Property<string>("TimeZone")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("time_zone");
+
                     b.HasKey("Id")
                         .HasName("pk_digest_runs");
 
-                    b.HasIndex("Cadence", "Period")
+                    b.HasIndex("Cadence", "TimeZone", "Period")
                         .IsUnique()
-                        .HasDatabaseName("ix_digest_runs_cadence_period");
+                        .HasDatabaseName("ix_digest_runs_cadence_time_zone_period");
 
                     b.ToTable("digest_runs", (string)null);
                 });
@@ -1193,6 +1203,10 @@ namespace Dispatcher.Data.Migrations.Sqlite
                         .HasColumnType("TEXT")
                         .HasColumnName("created_at");
 
+                    b.Property<DateOnly?>("DailyDigestOn")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("daily_digest_on");
+
                     b.Property<string>("Email")
                         .IsRequired()
                         .HasMaxLength(320)
@@ -1213,6 +1227,10 @@ namespace Dispatcher.Data.Migrations.Sqlite
                         .HasMaxLength(64)
                         .HasColumnType("TEXT")
                         .HasColumnName("time_zone");
+
+                    b.Property<DateOnly?>("WeeklyDigestOn")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("weekly_digest_on");
 
                     b.HasKey("Id")
                         .HasName("pk_subscribers");
