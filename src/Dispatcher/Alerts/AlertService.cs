@@ -270,7 +270,7 @@ public sealed class AlertService(
         {
             var slug = request.Segment.Trim();
             if (!audience.IsEveryone) errors.Add("segment", "Give either 'audience' or 'segment', not both.");
-            else if (await db.Segments.AsNoTracking().SingleOrDefaultAsync(s => s.Slug == slug, cancellationToken) is { } segment) audience = segment.Audience;
+            else if (await Segments.FindAsync(db, slug, cancellationToken) is { } segment) audience = segment.Audience;
             else errors.Add("segment", $"There is no segment '{slug}'.");
         }
         var slugs = (request.Lists ?? []).Where(s => !string.IsNullOrWhiteSpace(s)).Select(s => s.Trim()).Distinct().ToList();

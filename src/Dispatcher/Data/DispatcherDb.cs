@@ -110,6 +110,8 @@ public abstract class DispatcherDb(DbContextOptions options) : DbContext(options
             e.Property(s => s.Author).HasMaxLength(200);
             e.Property(s => s.Url).HasMaxLength(2000);
             e.Property(s => s.Language).HasMaxLength(35);
+            e.Property(s => s.AudienceJson).HasColumnName("audience"); // null: everyone on its lists
+            e.Ignore(s => s.Audience);
             e.HasMany(s => s.Lists).WithOne().HasForeignKey(l => l.StatementId).OnDelete(DeleteBehavior.Cascade);
             e.HasMany(s => s.Translations).WithOne().HasForeignKey(t => t.StatementId).OnDelete(DeleteBehavior.Cascade);
         });

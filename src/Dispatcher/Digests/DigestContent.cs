@@ -83,6 +83,10 @@ public sealed class DigestContent(
         private readonly ConcurrentDictionary<string, Lazy<Task<CompiledEmail>>> _compiled = new();
         private readonly Cadence _cadence = dispatch.Cadence!.Value;
 
+        /// <summary>The statements that have an audience: only the people in it get them.</summary>
+        private readonly Dictionary<long, Audience> _audiences = byList.Values.SelectMany(l => l).DistinctBy(s => s.Id)
+            .Where(s => s.AudienceJson is not null).ToDictionary(s => s.Id, s => s.Audience);
+
         public async Task<IBatchContent> ForBatchAsync(DispatcherDb db, IReadOnlyList<DeliveryRecipient> rows, CancellationToken cancellationToken)
         {
             var people = rows.Where(r => r.SubscriberId is not null).Select(r => r.SubscriberId!.Value).ToList();
@@ -92,8 +96,11 @@ public sealed class DigestContent(
                 .ToListAsync(cancellationToken);
             var languages = rows.Where(r => r.SubscriberId is not null).GroupBy(r => r.SubscriberId!.Value)
                 .ToDictionary(g => g.Key, g => languageOf(g.First().Language));
+            var attributes = _audiences.Count == 0 ? [] : await db.Subscribers.AsNoTracking().Where(s => people.Contains(s.Id))
+                .Select(s => new { s.Id, s.Attributes }).ToDictionaryAsync(s => s.Id, s => s.Attributes, cancellationToken);
             var groups = cursors.GroupBy(c => c.SubscriberId).ToDictionary(g => g.Key,
-                g => GroupsFor(g.Select(c => (c.ListId, c.DigestCursor)), languages.GetValueOrDefault(g.Key, ownLanguage)));
+                g => GroupsFor(g.Select(c => (c.ListId, c.DigestCursor)), languages.GetValueOrDefault(g.Key, ownLanguage),
+                    attributes.GetValueOrDefault(g.Key) ?? []));
             return new Batch(this, groups, languages);
         }
 
@@ -108,13 +115,16 @@ public sealed class DigestContent(
 
         /// <summary>The person's statements: each once (under the first of their lists, by name), newest first, each in
         /// their language when it has a translation.</summary>
-        private List<DigestGroup> GroupsFor(IEnumerable<(int ListId, long Cursor)> subscriptions, string language)
+        private List<DigestGroup> GroupsFor(IEnumerable<(int ListId, long Cursor)> subscriptions, string language,
+            IReadOnlyDictionary<string, string> attributes)
         {
             var seen = new HashSet<long>();
             var groups = new List<DigestGroup>();
             foreach (var (listId, cursor) in subscriptions.Where(s => lists.ContainsKey(s.ListId)).OrderBy(s => lists[s.ListId].Name))
             {
-                var items = byList.GetValueOrDefault(listId, []).Where(s => s.Id > cursor && seen.Add(s.Id)).Select(s => Item(s, language)).ToList();
+                var items = byList.GetValueOrDefault(listId, [])
+                    .Where(s => s.Id > cursor && (!_audiences.TryGetValue(s.Id, out var audience) || audience.Matches(attributes)) && seen.Add(s.Id))
+                    .Select(s => Item(s, language)).ToList();
                 if (items.Count > 0) groups.Add(new DigestGroup(lists[listId].Name, items));
             }
             return groups;

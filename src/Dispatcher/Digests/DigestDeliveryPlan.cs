@@ -28,7 +28,8 @@ public sealed class DigestDeliveryPlan(TimeProvider clock, IOptions<DigestOption
         var insert = new SqlText()
             .Append("INSERT INTO deliveries (dispatch_id, subscriber_id, list_id, status, attempts) SELECT ").Parameter(dispatch.Id)
             .Append(", s.subscriber_id, MIN(s.list_id), ").Parameter((int)DeliveryStatus.Pending).Append(", 0 FROM subscriptions s ");
-        if (run is { LocalDate: not null }) insert.Append("JOIN subscribers p ON p.id = s.subscriber_id ");
+        // The reader's row: for a local-time run's zone and date, and for statements with an audience (below).
+        insert.Append("JOIN subscribers p ON p.id = s.subscriber_id ");
         insert.Append("WHERE s.status = ").Parameter((int)SubscriptionStatus.Confirmed)
             .Append(" AND s.cadence = ").Parameter((int)cadence);
         if (run is { LocalDate: { } localDate })
@@ -39,8 +40,19 @@ public sealed class DigestDeliveryPlan(TimeProvider clock, IOptions<DigestOption
             .Append(" WHERE sl.list_id = s.list_id AND sl.statement_id > s.digest_cursor")
             .Append(" AND sl.statement_id <= ").Parameter(dispatch.DigestUpTo!.Value)
             .Append(" AND st.distribution <> ").Parameter((int)Distribution.Archive)
-            .Append(" AND st.created_at >= ").Parameter(since).Append(")")
-            .Append(" GROUP BY s.subscriber_id");
+            .Append(" AND st.created_at >= ").Parameter(since);
+        // A statement with an audience counts only for the people in it (a few statements have one: a condition each).
+        var withAudience = await db.Statements.AsNoTracking()
+            .Where(st => st.Id <= dispatch.DigestUpTo.Value && st.CreatedAt >= since && st.AudienceJson != null)
+            .Select(st => new { st.Id, st.AudienceJson }).ToListAsync(cancellationToken);
+        if (withAudience.Count > 0)
+        {
+            insert.Append(" AND (st.audience IS NULL");
+            foreach (var statement in withAudience)
+                insert.Append(" OR (st.id = ").Parameter(statement.Id).Append(Audience.FromJson(statement.AudienceJson).Condition("p", db.IsPostgres)).Append(")");
+            insert.Append(")");
+        }
+        insert.Append(") GROUP BY s.subscriber_id");
         var planned = await db.Database.ExecuteSqlRawAsync(insert.Sql, insert.Parameters, cancellationToken);
 
         if (planned > 0 && run is { LocalDate: { } date })

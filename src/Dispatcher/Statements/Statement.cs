@@ -32,6 +32,16 @@ public sealed class Statement
     /// <summary>The language it is written in (BCP 47); null: Dispatcher:DefaultLanguage.</summary>
     public string? Language { get; set; }
 
+    /// <summary>Who of its lists' people get it (at once or in their digest), by their attributes.</summary>
+    public Subscribers.Audience Audience
+    {
+        get => Subscribers.Audience.FromJson(AudienceJson);
+        set => AudienceJson = value.ToJson();
+    }
+
+    /// <summary><see cref="Audience"/> as stored: null for everyone.</summary>
+    public string? AudienceJson { get; set; }
+
     public List<StatementList> Lists { get; set; } = [];
 
     /// <summary>The same statement in other languages: each reader gets theirs, else this one.</summary>

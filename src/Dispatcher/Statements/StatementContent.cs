@@ -61,6 +61,7 @@ public sealed class StatementContent(
         await StatementOfAsync(0, cancellationToken);
         await ListsOfAsync([], cancellationToken);
         await readerLanguages.OnListsAsync([], cancellationToken);
+        await StatementDeliveryPlan.AudienceOfAsync(db, 0, cancellationToken); // planning's
     }
 
     private Task<Statement?> StatementOfAsync(long? id, CancellationToken cancellationToken) =>

@@ -67,5 +67,6 @@ public static class StatementEndpoints
     private static StatementResponse ToResponse(Statement s, ILookup<long, string> slugs, IOptions<DispatcherOptions> options) =>
         new(s.Id, s.ExternalId, s.Title, s.Author, s.PublishedAt, s.Summary, s.Url, slugs[s.Id].Order().ToList(), s.CreatedAt,
             s.Language ?? options.Value.LanguageOf(null),
-            s.Translations.OrderBy(t => t.Language, StringComparer.Ordinal).Select(t => new StatementTranslationResponse(t.Language, t.Title, t.Author, t.Summary, t.Url)).ToList());
+            s.Translations.OrderBy(t => t.Language, StringComparer.Ordinal).Select(t => new StatementTranslationResponse(t.Language, t.Title, t.Author, t.Summary, t.Url)).ToList(),
+            s.Audience.OrNull);
 }

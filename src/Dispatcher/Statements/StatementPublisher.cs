@@ -36,6 +36,7 @@ public sealed class StatementPublisher(
         Distribution distribution = Distribution.Immediately)
     {
         var errors = request.Validate();
+        var audience = await AudienceOfAsync(request, errors, cancellationToken);
         var slugs = (request.Lists ?? []).Where(s => !string.IsNullOrWhiteSpace(s)).Select(s => s.Trim()).Distinct().ToList();
         var lists = await ListsNamedAsync(slugs, cancellationToken);
         for (var i = 0; i < (request.Lists?.Count ?? 0); i++)
@@ -63,6 +64,7 @@ public sealed class StatementPublisher(
             CreatedAt = now,
             // Stored as given, or the default at the time: changing Dispatcher:DefaultLanguage later changes no statement.
             Language = ReaderLocale.TryLanguage(request.Language, out var language) ? language : options.Value.LanguageOf(null),
+            Audience = audience,
             Lists = lists.Select(l => new StatementList { ListId = l.Id }).ToList(),
             Translations = (request.Translations ?? []).Select(t => new StatementTranslation
             {
@@ -86,7 +88,8 @@ public sealed class StatementPublisher(
                 ? await QueueImmediateDispatchAsync(statement, lists.Select(l => l.Id).ToList(), now, cancellationToken)
                 : null;
             db.Audit.Add(AuditLog.Entry(clock, caller, "statement.published", $"statement:{statement.Id}",
-                $"\"{statement.Title}\" to {string.Join(", ", slugs)}" + (dispatch is null ? "" : $"; dispatch {dispatch.Id}")));
+                $"\"{statement.Title}\" to {string.Join(", ", slugs)}" + (audience.IsEveryone ? "" : $"; audience: {audience}")
+                + (dispatch is null ? "" : $"; dispatch {dispatch.Id}")));
             await db.SaveChangesAsync(cancellationToken);
             await transaction.CommitAsync(cancellationToken);
         }
@@ -119,6 +122,18 @@ public sealed class StatementPublisher(
         var id = await db.Statements.AsNoTracking().Where(s => s.ExternalId == externalId).Select(s => (long?)s.Id).SingleOrDefaultAsync(cancellationToken);
         if (id is null) return null;
         return new PublishStatementResponse(id.Value, await DispatchOfAsync(id.Value, cancellationToken));
+    }
+
+    /// <summary>The statement's audience: given, a saved segment's, or everyone.</summary>
+    private async Task<Audience> AudienceOfAsync(PublishStatementRequest request, ValidationErrors errors, CancellationToken cancellationToken)
+    {
+        var audience = Audience.Check(request.Audience, "audience", errors);
+        if (string.IsNullOrWhiteSpace(request.Segment)) return audience;
+        var slug = request.Segment.Trim();
+        if (!audience.IsEveryone) errors.Add("segment", "Give either 'audience' or 'segment', not both.");
+        else if (await Segments.FindAsync(db, slug, cancellationToken) is { } segment) return segment.Audience;
+        else errors.Add("segment", $"There is no segment '{slug}'.");
+        return audience;
     }
 
     private sealed record ListName(int Id, string Slug);

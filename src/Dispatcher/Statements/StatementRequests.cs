@@ -13,7 +13,9 @@ public sealed record PublishStatementRequest(
     List<string>? Lists,
     string? ExternalId,
     string? Language = null,
-    List<StatementTranslationRequest>? Translations = null)
+    List<StatementTranslationRequest>? Translations = null,
+    Dictionary<string, List<string?>?>? Audience = null,
+    string? Segment = null)
 {
     public const int MaxBodyLength = 1_000_000;
     public const int MaxTranslations = 50;
@@ -80,4 +82,5 @@ public sealed record PublishStatementResponse(long Id, long? DispatchId);
 
 public sealed record StatementResponse(
     long Id, string? ExternalId, string Title, string? Author, DateTime PublishedAt, string? Summary, string? Url,
-    IReadOnlyList<string> Lists, DateTime CreatedAt, string Language, IReadOnlyList<StatementTranslationResponse> Translations);
+    IReadOnlyList<string> Lists, DateTime CreatedAt, string Language, IReadOnlyList<StatementTranslationResponse> Translations,
+    IReadOnlyDictionary<string, IReadOnlyList<string>>? Audience = null);

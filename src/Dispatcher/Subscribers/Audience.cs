@@ -68,6 +68,10 @@ public sealed class Audience
     public override string ToString() => IsEveryone ? "everyone on the lists"
         : string.Join("; ", Filters.Select(f => $"{f.Key} is {string.Join(" or ", f.Value)}"));
 
+    /// <summary>Whether a person with these attributes is in the audience: the same rule as <see cref="Condition"/>.</summary>
+    public bool Matches(IReadOnlyDictionary<string, string> attributes) =>
+        Filters.All(f => attributes.TryGetValue(f.Key, out var value) && f.Value.Contains(value, StringComparer.Ordinal));
+
     /// <summary>The condition on a subscriber row <paramref name="person"/> (an alias of <c>subscribers</c>) as SQL with
     /// parameters, to follow a WHERE; empty for everyone. Attributes are a JSON object in a text column: each key is read
     /// with the database's own JSON function (names are checked to be [a-z0-9_-], and go as parameters anyway).</summary>

@@ -37,3 +37,11 @@ public sealed record SegmentResponse(string Slug, string Name, IReadOnlyDictiona
 {
     public static SegmentResponse From(Segment s) => new(s.Slug, s.Name, s.Audience.Filters, s.CreatedBy, s.CreatedAt);
 }
+
+/// <summary>Saved audiences, found by slug for a send that names one.</summary>
+public static class Segments
+{
+    public static Task<Segment?> FindAsync(Data.DispatcherDb db, string slug, CancellationToken cancellationToken) =>
+        Microsoft.EntityFrameworkCore.EntityFrameworkQueryableExtensions.SingleOrDefaultAsync(
+            Microsoft.EntityFrameworkCore.EntityFrameworkQueryableExtensions.AsNoTracking(db.Segments), s => s.Slug == slug, cancellationToken);
+}

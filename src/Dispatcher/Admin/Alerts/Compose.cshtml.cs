@@ -67,7 +67,7 @@ public sealed class ComposeAlertModel(DispatcherDb db, AlertService alerts, Aler
             ActionUrl = alert.ActionUrl;
             ActionLabel = alert.ActionLabel;
             ListSlugs = (await content.ListsOfAsync(alert, cancellationToken)).Select(l => l.Slug).ToList();
-            AudienceText = string.Join("\n", alert.Audience.Filters.Select(f => $"{f.Key} = {string.Join(", ", f.Value)}"));
+            AudienceText = Admin.AudienceText.Write(alert.Audience);
             Language = alert.Language;
             Translations = alert.Translations.Select(t => new TranslationInput
                 { Language = t.Language, Subject = t.Subject, BodyMarkdown = t.BodyMarkdown, ActionLabel = t.ActionLabel }).ToList();
@@ -79,11 +79,11 @@ public sealed class ComposeAlertModel(DispatcherDb db, AlertService alerts, Aler
     public async Task<IActionResult> OnPostAsync(long? id, CancellationToken cancellationToken)
     {
         Id = id;
-        var (audience, unreadable) = ReadAudience(AudienceText);
+        var (audience, unreadable) = Admin.AudienceText.Read(AudienceText);
         var translations = Translations.Where(t => !string.IsNullOrWhiteSpace(t.Subject))
             .Select(t => new AlertTranslationRequest(t.Language, t.Subject, t.BodyMarkdown, t.ActionLabel)).ToList();
         var request = new AlertRequest(Subject, BodyMarkdown, ActionUrl, ActionLabel, ListSlugs, audience, SegmentSlug, Language, translations);
-        var result = unreadable is not null ? new AlertResult.Invalid(Unreadable(unreadable))
+        var result = unreadable is not null ? new AlertResult.Invalid(Admin.AudienceText.Unreadable(unreadable))
             : id is { } existing
             ? await alerts.UpdateAsync(existing, request, Caller, cancellationToken)
             : await alerts.CreateAsync(request, Caller, cancellationToken);
@@ -107,29 +107,6 @@ public sealed class ComposeAlertModel(DispatcherDb db, AlertService alerts, Aler
         var page = Page();
         page.StatusCode = StatusCodes.Status400BadRequest;
         return page;
-    }
-
-    /// <summary>"country = KR" and "city = Seoul, Busan", a line each, as the API's audience; the first line that is
-    /// not of that form, to say so.</summary>
-    internal static (Dictionary<string, List<string?>?>? Audience, string? Unreadable) ReadAudience(string? text)
-    {
-        var audience = new Dictionary<string, List<string?>?>(StringComparer.Ordinal);
-        foreach (var line in (text ?? "").Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
-        {
-            var equals = line.IndexOf('=');
-            if (equals <= 0) return (null, line);
-            var name = line[..equals].Trim().ToLowerInvariant();
-            var values = line[(equals + 1)..].Split(',', StringSplitOptions.TrimEntries).Select(v => (string?)v).ToList();
-            audience[name] = audience.TryGetValue(name, out var earlier) ? [.. earlier!, .. values] : values;
-        }
-        return (audience.Count == 0 ? null : audience, null);
-    }
-
-    private static ValidationErrors Unreadable(string line)
-    {
-        var errors = new ValidationErrors();
-        errors.Add("audience", $"'{line}': write an attribute, '=' and its values, e.g. city = Seoul, Busan.");
-        return errors;
     }
 
     /// <summary>The live preview: the form as it stands, rendered exactly as the email would be (nothing is saved).</summary>

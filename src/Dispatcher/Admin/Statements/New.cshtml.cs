@@ -25,6 +25,9 @@ public sealed class NewStatementModel(DispatcherDb db, StatementPublisher publis
     [BindProperty] public string? Language { get; set; }
     [BindProperty] public List<TranslationInput> Translations { get; set; } = [];
 
+    /// <summary>The audience as people write it: a line per attribute, "city = Seoul, Busan".</summary>
+    [BindProperty] public string? AudienceText { get; set; }
+
     /// <summary>One translation's fields; a slot left without a title is not a translation.</summary>
     public sealed class TranslationInput
     {
@@ -47,8 +50,10 @@ public sealed class NewStatementModel(DispatcherDb db, StatementPublisher publis
     {
         var translations = Translations.Where(t => !string.IsNullOrWhiteSpace(t.Title))
             .Select(t => new StatementTranslationRequest(t.Language, t.Title, t.Summary, t.Link)).ToList();
-        var request = new PublishStatementRequest(Title, Author, null, Summary, null, BodyMarkdown, Link, ListSlugs, null, Language, translations);
-        var result = await publisher.PublishAsync(request, Caller, cancellationToken);
+        var (audience, unreadable) = Admin.AudienceText.Read(AudienceText);
+        var request = new PublishStatementRequest(Title, Author, null, Summary, null, BodyMarkdown, Link, ListSlugs, null, Language, translations, audience);
+        var result = unreadable is not null ? new PublishResult.Invalid(Admin.AudienceText.Unreadable(unreadable))
+            : await publisher.PublishAsync(request, Caller, cancellationToken);
         switch (result)
         {
             case PublishResult.Accepted accepted:

@@ -1054,6 +1054,10 @@ namespace Dispatcher.Data.Migrations.Postgres
 
                     NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
 
+                    b.Property<string>("AudienceJson")
+                        .HasColumnType("text")
+                        .HasColumnName("audience");
+
                     b.Property<string>("Author")
                         .HasMaxLength(200)
                         .HasColumnType("character varying(200)")

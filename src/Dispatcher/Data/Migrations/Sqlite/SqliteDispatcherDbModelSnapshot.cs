@@ -1022,6 +1022,10 @@ namespace Dispatcher.Data.Migrations.Sqlite
                         .HasColumnType("INTEGER")
                         .HasColumnName("id");
 
+                    b.Property<string>("AudienceJson")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("audience");
+
                     b.Property<string>("Author")
                         .HasMaxLength(200)
                         .HasColumnType("TEXT")
