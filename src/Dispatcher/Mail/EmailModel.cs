@@ -33,7 +33,7 @@ public abstract class EmailModel
 
     public string ContentDirection => DirectionOf(ContentLanguage ?? Language);
 
-    public static string DirectionOf(string language) => CultureInfo.GetCultureInfo(language).TextInfo.IsRightToLeft ? "rtl" : "ltr";
+    public static string DirectionOf(string language) => Hosting.FixedWords.DirectionOf(language);
 
     /// <summary>The fixed words in the reader's language, set by the renderer (see <see cref="EmailWords"/>).</summary>
     internal IStringLocalizer Words { get; set; } = EmailWords.For("en");

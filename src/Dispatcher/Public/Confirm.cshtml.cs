@@ -9,7 +9,7 @@ namespace Dispatcher.Public;
 /// suppression: this is the person's own confirmed sign-up). Mail scanners and link previews fetch every link in a
 /// message, so a GET that confirmed would sign up whoever a stranger typed in. A bad link gets the same 400 page that
 /// says nothing about anyone.</summary>
-public sealed class ConfirmModel(SubscriptionService subscriptions, SubscriberTokens tokens, PublicUrls urls) : PageModel
+public sealed class ConfirmModel(SubscriptionService subscriptions, SubscriberTokens tokens, PublicUrls urls) : PublicPage
 {
     public bool Invalid { get; private set; }
     public bool Confirmed { get; private set; }
@@ -40,6 +40,7 @@ public sealed class ConfirmModel(SubscriptionService subscriptions, SubscriberTo
     private void Show(Subscription subscription, bool confirmed)
     {
         Confirmed = confirmed;
+        ShowIn(subscription.Subscriber!.Language);
         ListName = subscription.List!.Name;
         MaskedEmail = UnsubscribeModel.Mask(subscription.Subscriber!.Email);
         PreferencesUrl = urls.Preferences(tokens.Create(TokenPurpose.Preferences, subscription.SubscriberId));

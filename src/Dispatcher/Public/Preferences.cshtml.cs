@@ -10,7 +10,7 @@ namespace Dispatcher.Public;
 
 /// <summary>Every list of the person's: subscribed or not, how often, alerts on or off; or leave everything.
 /// The signed link is their identity; the form itself carries an antiforgery token.</summary>
-public sealed class PreferencesModel(DispatcherDb db, SubscriptionService subscriptions, SubscriberTokens tokens, IOptions<DispatcherOptions> options) : PageModel
+public sealed class PreferencesModel(DispatcherDb db, SubscriptionService subscriptions, SubscriberTokens tokens, IOptions<DispatcherOptions> options) : PublicPage
 {
     public sealed record ListChoice(int ListId, string Name, SubscriptionStatus Status, Cadence Cadence, bool Alerts)
     {
@@ -60,8 +60,8 @@ public sealed class PreferencesModel(DispatcherDb db, SubscriptionService subscr
     {
         if (await LoadAsync(token, cancellationToken) is not { } subscriberId) return BadLink();
         string? zone = null;
-        if (!ReaderLocale.TryOffered(Language, options.Value.ReaderLanguages, out var language)) Problem = "Choose one of the languages offered.";
-        else if (!string.IsNullOrWhiteSpace(TimeZone) && !ReaderLocale.TryTimeZone(TimeZone, out zone!)) Problem = "Choose a time zone from the list.";
+        if (!ReaderLocale.TryOffered(Language, options.Value.ReaderLanguages, out var language)) Problem = T("Choose one of the languages offered.");
+        else if (!string.IsNullOrWhiteSpace(TimeZone) && !ReaderLocale.TryTimeZone(TimeZone, out zone!)) Problem = T("Choose a time zone from the list.");
         if (Problem is not null)
         {
             var page = Page();
@@ -91,6 +91,7 @@ public sealed class PreferencesModel(DispatcherDb db, SubscriptionService subscr
         if (!tokens.TryRead(token, TokenPurpose.Preferences, out var read)) return null;
         var subscriber = await db.Subscribers.AsNoTracking().SingleOrDefaultAsync(s => s.Id == read.Value.SubscriberId, cancellationToken);
         if (subscriber is null) return null;
+        ShowIn(subscriber.Language);
         MaskedEmail = UnsubscribeModel.Mask(subscriber.Email);
         Language ??= subscriber.Language ?? options.Value.DefaultLanguage;
         TimeZone ??= subscriber.TimeZone;

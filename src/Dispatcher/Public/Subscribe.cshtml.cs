@@ -12,7 +12,7 @@ namespace Dispatcher.Public;
 /// <summary>The public sign-up form of a list. Whatever the address, the answer is the same "check your inbox" page:
 /// it never reveals whether someone was subscribed. A filled-in honeypot field gets the same page and no email.</summary>
 [EnableRateLimiting(PublicPagesExtensions.SignUpPolicy)]
-public sealed class SubscribeModel(DispatcherDb db, SubscriptionService subscriptions, IOptions<DispatcherOptions> options) : PageModel
+public sealed class SubscribeModel(DispatcherDb db, SubscriptionService subscriptions, IOptions<DispatcherOptions> options) : PublicPage
 {
     public string Slug { get; private set; } = "";
     public string? ListName { get; private set; }
@@ -48,9 +48,7 @@ public sealed class SubscribeModel(DispatcherDb db, SubscriptionService subscrip
         var list = await FindListAsync(slug, cancellationToken);
         if (list is null) return NotFoundPage();
         Sent = sent;
-        Language = ReaderLocale.FromAcceptLanguage(
-            Request.GetTypedHeaders().AcceptLanguage.Select(a => (a.Value.Value ?? "", a.Quality ?? 1)),
-            options.Value.ReaderLanguages, options.Value.DefaultLanguage);
+        Language = BrowserLanguage();
         return Page();
     }
 
@@ -60,14 +58,17 @@ public sealed class SubscribeModel(DispatcherDb db, SubscriptionService subscrip
         if (list is null) return NotFoundPage();
         if (!string.IsNullOrEmpty(Website)) return RedirectToPage(new { slug, sent = true }); // a bot: say the same, do nothing
 
-        if (!EmailAddress.TryNormalise(Email, out var email, out var emailError)) Errors["email"] = emailError;
-        if (Name is { Length: > 200 }) Errors["name"] = "A name has at most 200 characters.";
-        if (!CadenceNames.TryParse(Cadence, out var cadence)) Errors["cadence"] = "Choose how often you would like our statements.";
+        // The page answers in the language chosen on it.
+        if (ReaderLocale.TryOffered(Language, options.Value.ReaderLanguages, out var asked)) ShowIn(asked);
+        if (!EmailAddress.TryNormalise(Email, out var email, out var emailError))
+            Errors["email"] = PageLanguage == "en" ? emailError : T("Enter your email address, e.g. name@example.org.");
+        if (Name is { Length: > 200 }) Errors["name"] = T("A name has at most 200 characters.");
+        if (!CadenceNames.TryParse(Cadence, out var cadence)) Errors["cadence"] = T("Choose how often you would like our statements.");
         // None given (a form from before there was a choice): the organisation's default.
         string? language = options.Value.DefaultLanguage;
         if (!string.IsNullOrWhiteSpace(Language))
         {
-            if (!ReaderLocale.TryOffered(Language, options.Value.ReaderLanguages, out var chosen)) Errors["language"] = "Choose one of the languages offered.";
+            if (!ReaderLocale.TryOffered(Language, options.Value.ReaderLanguages, out var chosen)) Errors["language"] = T("Choose one of the languages offered.");
             else language = chosen;
         }
         var attributes = new Dictionary<string, string?>(StringComparer.Ordinal);

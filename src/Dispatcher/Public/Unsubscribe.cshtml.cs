@@ -10,7 +10,7 @@ namespace Dispatcher.Public;
 /// antiforgery token — the signed token in the URL is the credential — and expect 200. A digest's link leaves every
 /// list the digest is made of.</summary>
 [IgnoreAntiforgeryToken]
-public sealed class UnsubscribeModel(SubscriptionService subscriptions, SubscriberTokens tokens, PublicUrls urls) : PageModel
+public sealed class UnsubscribeModel(SubscriptionService subscriptions, SubscriberTokens tokens, PublicUrls urls) : PublicPage
 {
     public bool Invalid { get; private set; }
     public bool Done { get; private set; }
@@ -43,8 +43,9 @@ public sealed class UnsubscribeModel(SubscriptionService subscriptions, Subscrib
     {
         if (!tokens.TryRead(token, TokenPurpose.Unsubscribe, out var read)) return null;
         var found = await subscriptions.ForUnsubscribeAsync(read.Value, cancellationToken);
+        if (found.Count > 0) ShowIn(found[0].Subscriber!.Language);
         ListName = read.Value.DigestCadence is { } cadence
-            ? $"the {CadenceNames.Of(cadence)} digest" + (found.Count > 0 ? $" ({string.Join(", ", found.Select(s => s.List!.Name))})" : "")
+            ? T(cadence == Cadence.Weekly ? "the weekly digest" : "the daily digest") + (found.Count > 0 ? $" ({string.Join(", ", found.Select(s => s.List!.Name))})" : "")
             : found.FirstOrDefault()?.List!.Name ?? "";
         if (found.Count == 0) return null; // erased, or the list was deleted: say nothing about it
         MaskedEmail = Mask(found[0].Subscriber!.Email);

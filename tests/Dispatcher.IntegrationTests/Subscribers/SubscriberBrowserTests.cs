@@ -46,7 +46,8 @@ public sealed class SubscriberBrowserTests(Chromium chromium) : IClassFixture<Ch
         await page.GetByLabel("Language of our emails").SelectOptionAsync("ko");
         await page.GetByLabel("Time zone (digests arrive in your morning)").SelectOptionAsync("Asia/Seoul");
         await page.GetByRole(AriaRole.Button, new() { Name = "Save my choices" }).ClickAsync();
-        await Assertions.Expect(page.GetByText("Your choices are saved.")).ToBeVisibleAsync();
+        await Assertions.Expect(page.GetByText("선택이 저장되었습니다.")).ToBeVisibleAsync(); // "Your choices are saved.", in her new language
+        await Assertions.Expect(page.Locator("html")).ToHaveAttributeAsync("lang", "ko");
         await Chromium.ScreenshotAsync(page, "preferences");
 
         var person = await app.Api.GetJsonAsync("/api/subscribers/ana.souza@example.org");
@@ -66,14 +67,31 @@ public sealed class SubscriberBrowserTests(Chromium chromium) : IClassFixture<Ch
         var page = await chromium.NewPageAsync(app.ServerAddress!, locale: "tr-TR", timeZone: "Europe/Istanbul");
 
         await page.GotoAsync("/subscribe/statements");
-        await Assertions.Expect(page.GetByLabel("Language of our emails")).ToHaveValueAsync("tr");
+        await Assertions.Expect(page.Locator("html")).ToHaveAttributeAsync("lang", "tr");
+        await Assertions.Expect(page.GetByLabel("E-postalarımızın dili")).ToHaveValueAsync("tr"); // "Language of our emails"
         await Assertions.Expect(page.Locator("#time-zone")).ToHaveValueAsync("Europe/Istanbul");
-        await page.GetByLabel("Email address").FillAsync("elif@example.org");
-        await page.GetByRole(AriaRole.Button, new() { Name = "Subscribe" }).ClickAsync();
-        await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Check your inbox" })).ToBeVisibleAsync();
+        await page.GetByLabel("E-posta adresi").FillAsync("elif@example.org");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Abone ol" }).ClickAsync();
+        await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Gelen kutunuza bakın" })).ToBeVisibleAsync(); // "Check your inbox"
 
         var elif = await app.Api.GetJsonAsync("/api/subscribers/elif@example.org");
         Assert.Equal("tr", elif["language"]!.GetValue<string>());
         Assert.Equal("Europe/Istanbul", elif["timeZone"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task A_browser_in_Arabic_gets_the_sign_up_page_right_to_left_in_Arabic()
+    {
+        await using var app = await DispatcherApp.StartAsync(Stack.InMemorySqlite, smtp: null, kestrel: true);
+        await app.Api.PostOkAsync("/api/lists", new { name = "Statements", slug = "statements" }, System.Net.HttpStatusCode.Created);
+        var page = await chromium.NewPageAsync(app.ServerAddress!, locale: "ar-EG", timeZone: "Africa/Cairo");
+
+        await page.GotoAsync("/subscribe/statements");
+        await Assertions.Expect(page.Locator("html")).ToHaveAttributeAsync("dir", "rtl");
+        await Assertions.Expect(page.Locator("html")).ToHaveAttributeAsync("lang", "ar");
+        await Assertions.Expect(page.GetByRole(AriaRole.Button, new() { Name = "اشترك" })).ToBeVisibleAsync(); // "Subscribe"
+        // Nothing hidden off to one side widens the page (the bots' field is clipped in place).
+        Assert.True(await page.EvaluateAsync<bool>("document.documentElement.scrollWidth <= window.innerWidth"));
+        await Chromium.ScreenshotAsync(page, "subscribe-form-arabic");
     }
 }

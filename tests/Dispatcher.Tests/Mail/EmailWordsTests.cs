@@ -5,20 +5,29 @@ using Dispatcher.Mail;
 
 namespace Dispatcher.Tests.Mail;
 
-/// <summary>Every language Dispatcher has texts for has every fixed word of the emails, with the same placeholders, and
-/// a lookup comes back in the language asked for whatever the thread's culture.</summary>
+/// <summary>Every language Dispatcher has texts for has every fixed word of the emails and the public pages, with the
+/// same placeholders, and a lookup comes back in the language asked for whatever the thread's culture.</summary>
 public sealed partial class EmailWordsTests
 {
-    private static readonly ResourceManager Resources = new("Dispatcher.Mail.EmailWords", typeof(EmailWords).Assembly);
+    private static readonly string[] ResourceFiles = ["Dispatcher.Mail.EmailWords", "Dispatcher.Public.PageWords"];
 
-    public static TheoryData<string> Languages => new(Dispatcher.Hosting.ReaderLocale.WithTexts.Where(l => l != "en"));
+    public static TheoryData<string, string> Languages
+    {
+        get
+        {
+            var data = new TheoryData<string, string>();
+            foreach (var file in ResourceFiles)
+            foreach (var language in Dispatcher.Hosting.ReaderLocale.WithTexts.Where(l => l != "en")) data.Add(file, language);
+            return data;
+        }
+    }
 
     [Theory]
     [MemberData(nameof(Languages))]
-    public void Each_language_has_every_word_with_the_same_placeholders(string language)
+    public void Each_language_has_every_word_with_the_same_placeholders(string file, string language)
     {
-        var english = Entries(CultureInfo.InvariantCulture);
-        var translated = Entries(CultureInfo.GetCultureInfo(language));
+        var english = Entries(file, CultureInfo.InvariantCulture);
+        var translated = Entries(file, CultureInfo.GetCultureInfo(language));
         Assert.Equal(english.Keys.Order(), translated.Keys.Order());
         foreach (var (key, text) in translated)
         {
@@ -28,9 +37,10 @@ public sealed partial class EmailWordsTests
     }
 
     [Fact]
-    public void The_neutral_file_is_English_word_for_word()
+    public void The_neutral_files_are_English_word_for_word()
     {
-        foreach (var (key, text) in Entries(CultureInfo.InvariantCulture)) Assert.Equal(key, text);
+        foreach (var file in ResourceFiles)
+        foreach (var (key, text) in Entries(file, CultureInfo.InvariantCulture)) Assert.Equal(key, text);
     }
 
     [Fact]
@@ -59,9 +69,9 @@ public sealed partial class EmailWordsTests
         Assert.Equal("\u200Fأوقفوا القمع\n\n\u200Fhttps://example.org/ar\n  \n\u200Fإلغاء الاشتراك", text);
     }
 
-    private static Dictionary<string, string> Entries(CultureInfo culture) =>
-        Resources.GetResourceSet(culture, createIfNotExists: true, tryParents: false)!.Cast<System.Collections.DictionaryEntry>()
-            .ToDictionary(e => (string)e.Key, e => (string)e.Value!);
+    private static Dictionary<string, string> Entries(string file, CultureInfo culture) =>
+        new ResourceManager(file, typeof(EmailWords).Assembly).GetResourceSet(culture, createIfNotExists: true, tryParents: false)!
+            .Cast<System.Collections.DictionaryEntry>().ToDictionary(e => (string)e.Key, e => (string)e.Value!);
 
     private static List<string> Placeholders(string text) => PlaceholderPattern().Matches(text).Select(m => m.Value).Order().ToList();
 
