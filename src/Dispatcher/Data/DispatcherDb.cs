@@ -288,6 +288,8 @@ public abstract class DispatcherDb(DbContextOptions options) : DbContext(options
             e.Property(f => f.LastModified).HasMaxLength(100);
             e.Property(f => f.LastError).HasMaxLength(1000);
             e.HasIndex(f => f.NextPollAt);
+            e.Property(f => f.Language).HasMaxLength(35);
+            e.HasOne<Feed>().WithMany().HasForeignKey(f => f.TranslatesFeedId).OnDelete(DeleteBehavior.Cascade);
             e.HasMany(f => f.Lists).WithOne().HasForeignKey(l => l.FeedId).OnDelete(DeleteBehavior.Cascade);
         });
 

@@ -12,6 +12,14 @@ public sealed class Feed
 
     public List<FeedList> Lists { get; set; } = [];
 
+    /// <summary>The language of its items (BCP 47); null: Dispatcher:DefaultLanguage.</summary>
+    public string? Language { get; set; }
+
+    /// <summary>The feed this one is a translation of: its items become translations of that feed's statements (the
+    /// same guid, or a link in common — Atom's <c>rel="alternate" hreflang</c>), fetched whenever that feed is polled,
+    /// never statements of their own. Null: a feed of its own statements.</summary>
+    public int? TranslatesFeedId { get; set; }
+
     /// <summary>Validators of the last response, for a conditional GET.</summary>
     public string? ETag { get; set; }
 

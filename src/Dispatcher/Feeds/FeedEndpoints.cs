@@ -7,11 +7,15 @@ using Microsoft.EntityFrameworkCore;
 
 namespace Dispatcher.Feeds;
 
-public sealed record CreateFeedRequest(string? Url, List<string>? Lists, int? PollMinutes, bool? SendImmediately);
+/// <param name="Language">The language of its items; absent: Dispatcher:DefaultLanguage.</param>
+/// <param name="Translates">The id of the feed this one translates (then <paramref name="Language"/> is required and
+/// <paramref name="Lists"/> are that feed's).</param>
+public sealed record CreateFeedRequest(string? Url, List<string>? Lists, int? PollMinutes, bool? SendImmediately, string? Language = null, int? Translates = null);
 
 public sealed record FeedResponse(
     int Id, string Url, IReadOnlyList<string> Lists, int PollMinutes, bool SendImmediately, DateTime CreatedAt,
-    DateTime? LastPolledAt, DateTime? LastSuccessAt, DateTime NextPollAt, string? LastError, int ConsecutiveFailures);
+    DateTime? LastPolledAt, DateTime? LastSuccessAt, DateTime NextPollAt, string? LastError, int ConsecutiveFailures,
+    string? Language, int? Translates);
 
 public sealed record FeedCreated(int Id);
 
@@ -34,8 +38,18 @@ public static class FeedEndpoints
         var errors = new ValidationErrors();
         var url = errors.Url("url", request.Url, required: true);
         if (request.PollMinutes is < 1 or > 10080) errors.Add("pollMinutes", "'pollMinutes' must be between 1 and 10080 (a week).");
+        var language = errors.Language("language", request.Language, required: request.Translates is not null);
+        Feed? original = null;
+        if (request.Translates is { } originalId)
+        {
+            original = await db.Feeds.AsNoTracking().SingleOrDefaultAsync(f => f.Id == originalId, cancellationToken);
+            if (original is null) errors.Add("translates", $"There is no feed {originalId}.");
+            else if (original.TranslatesFeedId is not null) errors.Add("translates", $"Feed {originalId} is itself a translation: name the feed it translates.");
+            else if (language is not null && string.Equals(original.Language ?? "", language, StringComparison.OrdinalIgnoreCase))
+                errors.Add("language", $"Feed {originalId} is in '{language}' already: a translation is in another language.");
+        }
         var slugs = (request.Lists ?? []).Select(s => s?.Trim() ?? "").Distinct().ToList();
-        if (slugs.Count == 0) errors.Add("lists", "'lists' must name at least one list.");
+        if (slugs.Count == 0 && original is null) errors.Add("lists", "'lists' must name at least one list.");
         var lists = await db.Lists.Where(l => slugs.Contains(l.Slug)).ToListAsync(cancellationToken);
         for (var i = 0; i < slugs.Count; i++)
             if (lists.All(l => l.Slug != slugs[i])) errors.Add($"lists[{i}]", $"There is no list '{slugs[i]}'.");
@@ -47,7 +61,9 @@ public static class FeedEndpoints
             Url = url!,
             PollMinutes = request.PollMinutes ?? 15,
             SendImmediately = request.SendImmediately ?? true,
-            Lists = lists.Select(l => new FeedList { ListId = l.Id }).ToList(),
+            Language = language,
+            TranslatesFeedId = original?.Id,
+            Lists = original is null ? lists.Select(l => new FeedList { ListId = l.Id }).ToList() : [],
             CreatedAt = now,
             NextPollAt = now,
         };
@@ -95,5 +111,5 @@ public static class FeedEndpoints
 
     private static FeedResponse ToResponse(Feed f, Dictionary<int, string> slugs) =>
         new(f.Id, f.Url, f.Lists.Select(l => slugs.GetValueOrDefault(l.ListId, "?")).Order().ToList(), f.PollMinutes, f.SendImmediately,
-            f.CreatedAt, f.LastPolledAt, f.LastSuccessAt, f.NextPollAt, f.LastError, f.ConsecutiveFailures);
+            f.CreatedAt, f.LastPolledAt, f.LastSuccessAt, f.NextPollAt, f.LastError, f.ConsecutiveFailures, f.Language, f.TranslatesFeedId);
 }

@@ -9,7 +9,17 @@ using Microsoft.Extensions.Options;
 namespace Dispatcher.Feeds;
 
 /// <summary>An item of the feed, as a statement would have it.</summary>
-public sealed record FeedItem(string ExternalId, string Title, string? Author, DateTime? PublishedAt, string? Summary, string? BodyHtml, string? Url);
+/// <param name="Links">Every absolute http(s) link of the item (its own and its alternates in other languages): how a
+/// translation feed's item finds the statement it translates.</param>
+public sealed record FeedItem(string ExternalId, string Title, string? Author, DateTime? PublishedAt, string? Summary, string? BodyHtml, string? Url,
+    IReadOnlyList<string>? Links = null)
+{
+    /// <summary>Whether <paramref name="other"/> (from a feed in another language) is this item translated: the same
+    /// guid, or a link in common (one names the other as its alternate, or both name the same page).</summary>
+    public bool IsTranslatedBy(FeedItem other) =>
+        string.Equals(ExternalId, other.ExternalId, StringComparison.Ordinal)
+        || (Links ?? []).Append(Url).Intersect((other.Links ?? []).Append(other.Url), StringComparer.Ordinal).Any(l => l is not null);
+}
 
 /// <summary>What fetching a feed gave: not modified since last time, or its items with the new validators.</summary>
 public sealed record FeedFetch(bool NotModified, IReadOnlyList<FeedItem> Items, string? ETag, string? LastModified);
@@ -103,7 +113,9 @@ public sealed class FeedReader(IHttpClientFactory http, IOptions<FeedOptions> op
                 item.PublishDate != default ? item.PublishDate.UtcDateTime : item.LastUpdatedTime != default ? item.LastUpdatedTime.UtcDateTime : null,
                 Clip(PlainText(item.Summary), 5000),
                 body is null ? null : SafeHtml.Sanitize(body.Type is "text" ? System.Net.WebUtility.HtmlEncode(body.Text) : body.Text),
-                url is { Length: <= 2000 } && url.StartsWith("http", StringComparison.OrdinalIgnoreCase) ? url : null));
+                url is { Length: <= 2000 } && url.StartsWith("http", StringComparison.OrdinalIgnoreCase) ? url : null,
+                item.Links.Select(l => l.Uri is { IsAbsoluteUri: true } u ? u.ToString() : feed.BaseUri is { } b2 && l.Uri is not null ? new Uri(b2, l.Uri).ToString() : null)
+                    .Where(l => l is { Length: <= 2000 } && l.StartsWith("http", StringComparison.OrdinalIgnoreCase)).Select(l => l!).Distinct().Take(20).ToList()));
         }
         return items;
     }

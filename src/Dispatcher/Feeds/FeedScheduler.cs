@@ -41,7 +41,8 @@ public sealed class FeedScheduler(IServiceScopeFactory scopes, IHostApplicationL
         var db = scope.ServiceProvider.GetRequiredService<DispatcherDb>();
         var now = clock.GetUtcNow().UtcDateTime;
         var lease = now + TimeSpan.FromSeconds(options.Value.TimeoutSeconds * 3);
-        var due = await db.Feeds.Where(f => f.NextPollAt <= now).OrderBy(f => f.NextPollAt).Select(f => f.Id).Take(50).ToListAsync(cancellationToken);
+        // A translation feed is fetched with the feed it translates.
+        var due = await db.Feeds.Where(f => f.NextPollAt <= now && f.TranslatesFeedId == null).OrderBy(f => f.NextPollAt).Select(f => f.Id).Take(50).ToListAsync(cancellationToken);
         var leased = new List<int>();
         foreach (var id in due)
             if (await db.Feeds.Where(f => f.Id == id && f.NextPollAt <= now).ExecuteUpdateAsync(s => s.SetProperty(f => f.NextPollAt, lease), cancellationToken) == 1)

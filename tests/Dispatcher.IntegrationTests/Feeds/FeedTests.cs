@@ -83,6 +83,65 @@ public sealed class FeedTests : IAsyncLifetime
         Assert.Null(feed["lastError"]);
     }
 
+    /// <summary>An Atom feed of one entry; <paramref name="alternates"/> are its links to the same entry in other languages.</summary>
+    private static string AtomEntry(string id, string link, string title, params (string Language, string Href)[] alternates) => $"""
+        <?xml version="1.0" encoding="utf-8"?>
+        <feed xmlns="http://www.w3.org/2005/Atom">
+          <title>Socialism From Below</title><id>urn:example:{Guid.NewGuid():N}</id><updated>{DateTimeOffset.UtcNow:O}</updated>
+          <entry>
+            <title>{System.Security.SecurityElement.Escape(title)}</title>
+            <link rel="alternate" href="{link}"/>
+            {string.Concat(alternates.Select(a => $"""<link rel="alternate" hreflang="{a.Language}" href="{a.Href}"/>"""))}
+            <id>{id}</id>
+            <updated>{DateTimeOffset.UtcNow:O}</updated>
+            <summary>{System.Security.SecurityElement.Escape(title)}</summary>
+          </entry>
+        </feed>
+        """;
+
+    [Fact]
+    public async Task A_feed_per_language_makes_one_statement_with_translations_matched_by_link_or_guid_and_late_ones_are_added()
+    {
+        _site.Serve("en.xml", AtomEntry("urn:korea", "https://example.org/en/korea", "Stop the repression of South Korean trade unionists",
+            ("tr", "https://example.org/tr/kore")), "application/atom+xml");
+        _site.Serve("tr.xml", AtomEntry("urn:tr-kore", "https://example.org/tr/kore", "Güney Koreli sendikacılara yönelik baskıya son verin"), "application/atom+xml");
+        _site.Serve("ko.xml", AtomEntry("urn:korea", "https://example.org/ko/korea", "한국 노동조합원에 대한 탄압을 멈춰라"), "application/atom+xml"); // the same guid
+        await _app.Api.PostOkAsync("/api/lists/statements/subscribers", new { email = "elif@example.org", language = "tr", confirmed = true }, HttpStatusCode.Created);
+        var english = await AddFeedAsync("en.xml", new { url = _site.Url("en.xml"), lists = new[] { "statements" }, language = "en" });
+        var turkish = await AddFeedAsync("tr.xml", new { url = _site.Url("tr.xml"), translates = english, language = "tr" });
+        await AddFeedAsync("ko.xml", new { url = _site.Url("ko.xml"), translates = english, language = "ko" });
+
+        Assert.Equal(1, await PollAsync(turkish)); // polling a translation polls the feed it translates
+        var statement = (await _app.Api.GetJsonAsync("/api/statements"))["items"]!.AsArray().Single()!;
+        Assert.Equal("en", statement["language"]!.GetValue<string>());
+        Assert.Equal(["ko", "tr"], statement["translations"]!.AsArray().Select(t => t!["language"]!.GetValue<string>()));
+        await WaitForMailAsync(m => m.To == "elif@example.org", 1, "Elif's statement");
+        Assert.Equal("Güney Koreli sendikacılara yönelik baskıya son verin", _smtp.To("elif@example.org").Single().Subject);
+        Assert.Equal("Stop the repression of South Korean trade unionists", (await Eventually.UntilAsync(
+            () => Task.FromResult(_smtp.To("reader@example.org").FirstOrDefault()), m => m is not null, TimeSpan.FromSeconds(30), "the English one"))!.Subject);
+
+        // The German translation comes a day later, naming the English page as its original.
+        _site.Serve("de.xml", AtomEntry("urn:de-korea", "https://example.org/de/korea", "Stoppt die Repression gegen südkoreanische Gewerkschafter",
+            ("en", "https://example.org/en/korea")), "application/atom+xml");
+        await AddFeedAsync("de.xml", new { url = _site.Url("de.xml"), translates = english, language = "de" });
+        Assert.Equal(0, await PollAsync(english));
+        var again = await _app.Api.GetJsonAsync($"/api/statements/{statement["id"]}");
+        Assert.Equal(["de", "ko", "tr"], again["translations"]!.AsArray().Select(t => t!["language"]!.GetValue<string>()));
+        Assert.Single((await _app.Api.GetJsonAsync("/api/statements"))["items"]!.AsArray()); // translations never become statements
+    }
+
+    [Fact]
+    public async Task A_translation_feed_needs_a_language_and_a_feed_of_its_own_to_translate()
+    {
+        var english = await AddFeedAsync("en.xml", new { url = _site.Url("en.xml"), lists = new[] { "statements" }, language = "en" });
+        var problem = await _app.Api.PostOkAsync("/api/feeds", new { url = _site.Url("tr.xml"), translates = english }, HttpStatusCode.BadRequest);
+        Assert.Contains("language", problem["errors"]!.AsObject().Select(e => e.Key));
+        problem = await _app.Api.PostOkAsync("/api/feeds", new { url = _site.Url("tr.xml"), translates = 999, language = "tr" }, HttpStatusCode.BadRequest);
+        Assert.Contains("translates", problem["errors"]!.AsObject().Select(e => e.Key));
+        problem = await _app.Api.PostOkAsync("/api/feeds", new { url = _site.Url("tr.xml"), translates = english, language = "en" }, HttpStatusCode.BadRequest);
+        Assert.Contains("language", problem["errors"]!.AsObject().Select(e => e.Key));
+    }
+
     [Fact]
     public async Task Atom_entries_work_the_same_and_digest_only_feeds_wait_for_the_digest()
     {

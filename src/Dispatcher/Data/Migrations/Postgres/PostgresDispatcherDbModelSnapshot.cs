@@ -799,6 +799,11 @@ namespace Dispatcher.Data.Migrations.Postgres
                         .HasColumnType("character varying(500)")
                         .HasColumnName("e_tag");
 
+                    b.Property<string>("Language")
+                        .HasMaxLength(35)
+                        .HasColumnType("character varying(35)")
+                        .HasColumnName("language");
+
                     b.Property<string>("LastError")
                         .HasMaxLength(1000)
                         .HasColumnType("character varying(1000)")
@@ -829,6 +834,10 @@ namespace Dispatcher.Data.Migrations.Postgres
                         .HasColumnType("boolean")
                         .HasColumnName("send_immediately");
 
+                    b.Property<int?>("TranslatesFeedId")
+                        .HasColumnType("integer")
+                        .HasColumnName("translates_feed_id");
+
                     b.Property<string>("Url")
                         .IsRequired()
                         .HasMaxLength(2000)
@@ -840,6 +849,9 @@ namespace Dispatcher.Data.Migrations.Postgres
 
                     b.HasIndex("NextPollAt")
                         .HasDatabaseName("ix_feeds_next_poll_at");
+
+                    b.HasIndex("TranslatesFeedId")
+                        .HasDatabaseName("ix_feeds_translates_feed_id");
 
                     b.ToTable("feeds", (string)null);
                 });
@@ -1446,6 +1458,15 @@ namespace Dispatcher.Data.Migrations.Postgres
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired()
                         .HasConstraintName("fk_dispatch_emails_dispatches_dispatch_id");
+                });
+
+            modelBuilder.Entity("Dispatcher.Feeds.Feed", b =>
+                {
+                    b.HasOne("Dispatcher.Feeds.Feed", null)
+                        .WithMany()
+                        .HasForeignKey("TranslatesFeedId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .HasConstraintName("fk_feeds_feeds_translates_feed_id");
                 });
 
             modelBuilder.Entity("Dispatcher.Feeds.FeedList", b =>

@@ -771,6 +771,11 @@ namespace Dispatcher.Data.Migrations.Sqlite
                         .HasColumnType("TEXT")
                         .HasColumnName("e_tag");
 
+                    b.Property<string>("Language")
+                        .HasMaxLength(35)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("language");
+
                     b.Property<string>("LastError")
                         .HasMaxLength(1000)
                         .HasColumnType("TEXT")
@@ -801,6 +806,10 @@ namespace Dispatcher.Data.Migrations.Sqlite
                         .HasColumnType("INTEGER")
                         .HasColumnName("send_immediately");
 
+                    b.Property<int?>("TranslatesFeedId")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("translates_feed_id");
+
                     b.Property<string>("Url")
                         .IsRequired()
                         .HasMaxLength(2000)
@@ -812,6 +821,9 @@ namespace Dispatcher.Data.Migrations.Sqlite
 
                     b.HasIndex("NextPollAt")
                         .HasDatabaseName("ix_feeds_next_poll_at");
+
+                    b.HasIndex("TranslatesFeedId")
+                        .HasDatabaseName("ix_feeds_translates_feed_id");
 
                     b.ToTable("feeds", (string)null);
                 });
@@ -1408,6 +1420,15 @@ namespace Dispatcher.Data.Migrations.Sqlite
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired()
                         .HasConstraintName("fk_dispatch_emails_dispatches_dispatch_id");
+                });
+
+            modelBuilder.Entity("Dispatcher.Feeds.Feed", b =>
+                {
+                    b.HasOne("Dispatcher.Feeds.Feed", null)
+                        .WithMany()
+                        .HasForeignKey("TranslatesFeedId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .HasConstraintName("fk_feeds_feeds_translates_feed_id");
                 });
 
             modelBuilder.Entity("Dispatcher.Feeds.FeedList", b =>
