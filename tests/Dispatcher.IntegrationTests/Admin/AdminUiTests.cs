@@ -104,6 +104,36 @@ public sealed class AdminUiTests(Chromium chromium) : IClassFixture<Chromium>
     private const string ApproverPassword = "the approver's own password 7";
 
     [Fact]
+    public async Task An_admin_sets_a_readers_language_zone_and_attributes_and_an_organiser_cannot_open_them()
+    {
+        await using var app = await StartWithListsAsync();
+        var admin = await chromium.NewPageAsync(app.ServerAddress!);
+        await LogInAsync(admin, AdminEmail, AdminPassword);
+
+        await admin.GotoAsync("/admin/lists/turkey");
+        await admin.GetByRole(AriaRole.Link, new() { Name = "ayse@example.org" }).ClickAsync();
+        await admin.GetByLabel("Language").SelectOptionAsync("tr");
+        await admin.GetByLabel("Time zone (IANA, e.g. Asia/Seoul; empty: UTC)").FillAsync("Europe/Istanbul");
+        await admin.GetByLabel("Attributes (what audiences choose by: a line each)").FillAsync("country = TR\ncity = Ankara");
+        await admin.GetByRole(AriaRole.Button, new() { Name = "Save" }).ClickAsync();
+        await Assertions.Expect(admin.GetByText("Saved.")).ToBeVisibleAsync();
+        await admin.GetByLabel("Attributes (what audiences choose by: a line each)").FillAsync("city Ankara");
+        await admin.GetByRole(AriaRole.Button, new() { Name = "Save" }).ClickAsync();
+        await Assertions.Expect(admin.GetByText("'city Ankara': write an attribute, '=' and its value")).ToBeVisibleAsync();
+
+        var ayse = await app.Api.GetJsonAsync("/api/subscribers/ayse@example.org");
+        Assert.Equal(("tr", "Europe/Istanbul"), (ayse["language"]!.GetValue<string>(), ayse["timeZone"]!.GetValue<string>()));
+        Assert.Equal(new Dictionary<string, string> { ["city"] = "Ankara", ["country"] = "TR" },
+            ayse["attributes"]!.AsObject().ToDictionary(a => a.Key, a => a.Value!.GetValue<string>()));
+
+        // Who is on a list, and what is known of them, is for admins: not for an organiser of the list.
+        var approver = await chromium.NewPageAsync(app.ServerAddress!);
+        await LogInAsync(approver, "approver@example.org", ApproverPassword);
+        var response = await approver.GotoAsync("/admin/subscribers/details?email=ayse%40example.org");
+        Assert.Equal(403, response!.Status);
+    }
+
+    [Fact]
     public async Task A_list_is_created_and_an_import_keeps_the_good_rows_reports_the_bad_by_line_and_shows_what_people_wrote_as_text()
     {
         await using var app = await StartAsync();
