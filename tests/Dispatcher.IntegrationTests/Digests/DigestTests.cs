@@ -120,6 +120,18 @@ public sealed class DigestTests
         }));
 
         Assert.Single(started, d => d is not null);
+
+        // The same for a zone's run at its readers' local time: once per (zone, time), another zone's is its own.
+        var seoul = new DateTime(2026, 11, 24, 22, 0, 0, DateTimeKind.Utc); // 07:00 on 25 November in Seoul
+        var local = await Task.WhenAll(Enumerable.Range(0, 6).Select(async i =>
+        {
+            await using var scope = (i % 2 == 0 ? one : two).Services.CreateAsyncScope();
+            var zone = i < 4 ? "Asia/Seoul" : "Europe/Berlin";
+            return (zone, await scope.ServiceProvider.GetRequiredService<DigestRunner>()
+                .StartAsync(Cadence.Daily, seoul, Dispatcher.Access.Caller.System, CancellationToken.None, (zone, new DateOnly(2026, 11, 25))));
+        }));
+        Assert.Single(local, r => r.zone == "Asia/Seoul" && r.Item2 is not null);
+        Assert.Single(local, r => r.zone == "Europe/Berlin" && r.Item2 is not null);
     }
 
     [Fact]
