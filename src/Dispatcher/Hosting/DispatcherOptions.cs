@@ -79,9 +79,22 @@ public sealed class DispatcherOptions
         }
     }
 
-    /// <summary>The language of a reader's emails and pages (see <see cref="ReaderLocale.OfferedOr"/>).</summary>
-    public string LanguageOf(string? readerLanguage) =>
-        ReaderLocale.OfferedOr(readerLanguage, ReaderLanguages, ReaderLocale.TryLanguage(DefaultLanguage, out var fallback) ? fallback : "en");
+    private Tuple<string?, string, System.Collections.Concurrent.ConcurrentDictionary<string, string>>? _languagesOf;
+
+    /// <summary>The language of a reader's emails and pages (see <see cref="ReaderLocale.OfferedOr"/>). Asked for every
+    /// message sent, so each answer is kept: working one out asks ICU for a culture, which costs more than the rest of a
+    /// message's filling-in.</summary>
+    public string LanguageOf(string? readerLanguage)
+    {
+        var known = _languagesOf;
+        if (known is null || known.Item1 != Languages || known.Item2 != DefaultLanguage)
+            _languagesOf = known = Tuple.Create(Languages, DefaultLanguage, new System.Collections.Concurrent.ConcurrentDictionary<string, string>());
+        var key = readerLanguage ?? "";
+        if (known.Item3.TryGetValue(key, out var language)) return language;
+        language = ReaderLocale.OfferedOr(readerLanguage, ReaderLanguages, ReaderLocale.TryLanguage(DefaultLanguage, out var fallback) ? fallback : "en");
+        if (known.Item3.Count < 1000) known.Item3[key] = language; // readers' languages are a few; anything else is not kept
+        return language;
+    }
 
     private string[] LanguageTags() => (Languages ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 
