@@ -63,12 +63,9 @@ public sealed class Alert
     public AlertText For(string readerLanguage, string ownLanguage)
     {
         var own = Language ?? ownLanguage;
-        var original = new AlertText(own, Subject, BodyMarkdown, BodyHtml, ActionUrl, ActionLabel);
-        if (Hosting.ReaderLocale.BestMatch(readerLanguage, [own]) is not null) return original;
-        var language = Hosting.ReaderLocale.BestMatch(readerLanguage, Translations.Select(t => t.Language));
-        if (language is null) return original;
-        var t = Translations.First(t => t.Language == language);
-        return new AlertText(t.Language, t.Subject, t.BodyMarkdown, t.BodyHtml, t.ActionUrl ?? ActionUrl, t.ActionLabel);
+        return Hosting.ReaderLocale.TranslationFor(readerLanguage, own, Translations, t => t.Language) is { } t
+            ? new AlertText(t.Language, t.Subject, t.BodyMarkdown, t.BodyHtml, t.ActionUrl ?? ActionUrl, t.ActionLabel)
+            : new AlertText(own, Subject, BodyMarkdown, BodyHtml, ActionUrl, ActionLabel);
     }
 }
 

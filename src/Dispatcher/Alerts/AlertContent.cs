@@ -84,14 +84,9 @@ public sealed class AlertContent(
     }
 
     private sealed class Prepared(long dispatchId, DispatchEmailSet emails, Dictionary<int, ListIdentity> lists, RecipientLinks links,
-        Func<string?, string> languageOf) : PerListContent(languageOf)
+        Func<string?, string> languageOf) : ListMessageContent(dispatchId, emails, lists, links, languageOf)
     {
         public override bool StillWanted(DeliveryRecipient recipient) =>
-            recipient.Status == SubscriptionStatus.Confirmed && recipient.Alerts == true && lists.ContainsKey(recipient.ListId);
-
-        protected override DispatchEmailSet EmailsFor(DeliveryRecipient recipient) => emails;
-
-        protected override OutgoingMessage MessageFor(DeliveryRecipient recipient) =>
-            links.Message(dispatchId, recipient, EmailFor(recipient), lists[recipient.ListId]);
+            recipient.Status == SubscriptionStatus.Confirmed && recipient.Alerts == true && HasList(recipient);
     }
 }

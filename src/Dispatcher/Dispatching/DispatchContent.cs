@@ -64,6 +64,20 @@ public abstract class PerListContent(Func<string?, string> languageOf) : IPrepar
     protected CompiledEmail EmailFor(DeliveryRecipient recipient) => EmailsFor(recipient)[KeyOf(recipient)];
 }
 
+/// <summary>The usual content: one email per list and reader language, sent with the list's headers and the person's
+/// own links; a kind says only whom it still wants (<see cref="PerListContent.StillWanted"/>).</summary>
+public abstract class ListMessageContent(long dispatchId, DispatchEmailSet emails, IReadOnlyDictionary<int, ListIdentity> lists,
+    RecipientLinks links, Func<string?, string> languageOf) : PerListContent(languageOf)
+{
+    /// <summary>Whether the person's list is one this dispatch has an email for.</summary>
+    protected bool HasList(DeliveryRecipient recipient) => lists.ContainsKey(recipient.ListId);
+
+    protected override DispatchEmailSet EmailsFor(DeliveryRecipient recipient) => emails;
+
+    protected override OutgoingMessage MessageFor(DeliveryRecipient recipient) =>
+        links.Message(dispatchId, recipient, EmailFor(recipient), lists[recipient.ListId]);
+}
+
 /// <summary>Keeps each dispatch's prepared content (its compiled template) in the process-wide cache for a while, so
 /// every batch reuses it. Scoped, like the content kinds it asks (they read the database).</summary>
 public sealed class DispatchContentCache(

@@ -26,8 +26,11 @@ public static class FixedWords
     {
         public LocalizedString this[string name] => In(() => inner[name]);
 
-        public LocalizedString this[string name, params object[] arguments] =>
-            In(() => new LocalizedString(name, string.Format(culture, inner[name].Value, arguments), inner[name].ResourceNotFound));
+        public LocalizedString this[string name, params object[] arguments] => In(() =>
+        {
+            var format = inner[name];
+            return new LocalizedString(name, string.Format(culture, format.Value, arguments), format.ResourceNotFound);
+        });
 
         public IEnumerable<LocalizedString> GetAllStrings(bool includeParentCultures) => In(() => inner.GetAllStrings(includeParentCultures).ToList());
 

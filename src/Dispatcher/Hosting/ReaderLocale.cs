@@ -67,6 +67,18 @@ public static class ReaderLocale
 
     private static string BaseOf(string tag) => tag.Split('-')[0];
 
+    /// <summary>The translation a reader of <paramref name="readerLanguage"/> gets of something written in
+    /// <paramref name="ownLanguage"/>: null when they read that language (or no translation is theirs), so they get the
+    /// original; else the translation into their language (<see cref="BestMatch"/>). One rule for statements, alerts and
+    /// welcomes.</summary>
+    public static T? TranslationFor<T>(string readerLanguage, string ownLanguage, IReadOnlyCollection<T> translations, Func<T, string> languageOf)
+        where T : class
+    {
+        if (BestMatch(readerLanguage, [ownLanguage]) is not null) return null;
+        var language = BestMatch(readerLanguage, translations.Select(languageOf));
+        return language is null ? null : translations.First(t => languageOf(t) == language);
+    }
+
     /// <summary>The offered languages with their names in themselves, for a reader to choose from.</summary>
     public static IReadOnlyList<(string Tag, string Name)> Choices(IEnumerable<string> offered) => offered.Select(l => (l, NativeName(l))).ToList();
 

@@ -134,7 +134,7 @@ public sealed record SubscriberCounts(int Confirmed, int Unconfirmed, int Unsubs
 public sealed record ListResponse(
     string Slug, string Name, string? Description, bool Public, bool DoubleOptIn, bool RequireApproval,
     SubscriberCounts Subscribers, DateTime CreatedAt, string? Introduction, IReadOnlyList<string> AskFor, string? WelcomeSubject,
-    string? WelcomeMarkdown, IReadOnlyList<WelcomeTranslation> WelcomeTranslations)
+    string? WelcomeMarkdown, IReadOnlyCollection<WelcomeTranslation> WelcomeTranslations)
 {
     public static ListResponse From(MailingList list, SubscriberCounts counts) =>
         new(list.Slug, list.Name, list.Description, list.Public, list.DoubleOptIn, list.RequireApproval, counts, list.CreatedAt, list.Introduction,

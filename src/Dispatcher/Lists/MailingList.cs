@@ -32,22 +32,18 @@ public sealed class MailingList
     public string? WelcomeTranslationsJson { get; set; }
 
     /// <summary>The welcome in other languages: each new reader gets theirs, else <see cref="WelcomeSubject"/>'s.</summary>
-    public IReadOnlyList<WelcomeTranslation> WelcomeTranslations
+    public IReadOnlyCollection<WelcomeTranslation> WelcomeTranslations
     {
         get => WelcomeTranslationsJson is null ? [] : System.Text.Json.JsonSerializer.Deserialize<List<WelcomeTranslation>>(WelcomeTranslationsJson) ?? [];
         set => WelcomeTranslationsJson = value.Count == 0 ? null : System.Text.Json.JsonSerializer.Serialize(value);
     }
 
     /// <summary>The welcome for a reader of <paramref name="language"/>: their translation (or another region's form of
-    /// it), else the list's own.</summary>
-    public (string Subject, string Markdown) WelcomeIn(string language)
-    {
-        var translations = WelcomeTranslations;
-        return Hosting.ReaderLocale.BestMatch(language, translations.Select(t => t.Language)) is { } match
-               && translations.First(t => t.Language == match) is var t
+    /// it), else the list's own (written in <paramref name="ownLanguage"/>).</summary>
+    public (string Subject, string Markdown) WelcomeIn(string language, string ownLanguage) =>
+        Hosting.ReaderLocale.TranslationFor(language, ownLanguage, WelcomeTranslations, t => t.Language) is { } t
             ? (t.Subject, t.Markdown)
             : (WelcomeSubject!.Trim(), WelcomeMarkdown!);
-    }
 
     /// <summary>Attributes its sign-up form asks for ("country", "city"), as stored: names joined by commas.</summary>
     public string? AskForNames { get; set; }

@@ -53,12 +53,9 @@ public sealed class Statement
     public StatementText For(string readerLanguage, string ownLanguage)
     {
         var own = Language ?? ownLanguage;
-        var original = new StatementText(own, Title, Author, Summary, BodyHtml, Url);
-        if (Hosting.ReaderLocale.BestMatch(readerLanguage, [own]) is not null) return original;
-        var language = Hosting.ReaderLocale.BestMatch(readerLanguage, Translations.Select(t => t.Language));
-        if (language is null) return original;
-        var t = Translations.First(t => t.Language == language);
-        return new StatementText(t.Language, t.Title, t.Author ?? Author, t.Summary, t.BodyHtml, t.Url ?? Url);
+        return Hosting.ReaderLocale.TranslationFor(readerLanguage, own, Translations, t => t.Language) is { } t
+            ? new StatementText(t.Language, t.Title, t.Author ?? Author, t.Summary, t.BodyHtml, t.Url ?? Url)
+            : new StatementText(own, Title, Author, Summary, BodyHtml, Url);
     }
 }
 

@@ -72,14 +72,8 @@ public sealed class StatementContent(
         db.Lists.AsNoTracking().Where(l => ids.Contains(l.Id)).ToListAsync(cancellationToken);
 
     private sealed class Prepared(long dispatchId, DispatchEmailSet emails, Dictionary<int, ListIdentity> lists, RecipientLinks links,
-        Func<string?, string> languageOf) : PerListContent(languageOf)
+        Func<string?, string> languageOf) : ListMessageContent(dispatchId, emails, lists, links, languageOf)
     {
-        public override bool StillWanted(DeliveryRecipient recipient) =>
-            recipient.Status == SubscriptionStatus.Confirmed && lists.ContainsKey(recipient.ListId);
-
-        protected override DispatchEmailSet EmailsFor(DeliveryRecipient recipient) => emails;
-
-        protected override OutgoingMessage MessageFor(DeliveryRecipient recipient) =>
-            links.Message(dispatchId, recipient, EmailFor(recipient), lists[recipient.ListId]);
+        public override bool StillWanted(DeliveryRecipient recipient) => recipient.Status == SubscriptionStatus.Confirmed && HasList(recipient);
     }
 }

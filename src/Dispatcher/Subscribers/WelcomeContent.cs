@@ -31,7 +31,7 @@ public sealed class WelcomeContent(DispatcherDb db, EmailRenderer renderer, Reci
         var emails = new DispatchEmailSet(dispatch.Id, keep: false, clock, key =>
         {
             var list = lists[key.ListId];
-            var (subject, markdown) = list.WelcomeIn(key.Language);
+            var (subject, markdown) = list.WelcomeIn(key.Language, readers.Value.LanguageOf(null));
             return renderer.CompileAsync("Welcome", subject, recipient => new WelcomeEmail
             {
                 Recipient = recipient,
@@ -47,15 +47,9 @@ public sealed class WelcomeContent(DispatcherDb db, EmailRenderer renderer, Reci
     }
 
     private sealed class Prepared(long dispatchId, DispatchEmailSet emails, Dictionary<int, ListIdentity> lists, RecipientLinks links,
-        Func<string?, string> languageOf) : PerListContent(languageOf)
+        Func<string?, string> languageOf) : ListMessageContent(dispatchId, emails, lists, links, languageOf)
     {
         // A list whose welcome was removed meanwhile sends none.
-        public override bool StillWanted(DeliveryRecipient recipient) =>
-            recipient.Status == SubscriptionStatus.Confirmed && lists.ContainsKey(recipient.ListId);
-
-        protected override DispatchEmailSet EmailsFor(DeliveryRecipient recipient) => emails;
-
-        protected override OutgoingMessage MessageFor(DeliveryRecipient recipient) =>
-            links.Message(dispatchId, recipient, EmailFor(recipient), lists[recipient.ListId]);
+        public override bool StillWanted(DeliveryRecipient recipient) => recipient.Status == SubscriptionStatus.Confirmed && HasList(recipient);
     }
 }
