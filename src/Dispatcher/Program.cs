@@ -4,6 +4,7 @@ using Dispatcher.Bounces;
 using Dispatcher.Data;
 using Dispatcher.Digests;
 using Dispatcher.Feeds;
+using Dispatcher.Webhooks;
 using Dispatcher.Dispatching;
 using Dispatcher.Health;
 using Dispatcher.Hosting;
@@ -68,6 +69,7 @@ static WebApplication Build(string[] args)
         .AddAlerts()
         .AddDigests()
         .AddFeeds()
+        .AddWebhooks()
         .AddLists()
         .AddSubscribers()
         .AddBounces()

@@ -3,6 +3,7 @@ using Dispatcher.Audit;
 using Dispatcher.Content;
 using Dispatcher.Data;
 using Dispatcher.Dispatching;
+using Dispatcher.Events;
 using Dispatcher.Hosting;
 using Dispatcher.Lists;
 using Dispatcher.Messages;
@@ -160,6 +161,8 @@ public sealed class AlertService(
         {
             if (await AskApprovalAsync(id, caller, cancellationToken) == 0) return AlreadyGone(AlertStatus.Sent);
             db.Audit.Add(AuditLog.Entry(clock, caller, "alert.send-requested", $"alert:{id}", $"\"{alert.Subject}\" waits for approval"));
+            db.IntegrationEvents.Add(IntegrationEvents.Of(clock, IntegrationEvents.AlertPendingApproval,
+                new { alertId = id, subject = alert.Subject, lists = lists.Select(l => l.Slug).ToList(), requestedBy = caller.Actor }));
             await db.SaveChangesAsync(cancellationToken);
             return new AlertResult.Ok<AlertSendResponse>(new AlertSendResponse(null, "pendingApproval"));
         }
@@ -192,6 +195,8 @@ public sealed class AlertService(
             await db.SaveChangesAsync(cancellationToken);
             await LinkDispatchAsync(alert.Id, dispatch.Id, cancellationToken);
             db.Audit.Add(AuditLog.Entry(clock, caller, action, $"alert:{alert.Id}", $"\"{alert.Subject}\"; dispatch {dispatch.Id}"));
+            db.IntegrationEvents.Add(IntegrationEvents.Of(clock, IntegrationEvents.AlertSent,
+                new { alertId = alert.Id, subject = alert.Subject, dispatchId = dispatch.Id, by = caller.Actor }));
             await db.SaveChangesAsync(cancellationToken);
             await transaction.CommitAsync(cancellationToken);
         }

@@ -59,6 +59,9 @@ public sealed class BounceRecorder(DispatcherDb db, TimeProvider clock, IOptions
 
         db.Audit.Add(AuditLog.Entry(clock, caller, $"bounce.{kind.ToString().ToLowerInvariant()}", $"subscriber:{subscriber.Id}",
             $"{email} via {source}{(stop is null ? "" : $": now {SubscriptionService.StatusName(stop.Value)}")}"));
+        db.IntegrationEvents.Add(Events.IntegrationEvents.Of(clock,
+            kind == BounceKind.Complaint ? Events.IntegrationEvents.DeliveryComplained : Events.IntegrationEvents.DeliveryBounced,
+            new { subscriberId = subscriber.Id, email, kind = kind.ToString().ToLowerInvariant(), reason, source, deliveryId }));
         await db.SaveChangesAsync(cancellationToken);
         return new BounceResult(true, stop is { } s ? SubscriptionService.StatusName(s) : null);
     }
@@ -74,7 +77,11 @@ public sealed class BounceRecorder(DispatcherDb db, TimeProvider clock, IOptions
         {
             db.Bounces.Add(new Bounce { SubscriberId = subscriberId, DeliveryId = deliveryId, Kind = BounceKind.Hard, Reason = reason, Source = "relay", CreatedAt = now });
             if (subscriberId is { } id)
+            {
                 db.Audit.Add(AuditLog.Entry(clock, Caller.System, "bounce.hard", $"subscriber:{id}", $"via relay: now {SubscriptionService.StatusName(SubscriptionStatus.Bounced)}"));
+                db.IntegrationEvents.Add(Events.IntegrationEvents.Of(clock, Events.IntegrationEvents.DeliveryBounced,
+                    new { subscriberId = id, kind = "hard", reason, source = "relay", deliveryId }));
+            }
         }
         await db.SaveChangesAsync(cancellationToken);
         var stopped = bounces.Where(b => b.SubscriberId is not null).Select(b => b.SubscriberId!.Value).Distinct().ToList();

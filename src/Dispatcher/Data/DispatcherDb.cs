@@ -43,6 +43,9 @@ public abstract class DispatcherDb(DbContextOptions options) : DbContext(options
     public DbSet<DigestRun> DigestRuns => Set<DigestRun>();
     public DbSet<DispatchEmail> DispatchEmails => Set<DispatchEmail>();
     public DbSet<Feed> Feeds => Set<Feed>();
+    public DbSet<Events.IntegrationEvent> IntegrationEvents => Set<Events.IntegrationEvent>();
+    public DbSet<Webhooks.WebhookEndpoint> WebhookEndpoints => Set<Webhooks.WebhookEndpoint>();
+    public DbSet<Webhooks.WebhookDelivery> WebhookDeliveries => Set<Webhooks.WebhookDelivery>();
     public DbSet<FeedList> FeedLists => Set<FeedList>();
     public DbSet<User> Users => Set<User>();
     public DbSet<EmailTemplate> EmailTemplates => Set<EmailTemplate>();
@@ -279,6 +282,30 @@ public abstract class DispatcherDb(DbContextOptions options) : DbContext(options
             e.Property(m => m.Subject).HasMaxLength(1000);
             e.Property(m => m.Nonce).HasMaxLength(16);
             e.HasOne<Dispatch>().WithMany().HasForeignKey(m => m.DispatchId).OnDelete(DeleteBehavior.Cascade);
+        });
+
+        model.Entity<Events.IntegrationEvent>(e =>
+        {
+            e.Property(x => x.Type).HasMaxLength(64);
+            e.HasIndex(x => new { x.FannedOut, x.Id }); // the sender's "what is new"
+        });
+
+        model.Entity<Webhooks.WebhookEndpoint>(e =>
+        {
+            e.Property(x => x.Url).HasMaxLength(2000);
+            e.Property(x => x.EventTypes).HasMaxLength(1000);
+            e.Property(x => x.Description).HasMaxLength(500);
+            e.Property(x => x.CreatedBy).HasMaxLength(100);
+            e.Ignore(x => x.Events);
+        });
+
+        model.Entity<Webhooks.WebhookDelivery>(e =>
+        {
+            e.Property(x => x.Type).HasMaxLength(64);
+            e.Property(x => x.LastError).HasMaxLength(1000);
+            e.Ignore(x => x.MessageId);
+            e.HasIndex(x => new { x.EndpointId, x.Status, x.Id }); // each endpoint's oldest pending
+            e.HasOne<Webhooks.WebhookEndpoint>().WithMany().HasForeignKey(x => x.EndpointId).OnDelete(DeleteBehavior.Cascade);
         });
 
         model.Entity<Feed>(e =>

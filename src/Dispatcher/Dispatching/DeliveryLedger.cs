@@ -211,8 +211,17 @@ public sealed class DeliveryLedger(
                     .OrderByDescending(d => d.Id).Select(d => d.Id).FirstOrDefaultAsync(cancellationToken) != 0)
                 return false;
         var now = Now;
-        return await db.Dispatches.Where(d => d.Id == dispatchId && d.Status == DispatchStatus.Sending)
+        // The event with the change: whoever completes the dispatch (one UPDATE wins) tells of it, in one transaction.
+        await using var transaction = db.Database.CurrentTransaction is null ? await db.Database.BeginTransactionAsync(cancellationToken) : null;
+        var completed = await db.Dispatches.Where(d => d.Id == dispatchId && d.Status == DispatchStatus.Sending)
             .ExecuteUpdateAsync(s => s.SetProperty(d => d.Status, DispatchStatus.Completed).SetProperty(d => d.FinishedAt, now), cancellationToken) > 0;
+        if (completed)
+        {
+            db.IntegrationEvents.Add(Events.IntegrationEvents.Of(clock, Events.IntegrationEvents.DispatchCompleted, new { dispatchId, finishedAt = now }));
+            await db.SaveChangesAsync(cancellationToken);
+        }
+        if (transaction is not null) await transaction.CommitAsync(cancellationToken);
+        return completed;
     }
 
     /// <summary>Its LINQ queries, against dispatch 0 (see <see cref="SendPathWarmUp"/>): they match no row. The claim and

@@ -73,6 +73,8 @@ public sealed class DispatchControl(DispatcherDb db, BatchPublisher batches, Del
     {
         if (changed == 0) return (ControlOutcome.Conflict, conflict);
         db.Audit.Add(AuditLog.Entry(clock, caller, action, $"dispatch:{id}"));
+        if (action == Events.IntegrationEvents.DispatchCancelled)
+            db.IntegrationEvents.Add(Events.IntegrationEvents.Of(clock, Events.IntegrationEvents.DispatchCancelled, new { dispatchId = id, by = caller.Actor }));
         await db.SaveChangesAsync(cancellationToken);
         return (ControlOutcome.Done, null);
     }

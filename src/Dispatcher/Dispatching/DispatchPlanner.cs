@@ -40,6 +40,10 @@ public sealed class DispatchPlanner(
             dispatch.LastActivityAt = planned;
             dispatch.Status = total == 0 ? DispatchStatus.Completed : DispatchStatus.Sending;
             if (total == 0) dispatch.FinishedAt = planned;
+            db.IntegrationEvents.Add(Events.IntegrationEvents.Of(clock, Events.IntegrationEvents.DispatchStarted, new
+            {
+                dispatchId, kind = dispatch.Kind.ToString().ToLowerInvariant(), dispatch.StatementId, dispatch.AlertId, total,
+            }));
             await db.SaveChangesAsync(cancellationToken);
             await transaction.CommitAsync(cancellationToken);
         }

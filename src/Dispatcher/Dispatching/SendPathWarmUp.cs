@@ -77,6 +77,7 @@ public sealed class SendPathWarmUp(IServiceScopeFactory scopes, bool sends) : IW
         dispatch.Status = DispatchStatus.Sending;
         dispatch.StartedAt = dispatch.LastActivityAt = now;
         db.Audit.Add(Audit.AuditLog.Entry(clock, "system", "warm-up", "dispatch:0"));
+        db.IntegrationEvents.Add(Events.IntegrationEvents.Of(clock, Events.IntegrationEvents.AlertSent, new { alertId = 0 }));
         await db.SaveChangesAsync(cancellationToken);
         await transaction.RollbackAsync(cancellationToken);
         db.ChangeTracker.Clear();

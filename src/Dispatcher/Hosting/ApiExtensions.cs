@@ -1,3 +1,4 @@
+using Dispatcher.Webhooks;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Dispatcher.Access;
@@ -52,6 +53,7 @@ public static class ApiExtensions
         api.MapAlerts();
         api.MapDigests();
         api.MapFeeds();
+        api.MapWebhooks();
         api.MapDispatches();
         api.MapMailbox();
         api.MapBranding();

@@ -25,8 +25,15 @@ public sealed class SubscriberEraser(DispatcherDb db, SuppressionList suppressio
 
         db.Subscribers.Remove(subscriber); // subscriptions cascade; bounces keep their rows, unlinked (deliveries: above)
         await suppressions.AddAsync(email, "erased", cancellationToken);
+        // What was told of them and not yet delivered forgets their address too.
+        await db.IntegrationEvents.Where(e => e.DataJson.Contains(email))
+            .ExecuteUpdateAsync(s => s.SetProperty(e => e.DataJson, e => e.DataJson.Replace(email, "[erased]")), cancellationToken);
+        await db.WebhookDeliveries.Where(d => d.Body.Contains(email))
+            .ExecuteUpdateAsync(s => s.SetProperty(d => d.Body, d => d.Body.Replace(email, "[erased]")), cancellationToken);
         db.Audit.Add(AuditLog.Entry(clock, caller, "subscriber.erased", $"subscriber:{subscriber.Id}",
             $"suppressed as {salt.Hash(email)[..12]}…"));
+        db.IntegrationEvents.Add(Events.IntegrationEvents.Of(clock, Events.IntegrationEvents.SubscriberErased,
+            new { subscriberId = subscriber.Id, suppressionHash = salt.Hash(email) }));
         await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         return true;

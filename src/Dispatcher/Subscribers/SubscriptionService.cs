@@ -1,6 +1,7 @@
 using Dispatcher.Access;
 using Dispatcher.Audit;
 using Dispatcher.Data;
+using Dispatcher.Events;
 using Dispatcher.Dispatching;
 using Dispatcher.Lists;
 using Microsoft.EntityFrameworkCore;
@@ -126,6 +127,8 @@ public sealed class SubscriptionService(
             subscription.UnsubscribedAt = null;
             subscription.UpdatedAt = Now;
             db.Audit.Add(AuditLog.Entry(clock, "subscriber", "subscription.confirmed", $"list:{subscription.List!.Slug}", subscription.Subscriber!.Email));
+            db.IntegrationEvents.Add(IntegrationEvents.Of(clock, IntegrationEvents.SubscriberConfirmed,
+                new { subscriberId = subscription.SubscriberId, email = subscription.Subscriber.Email, list = subscription.List.Slug }));
             await db.SaveChangesAsync(cancellationToken);
             welcome = await welcomes.AddAsync(subscription.List, [subscription.SubscriberId], null, cancellationToken);
             await transaction.CommitAsync(cancellationToken);
@@ -151,6 +154,8 @@ public sealed class SubscriptionService(
         subscription.UpdatedAt = Now;
         db.Audit.Add(AuditLog.Entry(clock, "subscriber", "subscription.unsubscribed", $"list:{subscription.List!.Slug}",
             $"{subscription.Subscriber!.Email} ({how})"));
+        db.IntegrationEvents.Add(IntegrationEvents.Of(clock, IntegrationEvents.SubscriberUnsubscribed,
+            new { subscriberId = subscription.SubscriberId, email = subscription.Subscriber.Email, list = subscription.List.Slug, how }));
         await db.SaveChangesAsync(cancellationToken);
     }
 
