@@ -58,6 +58,7 @@ public sealed class SubscriptionService(
         db.Audit.Add(AuditLog.Entry(clock, caller, created ? "subscription.created" : "subscription.updated",
             $"list:{list.Slug}", $"{email} ({StatusName(subscription.Status)})"));
         await db.SaveChangesAsync(cancellationToken);
+        if (!wasConfirmed && subscription.Status == SubscriptionStatus.Confirmed) await TellConfirmedAsync(subscriber, list, "added", cancellationToken);
         var dispatch = subscription.Status == SubscriptionStatus.Unconfirmed ? await QueueConfirmationAsync(subscriber, subscription, cancellationToken) : null;
         var welcomed = welcome && !wasConfirmed && subscription.Status == SubscriptionStatus.Confirmed
             ? await welcomes.AddAsync(list, [subscriber.Id], null, cancellationToken)
@@ -97,6 +98,7 @@ public sealed class SubscriptionService(
         db.Audit.Add(AuditLog.Entry(clock, "subscriber", "subscription.signup", $"list:{list.Slug}",
             $"{email} ({(created ? "new" : StatusName(subscription.Status))})"));
         await db.SaveChangesAsync(cancellationToken);
+        if (!wasConfirmed && subscription.Status == SubscriptionStatus.Confirmed) await TellConfirmedAsync(subscriber, list, "signed up", cancellationToken);
 
         // Unconfirmed: "please confirm". Confirmed before: "you are already subscribed". Just confirmed on a single
         // opt-in list: nothing to say.
@@ -127,9 +129,8 @@ public sealed class SubscriptionService(
             subscription.UnsubscribedAt = null;
             subscription.UpdatedAt = Now;
             db.Audit.Add(AuditLog.Entry(clock, "subscriber", "subscription.confirmed", $"list:{subscription.List!.Slug}", subscription.Subscriber!.Email));
-            db.IntegrationEvents.Add(IntegrationEvents.Of(clock, IntegrationEvents.SubscriberConfirmed,
-                new { subscriberId = subscription.SubscriberId, email = subscription.Subscriber.Email, list = subscription.List.Slug }));
             await db.SaveChangesAsync(cancellationToken);
+            await TellConfirmedAsync(subscription.Subscriber, subscription.List, "confirmed by email", cancellationToken);
             welcome = await welcomes.AddAsync(subscription.List, [subscription.SubscriberId], null, cancellationToken);
             await transaction.CommitAsync(cancellationToken);
         }
@@ -144,6 +145,14 @@ public sealed class SubscriptionService(
         token.DigestCadence is { } cadence
             ? await OfCadenceAsync(token.SubscriberId, cadence, cancellationToken)
             : await FindAsync(token.SubscriberId, token.ListId, cancellationToken) is { } subscription ? [subscription] : [];
+
+    /// <summary>subscriber.confirmed, in the caller's transaction (the subscription's change is saved with it).</summary>
+    private Task TellConfirmedAsync(Subscriber subscriber, MailingList list, string how, CancellationToken cancellationToken)
+    {
+        db.IntegrationEvents.Add(IntegrationEvents.Of(clock, IntegrationEvents.SubscriberConfirmed,
+            new { subscriberId = subscriber.Id, email = subscriber.Email, list = list.Slug, how }));
+        return db.SaveChangesAsync(cancellationToken);
+    }
 
     /// <summary>Leaves one list (the unsubscribe link, one click or the button).</summary>
     public async Task UnsubscribeAsync(Subscription subscription, string how, CancellationToken cancellationToken)

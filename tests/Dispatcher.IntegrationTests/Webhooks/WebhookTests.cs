@@ -73,6 +73,32 @@ public sealed class WebhookTests
     }
 
     [Fact]
+    public async Task A_confirmed_then_erased_subscriber_is_told_in_order_and_the_erasure_names_nobody()
+    {
+        var received = new ConcurrentQueue<string>();
+        await using var listener = await TestWebServer.StartAsync(async http =>
+        {
+            using var reader = new StreamReader(http.Request.Body);
+            received.Enqueue(await reader.ReadToEndAsync());
+        });
+        await using var app = await DispatcherApp.StartAsync(Stack.InMemorySqlite, smtp: null, Fast);
+        await app.Api.PostOkAsync("/api/webhooks", new { url = listener.Url("/"), events = new[] { "subscriber.confirmed", "subscriber.erased" } },
+            HttpStatusCode.Created);
+        await app.Api.CreateListAsync("solidarity", doubleOptIn: false);
+        await app.Api.PostOkAsync("/api/lists/solidarity/subscribers", new { email = "ana@example.org", confirmed = true }, HttpStatusCode.Created);
+        await Eventually.UntilAsync(() => received.Count >= 1, TimeSpan.FromSeconds(30), "subscriber.confirmed");
+        using (var erase = await app.Api.DeleteAsync("/api/subscribers/ana@example.org")) Assert.True(erase.IsSuccessStatusCode);
+
+        await Eventually.UntilAsync(() => received.Count >= 2, TimeSpan.FromSeconds(30), "subscriber.erased");
+        var (confirmed, erased) = (JsonNode.Parse(received.First())!, JsonNode.Parse(received.Last())!);
+        Assert.Equal("subscriber.confirmed", confirmed["type"]!.GetValue<string>());
+        Assert.Equal("subscriber.erased", erased["type"]!.GetValue<string>());
+        Assert.Equal(confirmed["data"]!["subscriberId"]!.GetValue<long>(), erased["data"]!["subscriberId"]!.GetValue<long>());
+        Assert.False(string.IsNullOrEmpty(erased["data"]!["suppressionHash"]!.GetValue<string>()));
+        Assert.DoesNotContain("ana@example.org", received.Last());
+    }
+
+    [Fact]
     public async Task An_endpoint_that_never_answers_does_not_hold_up_a_5000_person_dispatch()
     {
         await using var hanging = await TestWebServer.StartAsync(http => Task.Delay(Timeout.Infinite, http.RequestAborted));
