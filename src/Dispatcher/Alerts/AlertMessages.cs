@@ -17,6 +17,19 @@ public sealed class AlertApprovedConsumerDefinition : ConsumerDefinition<AlertAp
         endpoint.UseMessageRetry(r => r.Intervals(100, 500, 2000));
 }
 
+public sealed class AlertAwaitsApprovalConsumer(ApprovalRequests requests) : IConsumer<AlertAwaitsApproval>
+{
+    public Task Consume(ConsumeContext<AlertAwaitsApproval> context) => requests.TellAsync(context.Message.AlertId, context.CancellationToken);
+}
+
+public sealed class AlertAwaitsApprovalConsumerDefinition : ConsumerDefinition<AlertAwaitsApprovalConsumer>
+{
+    public AlertAwaitsApprovalConsumerDefinition() => EndpointName = "approval-requests";
+
+    protected override void ConfigureConsumer(IReceiveEndpointConfigurator endpoint, IConsumerConfigurator<AlertAwaitsApprovalConsumer> consumer, IRegistrationContext context) =>
+        endpoint.UseMessageRetry(r => r.Intervals(500, 2000, 5000, 15000));
+}
+
 public sealed class SendTestAlertConsumer(AlertTestSender sender) : IConsumer<SendTestAlert>
 {
     public Task Consume(ConsumeContext<SendTestAlert> context) => sender.SendAsync(context.Message, context.CancellationToken);

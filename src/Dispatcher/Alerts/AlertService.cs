@@ -164,6 +164,7 @@ public sealed class AlertService(
             db.IntegrationEvents.Add(IntegrationEvents.Of(clock, IntegrationEvents.AlertPendingApproval,
                 new { alertId = id, subject = alert.Subject, lists = lists.Select(l => l.Slug).ToList(), requestedBy = caller.Actor }));
             await db.SaveChangesAsync(cancellationToken);
+            await bus.TryPublishAsync(new AlertAwaitsApproval(id), logger, cancellationToken); // the other organisers are emailed
             return new AlertResult.Ok<AlertSendResponse>(new AlertSendResponse(null, "pendingApproval"));
         }
         return await DispatchAsync(alert, AlertStatus.Draft, caller, "alert.sent", cancellationToken);

@@ -12,12 +12,15 @@ public static class AlertsExtensions
         builder.Services.AddScoped<AlertService>();
         builder.Services.AddScoped<AlertContent>();
         builder.Services.AddScoped<AlertTestSender>();
+        builder.Services.AddScoped<ApprovalRequests>();
         builder.Services.AddScoped<IDeliveryPlan, AlertDeliveryPlan>();
         builder.Services.AddScoped<IDispatchAudience, AlertAudience>();
         builder.Services.AddScoped<IDispatchContent>(sp => sp.GetRequiredService<AlertContent>());
         if (builder.Configuration.GetValue($"{DispatcherOptions.Section}:Role", HostRole.All) != HostRole.Worker)
+        {
             builder.Services.AddWarmUp<AlertService>("running the alert API's database queries once", (s, ct) => s.WarmUpAsync(ct));
             builder.Services.AddJsonWarmUp<AlertSendResponse>();
+        }
         return builder;
     }
 }

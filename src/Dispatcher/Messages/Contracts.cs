@@ -23,6 +23,11 @@ public sealed record AlertApproved(long AlertId, long DispatchId);
 public sealed record SendTestAlert(long AlertId, string Email);
 
 /// <summary>A digest run is due: plan its dispatch.</summary>
+/// <summary>An alert waits for a second person: tell the other organisers and admins of its lists.</summary>
+[MessageUrn("Dispatcher.Alerts:AlertAwaitsApproval")]
+[EntityName("Dispatcher.Alerts:AlertAwaitsApproval")]
+public sealed record AlertAwaitsApproval(long AlertId);
+
 [MessageUrn("Dispatcher.Digests:DigestDue")]
 [EntityName("Dispatcher.Digests:DigestDue")]
 public sealed record DigestDue(long DispatchId);

@@ -1,7 +1,7 @@
 using Dispatcher.Data;
 using Microsoft.EntityFrameworkCore;
 
-namespace Dispatcher.Admin;
+namespace Dispatcher.Access;
 
 /// <summary>"user:3" and "key:7" (how actions are attributed) as the people and keys they are.</summary>
 public static class ActorNames
