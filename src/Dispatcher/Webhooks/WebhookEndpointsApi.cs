@@ -3,7 +3,6 @@ using Dispatcher.Audit;
 using Dispatcher.Data;
 using Dispatcher.Events;
 using Dispatcher.Hosting;
-using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 
@@ -54,27 +53,11 @@ public static class WebhookEndpointsApi
         return api;
     }
 
-    private static async Task<Results<Created<WebhookCreated>, ValidationProblem>> Create(WebhookRequest request, DispatcherDb db,
-        IDataProtectionProvider protection, TimeProvider clock, HttpContext http, CancellationToken cancellationToken)
+    private static async Task<Results<Created<WebhookCreated>, ValidationProblem>> Create(WebhookRequest request, WebhookRegistry registry,
+        HttpContext http, CancellationToken cancellationToken)
     {
-        var errors = request.Validate(partial: false, out var events);
-        if (errors.Any) return errors.ToProblem();
-        var secret = WebhookSignature.NewSecret();
-        var caller = Caller.From(http.User);
-        var endpoint = new WebhookEndpoint
-        {
-            Url = request.Url!.Trim(),
-            EventTypes = string.Join(',', events),
-            Description = string.IsNullOrWhiteSpace(request.Description) ? null : request.Description.Trim(),
-            ProtectedSecret = protection.CreateProtector(WebhookSender.ProtectorPurpose).Protect(secret),
-            CreatedBy = caller.Id,
-            CreatedAt = clock.GetUtcNow().UtcDateTime,
-        };
-        db.WebhookEndpoints.Add(endpoint);
-        await db.SaveChangesAsync(cancellationToken);
-        db.Audit.Add(AuditLog.Entry(clock, caller, "webhook.created", $"webhook:{endpoint.Id}", $"{endpoint.Url}: {endpoint.EventTypes}"));
-        await db.SaveChangesAsync(cancellationToken);
-        return TypedResults.Created($"/api/webhooks/{endpoint.Id}", new WebhookCreated(endpoint.Id, secret));
+        var (endpoint, secret, errors) = await registry.CreateAsync(request, Caller.From(http.User), cancellationToken);
+        return endpoint is null ? errors.ToProblem() : TypedResults.Created($"/api/webhooks/{endpoint.Id}", new WebhookCreated(endpoint.Id, secret!));
     }
 
     private static async Task<Ok<Page<WebhookResponse>>> List(DispatcherDb db, CancellationToken cancellationToken) =>
@@ -125,34 +108,25 @@ public static class WebhookEndpointsApi
     }
 
     private static async Task<Results<Ok<Page<WebhookDeliveryResponse>>, ValidationProblem, ProblemHttpResult>> Deliveries(int id, DispatcherDb db,
-        string? after, int? limit, CancellationToken cancellationToken)
+        WebhookRegistry registry, string? after, int? limit, CancellationToken cancellationToken)
     {
         var errors = new ValidationErrors();
         var page = PageRequest.Parse(after, limit, errors);
         if (errors.Any) return errors.ToProblem();
         if (!await db.WebhookEndpoints.AnyAsync(e => e.Id == id, cancellationToken)) return ApiProblem.NotFound($"There is no webhook {id}.");
-        var query = db.WebhookDeliveries.AsNoTracking().Where(d => d.EndpointId == id);
+        var query = registry.DeliveriesOf(id);
         if (page.After is { } before) query = query.Where(d => d.Id < before);
-        var rows = await query.OrderByDescending(d => d.Id).Take(page.Limit + 1).ToListAsync(cancellationToken);
+        var rows = await query.Take(page.Limit + 1).ToListAsync(cancellationToken);
         return TypedResults.Ok(page.ToPage(rows, d => d.Id, d => new WebhookDeliveryResponse(d.Id, d.Type, d.Status.ToString().ToLowerInvariant(),
             d.Attempts, d.CreatedAt, d.LastAttemptAt, d.LastStatusCode, d.LastError, d.DeliveredAt,
             d.Status == WebhookDeliveryStatus.Pending ? d.NextAttemptAt : null)));
     }
 
-    /// <summary>Tries a delivery again now, with a fresh retry window (also one that failed or was delivered).</summary>
-    private static async Task<Results<Accepted<WebhookQueued>, ProblemHttpResult>> Resend(int id, long deliveryId, DispatcherDb db, TimeProvider clock,
-        HttpContext http, CancellationToken cancellationToken)
-    {
-        var now = clock.GetUtcNow().UtcDateTime;
-        var changed = await db.WebhookDeliveries.Where(d => d.Id == deliveryId && d.EndpointId == id).ExecuteUpdateAsync(s => s
-            .SetProperty(d => d.Status, WebhookDeliveryStatus.Pending)
-            .SetProperty(d => d.NextAttemptAt, now)
-            .SetProperty(d => d.CreatedAt, now), cancellationToken);
-        if (changed == 0) return ApiProblem.NotFound($"Webhook {id} has no delivery {deliveryId}.");
-        db.Audit.Add(AuditLog.Entry(clock, Caller.From(http.User), "webhook.resent", $"webhook:{id}", $"delivery {deliveryId}"));
-        await db.SaveChangesAsync(cancellationToken);
-        return TypedResults.Accepted($"/api/webhooks/{id}/deliveries", new WebhookQueued(deliveryId));
-    }
+    private static async Task<Results<Accepted<WebhookQueued>, ProblemHttpResult>> Resend(int id, long deliveryId, WebhookRegistry registry,
+        HttpContext http, CancellationToken cancellationToken) =>
+        await registry.ResendAsync(id, deliveryId, Caller.From(http.User), cancellationToken)
+            ? TypedResults.Accepted($"/api/webhooks/{id}/deliveries", new WebhookQueued(deliveryId))
+            : ApiProblem.NotFound($"Webhook {id} has no delivery {deliveryId}.");
 
     private static WebhookResponse ToResponse(WebhookEndpoint e) => new(e.Id, e.Url, e.Events, e.Description, e.CreatedAt, e.CreatedBy);
 }

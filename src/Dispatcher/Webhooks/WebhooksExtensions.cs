@@ -17,6 +17,7 @@ public static class WebhooksExtensions
                 client.DefaultRequestHeaders.UserAgent.ParseAdd("Dispatcher/1.0 (+webhooks)");
             });
         builder.Services.AddSingleton<WebhookSender>();
+        builder.Services.AddScoped<WebhookRegistry>();
         if (builder.Configuration.GetValue($"{DispatcherOptions.Section}:Role", HostRole.All) != HostRole.Web)
         {
             builder.Services.AddHostedService(sp => sp.GetRequiredService<WebhookSender>());
