@@ -61,6 +61,7 @@ static WebApplication Build(string[] args)
 
     builder.AddWebSecurity()
         .AddDispatcherMetrics()
+        .AddTracing()
         .AddDispatcherData()
         .AddAccess()
         .AddMail()          // before the bus: the capture mailbox must listen before anything sends

@@ -33,6 +33,9 @@ public sealed class BatchSender(
 
     public async Task SendAsync(ISendBatch batch, Lane lane, CancellationToken cancellationToken)
     {
+        using var span = Metrics.Tracing.Source.StartActivity("send batch");
+        span?.SetTag("dispatcher.dispatch_id", batch.DispatchId);
+        span?.SetTag("dispatcher.lane", lane.ToString().ToLowerInvariant());
         await db.KeepConnectionOpenAsync(cancellationToken); // the batch's half-dozen statements
         var dispatch = await DispatchAsync(batch.DispatchId, cancellationToken);
         if (dispatch is not { Status: DispatchStatus.Sending }) return; // paused, cancelled or done: resume re-drives from the rows

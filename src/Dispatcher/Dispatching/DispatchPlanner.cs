@@ -16,6 +16,8 @@ public sealed class DispatchPlanner(
 {
     public async Task PlanAsync(long dispatchId, CancellationToken cancellationToken)
     {
+        using var span = Metrics.Tracing.Source.StartActivity("plan dispatch");
+        span?.SetTag("dispatcher.dispatch_id", dispatchId);
         var now = clock.GetUtcNow().UtcDateTime;
         Dispatch? dispatch;
         int total;

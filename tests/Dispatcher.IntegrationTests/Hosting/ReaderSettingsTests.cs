@@ -11,6 +11,7 @@ public sealed class ReaderSettingsTests
     [InlineData("--Dispatcher:DefaultLanguage=ja", "Dispatcher:DefaultLanguage 'ja' must be one of Dispatcher:Languages (en,de,es,fr,tr,ko,ar)")]
     [InlineData("--Digests:LocalTime=breakfast", "Digests:LocalTime: 'breakfast' is not a time of day (e.g. 07:00).")]
     [InlineData("--Digests:WeeklyDay=Caturday", "Digests:WeeklyDay: 'Caturday' is not a day of the week (e.g. Monday).")]
+    [InlineData("--OpenTelemetry:Endpoint=otel-collector:4317", "OpenTelemetry:Endpoint must be an http or https URL")]
     public async Task A_bad_reader_setting_stops_the_start_with_one_line_naming_it(string setting, string message)
     {
         var folder = Directory.CreateTempSubdirectory("dispatcher-readers-").FullName;
