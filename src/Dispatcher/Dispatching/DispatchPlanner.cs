@@ -46,6 +46,8 @@ public sealed class DispatchPlanner(
             {
                 dispatchId, kind = dispatch.Kind.ToString().ToLowerInvariant(), dispatch.StatementId, dispatch.AlertId, total,
             }));
+            if (total == 0) // nobody to send to: done as it starts
+                db.IntegrationEvents.Add(Events.IntegrationEvents.Of(clock, Events.IntegrationEvents.DispatchCompleted, new { dispatchId, finishedAt = planned }));
             await db.SaveChangesAsync(cancellationToken);
             await transaction.CommitAsync(cancellationToken);
         }

@@ -57,6 +57,12 @@ public sealed class WebhookSender(
         var events = await NewEventsAsync(db, cancellationToken);
         if (events.Count == 0) return;
         var endpoints = await EndpointsAsync(db, cancellationToken);
+        if (endpoints.Count == 0)
+        {
+            // Nobody to tell (an endpoint hears of what happens after it is added): done with them in one statement.
+            await TakeEventsUpToAsync(db, events[^1].Id, cancellationToken);
+            return;
+        }
         foreach (var happened in events)
         {
             await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
@@ -78,6 +84,9 @@ public sealed class WebhookSender(
     private static Task<int> TakeEventAsync(DispatcherDb db, long id, CancellationToken cancellationToken) =>
         db.IntegrationEvents.Where(e => e.Id == id && !e.FannedOut).ExecuteUpdateAsync(s => s.SetProperty(e => e.FannedOut, true), cancellationToken);
 
+    private static Task<int> TakeEventsUpToAsync(DispatcherDb db, long lastId, CancellationToken cancellationToken) =>
+        db.IntegrationEvents.Where(e => e.Id <= lastId && !e.FannedOut).ExecuteUpdateAsync(s => s.SetProperty(e => e.FannedOut, true), cancellationToken);
+
     /// <summary>Each endpoint's oldest pending delivery, when it is due: an endpoint gets its events in order.</summary>
     private static Task<List<long>> DueAsync(DispatcherDb db, DateTime now, CancellationToken cancellationToken)
     {
@@ -97,6 +106,7 @@ public sealed class WebhookSender(
         await NewEventsAsync(db, cancellationToken);
         await EndpointsAsync(db, cancellationToken);
         await TakeEventAsync(db, 0, cancellationToken);
+        await TakeEventsUpToAsync(db, 0, cancellationToken);
         await DueAsync(db, DateTime.MinValue, cancellationToken);
         await DeliveryAsync(db, 0, cancellationToken);
     }

@@ -32,8 +32,9 @@ public sealed class HealthTests
     public async Task Health_says_warming_up_until_the_templates_are_compiled_and_the_alert_lane_is_open()
     {
         await using var smtp = await TestSmtpServer.StartAsync();
-        // A relay 1 s away: the alert lane's connections take a few seconds to open (connect, greeting, EHLO).
-        await using var network = LatencyProxy.Start(smtp.Port, TimeSpan.FromSeconds(1));
+        // A relay 3 s away: the alert lane's connections take ~10 s to open (connect, greeting, EHLO) — long enough that the
+        // first request, however busy the machine is starting the test server, comes before they are open.
+        await using var network = LatencyProxy.Start(smtp.Port, TimeSpan.FromSeconds(3));
         await using var app = await DispatcherApp.StartAsync(Stack.InMemorySqlite, smtp: null, new Dictionary<string, string?>
         {
             ["Smtp:Host"] = "127.0.0.1", ["Smtp:Port"] = network.Port.ToString(), ["Smtp:Security"] = "None",
