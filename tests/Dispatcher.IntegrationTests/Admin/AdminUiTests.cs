@@ -101,6 +101,28 @@ public sealed class AdminUiTests(Chromium chromium) : IClassFixture<Chromium>
         return app;
     }
 
+    [Fact]
+    public async Task The_dashboard_draws_the_days_messages_and_each_alerts_time_to_its_last_message()
+    {
+        await using var app = await StartAsync();
+        await app.Api.CreateListWithReadersAsync("statements", 20);
+        var (_, dispatchId) = await app.Api.PublishAsync(new { title = "Stop the repression of South Korean trade unionists", lists = new[] { "statements" } });
+        await app.Api.WaitForDispatchAsync(dispatchId!.Value);
+        var alert = await app.Api.PostOkAsync("/api/alerts", new { subject = "Vigil tonight", bodyMarkdown = "At 19:00.", lists = new[] { "statements" } },
+            HttpStatusCode.Created);
+        var sent = await app.Api.PostOkAsync($"/api/alerts/{alert["id"]}/send", new { }, HttpStatusCode.Accepted);
+        await app.Api.WaitForDispatchAsync(sent["dispatchId"]!.GetValue<long>());
+
+        var admin = await chromium.NewPageAsync(app.ServerAddress!);
+        await LogInAsync(admin, AdminEmail, AdminPassword);
+        await Assertions.Expect(admin.Locator("#chart-daily")).ToHaveAttributeAsync("data-points", "30");
+        await Assertions.Expect(admin.Locator("#chart-alerts")).ToHaveAttributeAsync("data-points", "1");
+        await Assertions.Expect(admin.Locator("#chart-daily canvas")).ToBeVisibleAsync();
+        // Today's point is the 40 messages: the statement and the alert, 20 each.
+        Assert.Equal(40, await admin.EvaluateAsync<int>("JSON.parse(document.getElementById('charts-data').textContent).daily.sent.at(-1)"));
+        await Chromium.ScreenshotAsync(admin, "admin-dashboard-charts");
+    }
+
     private const string ApproverPassword = "the approver's own password 7";
 
     [Fact]
