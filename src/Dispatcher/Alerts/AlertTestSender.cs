@@ -9,7 +9,8 @@ namespace Dispatcher.Alerts;
 
 /// <summary>Sends one copy of an alert, as a subscriber would see it, to the address an organiser asked for, on the
 /// urgent lane. Marked "[Test]" and without list headers: the address need not be a subscriber.</summary>
-public sealed class AlertTestSender(DispatcherDb db, AlertContent content, RelayConnections connections, MessageFactory messages, ReturnPaths returnPaths, ILogger<AlertTestSender> logger)
+public sealed class AlertTestSender(DispatcherDb db, AlertContent content, UrgentMessages urgent,
+    Microsoft.Extensions.Options.IOptions<Hosting.DispatcherOptions> readers, ILogger<AlertTestSender> logger)
 {
     public async Task SendAsync(SendTestAlert test, CancellationToken cancellationToken)
     {
@@ -17,17 +18,15 @@ public sealed class AlertTestSender(DispatcherDb db, AlertContent content, Relay
             .SingleOrDefaultAsync(a => a.Id == test.AlertId, cancellationToken);
         if (alert is null) return;
         var list = (await content.ListsOfAsync(alert, cancellationToken)).FirstOrDefault();
-        var email = await content.CompileAsync(alert, list, alert.Language ?? "en");
-        using var message = messages.Create(new OutgoingMessage
+        var email = await content.CompileAsync(alert, list, alert.Language ?? readers.Value.LanguageOf(null)); // as the preview shows it
+        var outcome = await urgent.SendAsync(new OutgoingMessage
         {
             Subject = $"[Test] {email.Subject}",
             Body = email.For(AlertPreviews.SamplePerson(test.Email)),
             ToAddress = test.Email,
-            MessageId = $"test.{Guid.NewGuid():N}@{messages.From.Domain}",
+            MessageId = $"test.{Guid.NewGuid():N}@{urgent.Domain}",
             Bulk = false,
-        });
-        var outcome = await connections.SendAsync(new SingleMailJob(Lane.Urgent, returnPaths.BounceAddress, test.Email, message));
-        if (outcome.Result == SendResult.Retry) throw new RelayUnavailableException($"Test send of alert {alert.Id} deferred: {outcome.Response}");
+        }, $"Test send of alert {alert.Id}");
         logger.LogInformation("Test copy of alert {AlertId} to {Email}: {Response}", alert.Id, test.Email, outcome.Response);
     }
 }

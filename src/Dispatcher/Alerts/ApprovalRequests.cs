@@ -23,8 +23,7 @@ public sealed class ApprovalRequestEmail : EmailModel
 /// (admins: all), not the one who asked — with its subject, how many it reaches, and the link to the approval page.
 /// On the urgent lane: an alert that waits, waits for this email.</summary>
 public sealed class ApprovalRequests(
-    DispatcherDb db, AlertContent content, EmailRenderer renderer, PublicUrls urls, RelayConnections connections, MessageFactory messages,
-    ReturnPaths returnPaths, ILogger<ApprovalRequests> logger)
+    DispatcherDb db, AlertContent content, EmailRenderer renderer, PublicUrls urls, UrgentMessages urgent, ILogger<ApprovalRequests> logger)
 {
     public async Task TellAsync(long alertId, CancellationToken cancellationToken)
     {
@@ -56,17 +55,15 @@ public sealed class ApprovalRequests(
         });
         foreach (var approver in approvers)
         {
-            using var message = messages.Create(new OutgoingMessage
+            await urgent.SendAsync(new OutgoingMessage
             {
                 Subject = email.Subject,
                 Body = email.For(new Personalisation(approver.Name, approver.Email, "", "")),
                 ToAddress = approver.Email,
                 ToName = approver.Name,
-                MessageId = $"approval.{alert.Id}.{approver.Id}@{messages.From.Domain}", // the same on a retry: clients show it once
+                MessageId = $"approval.{alert.Id}.{approver.Id}@{urgent.Domain}", // the same on a retry: clients show it once
                 Bulk = false,
-            });
-            var outcome = await connections.SendAsync(new SingleMailJob(Lane.Urgent, returnPaths.BounceAddress, approver.Email, message));
-            if (outcome.Result == SendResult.Retry) throw new RelayUnavailableException($"Approval request for alert {alert.Id} deferred: {outcome.Response}");
+            }, $"Approval request for alert {alert.Id}");
         }
         logger.LogInformation("Alert {AlertId} waits for approval: {Count} other organisers and admins told", alertId, approvers.Count);
     }

@@ -130,11 +130,14 @@ public sealed class DigestContent(
             return groups;
         }
 
-        private DigestItem Item(Statement statement, string language)
+        /// <summary>Each statement's item per language, made once: a digest to 100,000 people asks for each a million times.</summary>
+        private readonly ConcurrentDictionary<(long, string), DigestItem> _items = new();
+
+        private DigestItem Item(Statement statement, string language) => _items.GetOrAdd((statement.Id, language), _ =>
         {
             var text = statement.For(language, ownLanguage);
             return new DigestItem(statement.Id, text.Title, text.Author, statement.PublishedAt, text.Summary, text.Url, text.Language);
-        }
+        });
 
         private Task<CompiledEmail> CompiledFor(List<DigestGroup> groups, string listName, string language)
         {

@@ -25,11 +25,15 @@ public sealed class DigestDeliveryPlan(TimeProvider clock, IOptions<DigestOption
         // The column of the reader's last local date: one of two fixed names, never a value.
         var dateColumn = cadence == Cadence.Weekly ? "weekly_digest_on" : "daily_digest_on";
 
+        // A statement with an audience counts only for the people in it (a few statements have one: a condition each).
+        var withAudience = await db.Statements.AsNoTracking()
+            .Where(st => st.Id <= dispatch.DigestUpTo!.Value && st.CreatedAt >= since && st.AudienceJson != null)
+            .Select(st => new { st.Id, st.AudienceJson }).ToListAsync(cancellationToken);
         var insert = new SqlText()
             .Append("INSERT INTO deliveries (dispatch_id, subscriber_id, list_id, status, attempts) SELECT ").Parameter(dispatch.Id)
             .Append(", s.subscriber_id, MIN(s.list_id), ").Parameter((int)DeliveryStatus.Pending).Append(", 0 FROM subscriptions s ");
         // The reader's row: for a local-time run's zone and date, and for statements with an audience (below).
-        insert.Append("JOIN subscribers p ON p.id = s.subscriber_id ");
+        if (run is { LocalDate: not null } || withAudience.Count > 0) insert.Append("JOIN subscribers p ON p.id = s.subscriber_id ");
         insert.Append("WHERE s.status = ").Parameter((int)SubscriptionStatus.Confirmed)
             .Append(" AND s.cadence = ").Parameter((int)cadence);
         if (run is { LocalDate: { } localDate })
@@ -41,10 +45,6 @@ public sealed class DigestDeliveryPlan(TimeProvider clock, IOptions<DigestOption
             .Append(" AND sl.statement_id <= ").Parameter(dispatch.DigestUpTo!.Value)
             .Append(" AND st.distribution <> ").Parameter((int)Distribution.Archive)
             .Append(" AND st.created_at >= ").Parameter(since);
-        // A statement with an audience counts only for the people in it (a few statements have one: a condition each).
-        var withAudience = await db.Statements.AsNoTracking()
-            .Where(st => st.Id <= dispatch.DigestUpTo.Value && st.CreatedAt >= since && st.AudienceJson != null)
-            .Select(st => new { st.Id, st.AudienceJson }).ToListAsync(cancellationToken);
         if (withAudience.Count > 0)
         {
             insert.Append(" AND (st.audience IS NULL");

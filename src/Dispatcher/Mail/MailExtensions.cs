@@ -41,6 +41,7 @@ public static class MailExtensions
         services.AddSingleton<PublicUrls>();
         services.AddSingleton<RelaySet>();
         services.AddSingleton<RelayConnections>();
+        services.AddSingleton<UrgentMessages>();
 
         // The capture mailbox belongs to the process that sends: the single-process default, or a Worker.
         var usesCapture = string.IsNullOrWhiteSpace(builder.Configuration[$"{SmtpOptions.Section}:Host"])
