@@ -31,4 +31,12 @@ public abstract class AdminPage : PageModel
         FlashError = message;
         return RedirectToPage(routeValues);
     }
+
+    /// <summary>A minimal-API result (server-sent events, say) answered from a page handler.</summary>
+    protected static IActionResult Answer(IResult result) => new ResultAction(result);
+
+    private sealed class ResultAction(IResult result) : IActionResult
+    {
+        public Task ExecuteResultAsync(ActionContext context) => result.ExecuteAsync(context.HttpContext);
+    }
 }

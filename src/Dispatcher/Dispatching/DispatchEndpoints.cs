@@ -1,5 +1,3 @@
-using System.Net.ServerSentEvents;
-using System.Runtime.CompilerServices;
 using Dispatcher.Access;
 using Dispatcher.Data;
 using Dispatcher.Hosting;
@@ -42,18 +40,7 @@ public static class DispatchEndpoints
         long id, DispatchAccess access, DispatchProgress progress, HttpContext http, CancellationToken cancellationToken)
     {
         if (!await access.MaySeeAsync(id, Caller.From(http.User), cancellationToken)) return ApiProblem.NotFound($"There is no dispatch {id}.");
-        return TypedResults.ServerSentEvents(Stream(id, progress, cancellationToken), eventType: "progress");
-    }
-
-    private static async IAsyncEnumerable<DispatchResponse> Stream(long id, DispatchProgress progress, [EnumeratorCancellation] CancellationToken cancellationToken)
-    {
-        while (!cancellationToken.IsCancellationRequested && await progress.GetAsync(id, cancellationToken) is { } dispatch)
-        {
-            yield return dispatch;
-            if (dispatch.IsFinal) yield break;
-            try { await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken); }
-            catch (OperationCanceledException) { yield break; }
-        }
+        return progress.LiveEvents(id, cancellationToken);
     }
 
     /// <summary>A dispatch's deliveries (admin: they hold addresses), by status, with the relay's answer.</summary>

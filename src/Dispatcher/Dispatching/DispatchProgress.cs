@@ -1,4 +1,6 @@
+using System.Runtime.CompilerServices;
 using Dispatcher.Data;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Caching.Memory;
 
@@ -26,6 +28,22 @@ public sealed class DispatchProgress(DispatcherDb db, TimeProvider clock, IMemor
     {
         var dispatch = await db.Dispatches.AsNoTracking().SingleOrDefaultAsync(d => d.Id == id, cancellationToken);
         return dispatch is null ? null : (await DescribeAsync([dispatch], cancellationToken))[0];
+    }
+
+    /// <summary>Live progress as server-sent events ("progress"): the dispatch once a second until it is completed or
+    /// cancelled. The API's events and the admin pages' live chart are this one stream; the caller checks access.</summary>
+    public ServerSentEventsResult<DispatchResponse> LiveEvents(long id, CancellationToken cancellationToken) =>
+        TypedResults.ServerSentEvents(WatchAsync(id, cancellationToken), eventType: "progress");
+
+    private async IAsyncEnumerable<DispatchResponse> WatchAsync(long id, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        while (!cancellationToken.IsCancellationRequested && await GetAsync(id, cancellationToken) is { } dispatch)
+        {
+            yield return dispatch;
+            if (dispatch.IsFinal) yield break;
+            try { await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken); }
+            catch (OperationCanceledException) { yield break; }
+        }
     }
 
     /// <summary>A dispatch's counts, once, for the newest dispatch (reads only), or for none on a new installation: an

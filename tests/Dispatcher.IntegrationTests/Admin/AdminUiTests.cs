@@ -118,9 +118,53 @@ public sealed class AdminUiTests(Chromium chromium) : IClassFixture<Chromium>
         await Assertions.Expect(admin.Locator("#chart-daily")).ToHaveAttributeAsync("data-points", "30");
         await Assertions.Expect(admin.Locator("#chart-alerts")).ToHaveAttributeAsync("data-points", "1");
         await Assertions.Expect(admin.Locator("#chart-daily canvas")).ToBeVisibleAsync();
+        // One list drawn over 30 days, ending with its 20 readers.
+        await Assertions.Expect(admin.Locator("#chart-confirmed")).ToHaveAttributeAsync("data-points", "30");
         // Today's point is the 40 messages: the statement and the alert, 20 each.
         Assert.Equal(40, await admin.EvaluateAsync<int>("JSON.parse(document.getElementById('charts-data').textContent).daily.sent.at(-1)"));
-        await Chromium.ScreenshotAsync(admin, "admin-dashboard-charts");
+        Assert.Equal(20, await admin.EvaluateAsync<int>("JSON.parse(document.getElementById('charts-data').textContent).confirmed.lists[0].confirmed.at(-1)"));
+
+        await admin.GetByRole(AriaRole.Link, new() { Name = "90 days" }).ClickAsync();
+        await Assertions.Expect(admin.Locator("#chart-daily")).ToHaveAttributeAsync("data-points", "90");
+        await Assertions.Expect(admin.Locator("#chart-confirmed")).ToHaveAttributeAsync("data-points", "90");
+        await Assertions.Expect(admin.GetByText("Per day, last 90 days: sent, bounced, complaints")).ToBeVisibleAsync();
+    }
+
+    [Fact]
+    public async Task A_running_dispatch_draws_its_send_rate_live_on_the_dashboard_and_its_page_until_it_completes()
+    {
+        await using var smtp = await TestSmtpServer.StartAsync();
+        await using var app = await DispatcherApp.StartAsync(Stack.InMemorySqlite, smtp, new Dictionary<string, string?>
+        {
+            ["Dispatcher:Bootstrap:AdminEmail"] = AdminEmail,
+            ["Dispatcher:Bootstrap:AdminPassword"] = AdminPassword,
+        }, kestrel: true);
+        await app.Api.CreateListWithReadersAsync("statements", 40);
+        var alert = await app.Api.PostOkAsync("/api/alerts", new { subject = "Vigil tonight", bodyMarkdown = "At 19:00.", lists = new[] { "statements" } },
+            HttpStatusCode.Created);
+        var sent = await app.Api.PostOkAsync($"/api/alerts/{alert["id"]}/send", new { }, HttpStatusCode.Accepted);
+        await app.Api.WaitForDispatchAsync(sent["dispatchId"]!.GetValue<long>());
+        // One reader's message waits at the relay: the dispatch stays running, however fast the machine is.
+        smtp.Hold = to => to == "reader40@example.org";
+        var (_, dispatchId) = await app.Api.PublishAsync(new { title = "Ankara bomb attacks: Blood on Erdoğan's hands", lists = new[] { "statements" } });
+        await Eventually.UntilAsync(() => Task.FromResult(smtp.Received.Count), n => n == 40 + 39, TimeSpan.FromSeconds(60), "the alert and all but the held message");
+
+        var admin = await chromium.NewPageAsync(app.ServerAddress!);
+        await LogInAsync(admin, AdminEmail, AdminPassword);
+        // A point a second from the dispatch's events: two mean the stream is live, not a drawing of the page's numbers.
+        await Assertions.Expect(admin.Locator("#chart-rate")).ToHaveAttributeAsync("data-points", new Regex("^([2-9]|\\d\\d+)$"), new() { Timeout = 15_000 });
+        await Assertions.Expect(admin.Locator("#chart-rate canvas")).ToBeVisibleAsync();
+        await Chromium.ScreenshotAsync(admin, "admin-dashboard-charts"); // README's picture: every chart has something to draw
+
+        await admin.GotoAsync($"/admin/dispatches/{dispatchId}");
+        await Assertions.Expect(admin.Locator("#chart-rate")).ToHaveAttributeAsync("data-points", new Regex("^([2-9]|\\d\\d+)$"), new() { Timeout = 15_000 });
+        smtp.Release();
+        await Assertions.Expect(admin.Locator("#chart-rate")).ToHaveAttributeAsync("data-finished", "completed", new() { Timeout = 30_000 });
+
+        // The stream is the caller's: without the login cookie it is a way to the login page.
+        using var anonymous = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false }) { BaseAddress = app.ServerAddress };
+        using var response = await anonymous.GetAsync($"/admin/dispatches/{dispatchId}?handler=Events");
+        Assert.Equal((HttpStatusCode.Redirect, "/admin/login"), (response.StatusCode, response.Headers.Location?.AbsolutePath));
     }
 
     private const string ApproverPassword = "the approver's own password 7";

@@ -6,7 +6,8 @@ using Microsoft.EntityFrameworkCore;
 namespace Dispatcher.Admin.Dispatches;
 
 /// <summary>One dispatch: live progress (polling the Progress handler; the page works without it), rate and time left,
-/// pause, resume and cancel, and the deliveries that failed or bounced with the relay's answer.</summary>
+/// the send rate drawn as it goes (the Events handler), pause, resume and cancel, and the deliveries that failed or
+/// bounced with the relay's answer.</summary>
 public sealed class DispatchDetailsModel(DispatcherDb db, DispatchProgress progress, DispatchControl control, DispatchAccess access) : AdminPage
 {
     public sealed record Problem(string? Email, string Status, int Attempts, string? Response);
@@ -38,6 +39,10 @@ public sealed class DispatchDetailsModel(DispatcherDb db, DispatchProgress progr
     /// <summary>The numbers only, for the page's script.</summary>
     public async Task<IActionResult> OnGetProgressAsync(long id, CancellationToken cancellationToken) =>
         await access.MaySeeAsync(id, Caller, cancellationToken) && await progress.GetAsync(id, cancellationToken) is { } dispatch ? new JsonResult(dispatch) : NotFound();
+
+    /// <summary>The same live progress as the API's events, under the login cookie: the page's send-rate chart.</summary>
+    public async Task<IActionResult> OnGetEventsAsync(long id, CancellationToken cancellationToken) =>
+        await access.MaySeeAsync(id, Caller, cancellationToken) ? Answer(progress.LiveEvents(id, cancellationToken)) : NotFound();
 
     public Task<IActionResult> OnPostPauseAsync(long id, CancellationToken cancellationToken) => ControlAsync(control.PauseAsync(id, Caller, cancellationToken), id, "Paused: in-flight messages finish, nothing new starts.");
 
