@@ -2,6 +2,7 @@
 # Runs the benchmarks (tests/Dispatcher.Benchmarks) against real services and prints a table:
 #   tests/bench.sh [fanout] [--subscribers N] [--stacks inmemory,rabbitmq] [--workers 0,1,2] [--repeat N]
 #   tests/bench.sh relay [--rtt 20] [--connections 64] [--subscribers 10000] [--bulk 100000]
+#   tests/bench.sh failover [--rtt 20] [--connections 32] [--subscribers 10000]   (starts a 3-node RabbitMQ cluster too)
 #   (and import, digest, smtp, alert: see tests/Dispatcher.Benchmarks/Program.cs)
 # Installs postfix (smtp-sink, smtp-source and a private smtpd), RabbitMQ and PostgreSQL when missing (as root), starts private
 # instances like tests/run.sh, publishes the app as the Dockerfile does (Release) and runs it as a separate process.
@@ -13,6 +14,7 @@ trap 'services_stop; rm -rf "$work"' EXIT
 trap 'exit 130' INT TERM
 
 services_install postfix || exit 1
+case " $* " in *" failover "*) export WITH_RABBITMQ_CLUSTER=1 ;; esac
 services_start || exit 1
 # The app published as the Dockerfile does (Release; READY_TO_RUN=true to compare ReadyToRun, ADR 0011), the benchmarks in Release.
 arch=$(uname -m | sed 's/x86_64/x64/; s/aarch64/arm64/')

@@ -11,9 +11,9 @@ case "${1:-}" in
     [ -f "$work/env" ] && { log "already running: . $work/env"; exit 0; }
     mkdir -p "$work"
     services_install dovecot spamassassin postfix || exit 1
-    export WITH_DOVECOT=1
+    export WITH_DOVECOT=1 WITH_RABBITMQ_CLUSTER=1
     services_start || { services_stop; exit 1; }
-    { export -p | grep -E 'DISPATCHER_TEST_'; echo "export PG_BIN='$PG_BIN' EPMD_PORT='$EPMD_PORT' PG_STARTED=1 RABBIT_STARTED=1 DOVECOT_STARTED=1"; } >"$work/env"
+    { export -p | grep -E 'DISPATCHER_TEST_'; echo "export PG_BIN='$PG_BIN' EPMD_PORT='$EPMD_PORT' PG_STARTED=1 RABBIT_STARTED=1 DOVECOT_STARTED=1 RABBIT_CLUSTER_STARTED=1 RABBIT_CLUSTER_EPMD='$RABBIT_CLUSTER_EPMD'"; } >"$work/env"
     log "running; load with: . $work/env"
     ;;
   stop)

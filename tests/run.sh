@@ -26,7 +26,7 @@ finish() { # passed failed — stop the services first, so the summary is the la
 }
 
 services_install chromium dovecot spamassassin postfix || finish 0 1
-export WITH_DOVECOT=1
+export WITH_DOVECOT=1 WITH_RABBITMQ_CLUSTER=1
 services_start || finish 0 1
 export DISPATCHER_TEST_CHROMIUM=/usr/bin/chromium
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1

@@ -39,7 +39,7 @@ public sealed record BenchOptions(IReadOnlyList<string> Scenarios, int Subscribe
         var dll = Environment.GetEnvironmentVariable("DISPATCHER_APP_DLL")
                   ?? throw new InvalidOperationException("DISPATCHER_APP_DLL is not set: run the benchmarks through tests/bench.sh.");
         // The relay scenario is about the network: 20 ms unless told otherwise.
-        roundTrip ??= scenarios.Contains("relay") ? 20 : 0;
+        roundTrip ??= scenarios.Contains("relay") || scenarios.Contains("failover") ? 20 : 0;
         return new BenchOptions(scenarios, subscribers, bulk, rows, stacks, workers, dll, repeat, roundTrip.Value, connections, relays);
     }
 }

@@ -10,6 +10,9 @@ using Dispatcher.Benchmarks;
 //   relay [--rtt MS] [--connections C] [--subscribers N] [--bulk M]
 //        the relay across a network (latency proxy, default 20 ms) and a real Postfix (STARTTLS, CHUNKING): alerts cold,
 //        warm and with an M-person statement in flight; the M-person statement against connections ÷ round trip
+//   failover [--rtt MS] [--connections C] [--subscribers N]
+//        web + 2 workers, relay 20 ms away: a worker killed at 30 % of an alert, then the urgent queue's leader node of a
+//        3-node RabbitMQ cluster: seconds from the kill to the last message
 var options = BenchOptions.Parse(args);
 var results = new List<BenchResult>();
 foreach (var scenario in options.Scenarios)
@@ -21,7 +24,8 @@ foreach (var scenario in options.Scenarios)
         "digest" => await Digest.RunAsync(options),
         "smtp" => await SmtpOnly.RunAsync(options),
         "relay" => await RelayField.RunAsync(options),
-        _ => throw new ArgumentException($"Unknown scenario '{scenario}'. Known: fanout, import, alert, digest, smtp, relay."),
+        "failover" => await Failover.RunAsync(options),
+        _ => throw new ArgumentException($"Unknown scenario '{scenario}'. Known: fanout, import, alert, digest, smtp, relay, failover."),
     });
 
 Console.WriteLine();

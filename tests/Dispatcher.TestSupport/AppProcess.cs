@@ -59,6 +59,8 @@ public sealed class AppProcess : IAsyncDisposable
 
     public void Kill() => Process.Kill();
     public Task TerminateAsync() => Process.TerminateAsync();
+    public Task PauseAsync() => Process.PauseAsync();
+    public Task ContinueAsync() => Process.ContinueAsync();
     public Task<bool> WaitForExitAsync(TimeSpan timeout) => Process.WaitForExitAsync(timeout);
 
     public ValueTask DisposeAsync() => Process.DisposeAsync();

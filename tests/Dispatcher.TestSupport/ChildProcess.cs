@@ -79,10 +79,17 @@ public sealed class ChildProcess : IAsyncDisposable
     public void Kill() => _process.Kill(entireProcessTree: true);
 
     /// <summary>What systemd, Docker and Kubernetes send to stop a service.</summary>
-    public async Task TerminateAsync()
+    public Task TerminateAsync() => SignalAsync("TERM");
+
+    /// <summary>kill -STOP: frozen, as a VM paused or a process stuck for seconds; <see cref="ContinueAsync"/> thaws it.</summary>
+    public Task PauseAsync() => SignalAsync("STOP");
+
+    public Task ContinueAsync() => SignalAsync("CONT");
+
+    private async Task SignalAsync(string signal)
     {
-        var (exitCode, _, error) = await Command.RunAsync("kill", ["-TERM", _process.Id.ToString()]);
-        if (exitCode != 0) throw new InvalidOperationException($"kill -TERM {_process.Id} failed: {error}");
+        var (exitCode, _, error) = await Command.RunAsync("kill", [$"-{signal}", _process.Id.ToString()]);
+        if (exitCode != 0) throw new InvalidOperationException($"kill -{signal} {_process.Id} failed: {error}");
     }
 
     /// <summary>Whether it exited within the time.</summary>

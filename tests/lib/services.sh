@@ -161,9 +161,64 @@ CONF
   export DISPATCHER_TEST_POP3="127.0.0.1:$pop3_port"
 }
 
+# start_rabbitmq_cluster: three private nodes on loopback (one epmd, one cookie), joined into a cluster as production
+# runs them for alerts that must not stall. Each node gets wrappers in $work/rabbit-N/ to stop and inspect it.
+start_rabbitmq_cluster() {
+  local epmd i node ports=() nodes=()
+  epmd=$(free_port)
+  mkdir -p "$work/rabbit-cluster-home"
+  for i in 1 2 3; do
+    local dir="$work/rabbit-$i" port dist
+    port=$(free_port); dist=$(free_port)
+    node="dispatcher-cluster-$i-$$@localhost"
+    ports+=("$port"); nodes+=("$node")
+    mkdir -p "$dir/mnesia" "$dir/log"
+    printf 'listeners.tcp.default = 127.0.0.1:%s\nloopback_users = none\n' "$port" >"$dir/rabbitmq.conf"
+    echo "[]." >"$dir/enabled_plugins"
+    : >"$dir/rabbitmq-env.conf"
+    cat >"$dir/env" <<ENV
+export RABBITMQ_NODENAME='$node'
+export RABBITMQ_NODE_PORT='$port'
+export RABBITMQ_DIST_PORT='$dist'
+export ERL_EPMD_PORT='$epmd'
+export RABBITMQ_MNESIA_BASE='$dir/mnesia'
+export RABBITMQ_LOG_BASE='$dir/log'
+export RABBITMQ_PID_FILE='$dir/rabbit.pid'
+export RABBITMQ_ENABLED_PLUGINS_FILE='$dir/enabled_plugins'
+export RABBITMQ_CONFIG_FILE='$dir/rabbitmq.conf'
+export RABBITMQ_CONF_ENV_FILE='$dir/rabbitmq-env.conf'
+export HOME='$work/rabbit-cluster-home'
+ENV
+    local tool
+    for tool in rabbitmqctl rabbitmq-server; do
+      printf '#!/usr/bin/env bash\n. %q\nexec /usr/lib/rabbitmq/bin/%s "$@"\n' "$dir/env" "$tool" >"$dir/$tool"
+      chmod +x "$dir/$tool"
+    done
+  done
+  # One cookie for the three, made before they start at once.
+  head -c 24 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' >"$work/rabbit-cluster-home/.erlang.cookie"
+  chmod 400 "$work/rabbit-cluster-home/.erlang.cookie"
+  log "starting a 3-node RabbitMQ cluster on 127.0.0.1:${ports[0]},${ports[1]},${ports[2]}"
+  RABBIT_CLUSTER_EPMD=$epmd
+  RABBIT_CLUSTER_STARTED=1
+  for i in 1 2 3; do "$work/rabbit-$i/rabbitmq-server" -detached >"$work/rabbit-$i/start.log" 2>&1; done
+  for i in 1 2 3; do
+    timeout 90 "$work/rabbit-$i/rabbitmqctl" wait --timeout 90 "$work/rabbit-$i/rabbit.pid" >/dev/null 2>&1 \
+      || { log "RabbitMQ node $i did not start"; cat "$work/rabbit-$i/start.log" "$work/rabbit-$i"/log/*.log >&2 2>/dev/null; return 1; }
+  done
+  for i in 2 3; do
+    { "$work/rabbit-$i/rabbitmqctl" stop_app && "$work/rabbit-$i/rabbitmqctl" join_cluster "${nodes[0]}" \
+        && "$work/rabbit-$i/rabbitmqctl" start_app; } >"$work/rabbit-$i/join.log" 2>&1 \
+      || { log "RabbitMQ node $i did not join the cluster"; cat "$work/rabbit-$i/join.log" >&2; return 1; }
+  done
+  export DISPATCHER_TEST_RABBITMQ_CLUSTER="127.0.0.1:${ports[0]},127.0.0.1:${ports[1]},127.0.0.1:${ports[2]}"
+  export DISPATCHER_TEST_RABBITMQ_CLUSTER_DIR="$work"
+}
+
 services_start() {
   chmod 755 "$work"
-  start_postgres && start_rabbitmq && { [ -z "${WITH_DOVECOT:-}" ] || start_dovecot; }
+  start_postgres && start_rabbitmq && { [ -z "${WITH_DOVECOT:-}" ] || start_dovecot; } \
+    && { [ -z "${WITH_RABBITMQ_CLUSTER:-}" ] || start_rabbitmq_cluster; }
 }
 
 services_stop() {
@@ -177,6 +232,15 @@ services_stop() {
     timeout 60 "$work/rabbitmqctl" shutdown >/dev/null 2>&1 || pkill -9 -f "$work/rabbit" 2>/dev/null
     ERL_EPMD_PORT="$EPMD_PORT" epmd -kill >/dev/null 2>&1 || true
     RABBIT_STARTED=""
+  fi
+  if [ -n "${RABBIT_CLUSTER_STARTED:-}" ]; then
+    log "stopping the RabbitMQ cluster"
+    local i
+    for i in 1 2 3; do
+      timeout 30 "$work/rabbit-$i/rabbitmqctl" shutdown >/dev/null 2>&1 || pkill -9 -f "$work/rabbit-$i" 2>/dev/null
+    done
+    ERL_EPMD_PORT="$RABBIT_CLUSTER_EPMD" epmd -kill >/dev/null 2>&1 || true
+    RABBIT_CLUSTER_STARTED=""
   fi
   if [ -n "${PG_STARTED:-}" ]; then
     log "stopping PostgreSQL"

@@ -47,6 +47,7 @@ public abstract class DispatcherDb(DbContextOptions options) : DbContext(options
     public DbSet<Webhooks.WebhookEndpoint> WebhookEndpoints => Set<Webhooks.WebhookEndpoint>();
     public DbSet<Webhooks.WebhookDelivery> WebhookDeliveries => Set<Webhooks.WebhookDelivery>();
     public DbSet<FeedList> FeedLists => Set<FeedList>();
+    public DbSet<WorkerProcess> Workers => Set<WorkerProcess>();
     public DbSet<User> Users => Set<User>();
     public DbSet<EmailTemplate> EmailTemplates => Set<EmailTemplate>();
 
@@ -157,6 +158,8 @@ public abstract class DispatcherDb(DbContextOptions options) : DbContext(options
             // The sweeper's two scans stay small: only leased rows and only rows waiting for a retry.
             e.HasIndex(d => d.LeaseUntil).HasFilter("status = 1").HasDatabaseName("ix_deliveries_leased");
             e.HasIndex(d => d.RetryAt).HasFilter("retry_at IS NOT NULL").HasDatabaseName("ix_deliveries_retry");
+            // What a dead worker held, found at once (WorkerHeartbeat).
+            e.HasIndex(d => d.WorkerId).HasFilter("status = 1").HasDatabaseName("ix_deliveries_held_by");
             e.Property(d => d.ClaimId).IsConcurrencyToken();
             e.Property(d => d.RelayResponse).HasMaxLength(1000);
             // No foreign keys (docs/adr/0006): PostgreSQL checks one with a query per row, most of planning a dispatch
@@ -165,6 +168,12 @@ public abstract class DispatcherDb(DbContextOptions options) : DbContext(options
             // deleted; SubscriberEraser unlinks an erased person's rows itself, and a row written while they were being
             // erased is unlinked when its turn comes (BatchSender: "erased before their turn") or its dispatch is
             // cancelled (DispatchControl).
+        });
+
+        model.Entity<WorkerProcess>(e =>
+        {
+            e.Property(w => w.Id).ValueGeneratedNever();
+            e.Property(w => w.Name).HasMaxLength(300);
         });
 
         model.Entity<ApiKey>(e =>
@@ -180,6 +189,7 @@ public abstract class DispatcherDb(DbContextOptions options) : DbContext(options
             e.Property(a => a.Action).HasMaxLength(100);
             e.Property(a => a.Target).HasMaxLength(400);
             e.HasIndex(a => new { a.Action, a.At }); // what happened lately: test sends per hour, lockouts
+            e.HasIndex(a => new { a.Target, a.Id }); // what happened to one thing: a dispatch's history
         });
 
         model.Entity<Setting>(e => e.HasKey(s => s.Key));

@@ -47,6 +47,17 @@ public sealed class BatchPublisher(DispatcherDb db, IPublishEndpoint bus, IOptio
         return published + await FlushAsync(pending, cancellationToken);
     }
 
+    /// <summary>Publishes rows given back to pending (leases that ran out, what a dead worker held) on their
+    /// dispatches' lanes.</summary>
+    public async Task PublishRowsAsync(IEnumerable<(long DispatchId, long DeliveryId)> rows, CancellationToken cancellationToken)
+    {
+        foreach (var group in rows.GroupBy(r => r.DispatchId))
+        {
+            var lane = await db.Dispatches.Where(d => d.Id == group.Key).Select(d => d.Lane).SingleAsync(cancellationToken);
+            await PublishAsync(group.Key, lane, group.Select(r => r.DeliveryId).Order().ToAsyncEnumerable(), cancellationToken);
+        }
+    }
+
     private static object Batch(long dispatchId, Lane lane, long first, long last) => lane == Lane.Urgent
         ? new SendUrgentBatch(dispatchId, first, last)
         : new SendBulkBatch(dispatchId, first, last);

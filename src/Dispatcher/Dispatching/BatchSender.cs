@@ -18,6 +18,7 @@ public sealed class BatchSender(
     ReturnPaths returnPaths,
     LaneGate gate,
     LeaseKeeper leases,
+    WorkerLiveness liveness,
     InFlightBatches inFlight,
     ILogger<BatchSender> logger)
 {
@@ -48,6 +49,8 @@ public sealed class BatchSender(
         // Before the claim, so the lease only has to cover sending: compiling the template on a cold worker can take
         // seconds, and a lease that ran out meanwhile would let another batch send the same people.
         var prepared = await contents.GetAsync(dispatch, cancellationToken);
+        // Nothing is claimed before the other workers can see this one alive: what it holds must be theirs to take if it dies.
+        await liveness.WhenAliveAsync(cancellationToken);
         var claim = await ledger.ClaimAsync(batch, cancellationToken);
         if (claim.Rows.Count == 0) return;
         using var urgent = lane == Lane.Urgent ? gate.EnterUrgent() : null;
@@ -61,7 +64,7 @@ public sealed class BatchSender(
             var jobs = new List<DeliveryJob>(claim.Rows.Count);
             foreach (var row in claim.Rows)
                 if (row.Email is null) run.Add(new DeliveryOutcome(row.DeliveryId, null, DeliveryStatus.Skipped, "erased before their turn"));
-                else jobs.Add(new DeliveryJob(this, run, dispatch, row, content, lane, messages, returnPaths));
+                else jobs.Add(new DeliveryJob(this, run, lease, dispatch, row, content, lane, messages, returnPaths));
             connections.Submit(jobs);
             leaseInDoubt = await WaitAsync(dispatch, claim, prepared, lease, run, jobs, cancellationToken);
         }
@@ -167,8 +170,8 @@ public sealed class BatchSender(
     };
 
     /// <summary>One person's message of this batch, as a job for the SMTP connections.</summary>
-    private sealed class DeliveryJob(BatchSender sender, BatchRun run, Dispatch dispatch, DeliveryRecipient row, IBatchContent content, Lane lane,
-        MessageFactory messages, ReturnPaths returnPaths) : MailJob
+    private sealed class DeliveryJob(BatchSender sender, BatchRun run, LeaseKeeper.HeldLease lease, Dispatch dispatch, DeliveryRecipient row,
+        IBatchContent content, Lane lane, MessageFactory messages, ReturnPaths returnPaths) : MailJob
     {
         private string? _returnPath;
 
@@ -178,6 +181,10 @@ public sealed class BatchSender(
 
         public override async ValueTask<bool> WriteAsync(Stream output)
         {
+            // The lease, just before sending (and again before the data, StillToSend): a worker that was paused past its
+            // heartbeat, or lost the rows to another claim, leaves this person to whoever holds them now (the batch sees
+            // the lease gone and gives back the rest).
+            if (!StillToSend()) return false;
             // Checked just before sending: people who left since are skipped.
             if (!content.StillWanted(row))
             {
@@ -189,6 +196,13 @@ public sealed class BatchSender(
             using var message = messages.Create(next.IsCompletedSuccessfully ? next.Result : await next);
             WriteMime(message, output);
             return true;
+        }
+
+        public override bool StillToSend()
+        {
+            if (lease.Held) return true;
+            run.Withdrawn(1);
+            return false;
         }
 
         protected override void OnCompleted(SendOutcome outcome) => run.Add(sender.ToOutcome(row, outcome, dispatch));

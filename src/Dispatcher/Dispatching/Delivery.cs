@@ -34,6 +34,10 @@ public sealed class Delivery
 
     public DateTime? LeaseUntil { get; set; }
 
+    /// <summary>The worker process (WorkerProcess.Id) that claimed it: when that one dies, another takes it without
+    /// waiting for LeaseUntil. Left as it was once the row is released or written; only rows Sending are held.</summary>
+    public Guid? WorkerId { get; set; }
+
     /// <summary>When a temporarily failed delivery may be tried again; null when it is queued now.</summary>
     public DateTime? RetryAt { get; set; }
 

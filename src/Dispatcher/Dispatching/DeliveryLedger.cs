@@ -12,8 +12,9 @@ public sealed record DeliveryRecipient(
     long DeliveryId, long? SubscriberId, int ListId, int Attempts,
     string? Email, string? Name, SubscriptionStatus? Status, Cadence? Cadence, bool? Alerts, string? Language = null);
 
-/// <summary>Deliveries this worker holds a lease on, until LeaseUntil unless renewed (see LeaseKeeper).</summary>
-public sealed record Claim(Guid Id, long DispatchId, DateTime LeaseUntil, IReadOnlyList<DeliveryRecipient> Rows);
+/// <summary>Deliveries this worker holds a lease on, until LeaseUntil unless renewed (see LeaseKeeper), claimed under
+/// worker identity WorkerId (see WorkerLiveness).</summary>
+public sealed record Claim(Guid Id, long DispatchId, DateTime LeaseUntil, IReadOnlyList<DeliveryRecipient> Rows, Guid WorkerId);
 
 /// <summary>The final or temporary state of one delivery after an attempt. NotTried: the relay was unreachable, so the
 /// attempt the claim counted is given back — a relay outage must not use up a person's retries. SubscriberId is who it
@@ -25,8 +26,8 @@ public readonly record struct DeliveryOutcome(long DeliveryId, long? SubscriberI
 /// <summary>Reads and writes Delivery rows: claim with a lease, record outcomes, release what was not tried, complete the dispatch.
 /// Every write after a claim is guarded by the claim id, so a worker whose lease ran out cannot overwrite a newer claim.</summary>
 public sealed class DeliveryLedger(
-    DispatcherDb db, IRelayBounces relayBounces, TimeProvider clock, TouchThrottle touches, IOptions<DispatchingOptions> options,
-    ILogger<DeliveryLedger> logger)
+    DispatcherDb db, IRelayBounces relayBounces, TimeProvider clock, TouchThrottle touches, WorkerLiveness liveness,
+    IOptions<DispatchingOptions> options, ILogger<DeliveryLedger> logger)
 {
     private DateTime Now => clock.GetUtcNow().UtcDateTime;
 
@@ -37,19 +38,21 @@ public sealed class DeliveryLedger(
         // Both steps are retried with the same claim id through a database outage: rows the UPDATE took (even when its
         // answer was lost) are found by the SELECT, instead of sitting leased to nobody until the lease runs out.
         var claimId = Guid.NewGuid();
+        var workerId = liveness.Current;
         var tries = 0;
         DateTime? firstLeaseUntil = null; // rows the first try took keep its (earliest) lease
         return await DatabaseRetry.Pipeline.ExecuteAsync(token =>
         {
             var now = Now;
             firstLeaseUntil ??= now + options.Value.LeaseDuration;
-            return new ValueTask<Claim>(ClaimAsync(batch, claimId, now, firstLeaseUntil.Value, retry: tries++ > 0, token));
+            return new ValueTask<Claim>(ClaimAsync(batch, claimId, workerId, now, firstLeaseUntil.Value, retry: tries++ > 0, token));
         }, cancellationToken);
     }
 
     /// <remarks>Written by hand (<see cref="HandWrittenCommand"/>): through EF the claim costs the sender CPU it needs
     /// for sending (docs/adr/0002-hand-written-claim-and-outcome-sql.md).</remarks>
-    private async Task<Claim> ClaimAsync(ISendBatch batch, Guid claimId, DateTime now, DateTime firstLeaseUntil, bool retry, CancellationToken cancellationToken)
+    private async Task<Claim> ClaimAsync(ISendBatch batch, Guid claimId, Guid workerId, DateTime now, DateTime firstLeaseUntil, bool retry,
+        CancellationToken cancellationToken)
     {
         var leaseUntil = now + options.Value.LeaseDuration;
         int claimed;
@@ -57,7 +60,7 @@ public sealed class DeliveryLedger(
         {
             claimed = await update.Sql($"""
                 UPDATE deliveries SET status = {(int)DeliveryStatus.Sending}, claim_id = {update.Add(claimId)},
-                    lease_until = {update.Add(leaseUntil)}, retry_at = NULL, attempts = attempts + 1
+                    worker_id = {update.Add(workerId)}, lease_until = {update.Add(leaseUntil)}, retry_at = NULL, attempts = attempts + 1
                 WHERE dispatch_id = {update.Add(batch.DispatchId)} AND id >= {update.Add(batch.FirstDeliveryId)}
                     AND id <= {update.Add(batch.LastDeliveryId)} AND status = {(int)DeliveryStatus.Pending}
                     AND (retry_at IS NULL OR retry_at <= {update.Add(now)})
@@ -66,7 +69,7 @@ public sealed class DeliveryLedger(
                 """).ExecuteNonQueryAsync(cancellationToken);
         }
         // Nothing taken — unless this is a retry, when the first try's UPDATE may have taken the rows.
-        if (claimed == 0 && !retry) return new Claim(claimId, batch.DispatchId, firstLeaseUntil, []);
+        if (claimed == 0 && !retry) return new Claim(claimId, batch.DispatchId, firstLeaseUntil, [], workerId);
 
         await using var select = await HandWrittenCommand.OpenAsync(db, cancellationToken);
         await using var reader = await select.Sql($"""
@@ -84,7 +87,7 @@ public sealed class DeliveryLedger(
                 reader.IsDBNull(4) ? null : reader.GetString(4), reader.IsDBNull(5) ? null : reader.GetString(5),
                 reader.IsDBNull(6) ? null : (SubscriptionStatus)reader.GetInt32(6), reader.IsDBNull(7) ? null : (Cadence)reader.GetInt32(7),
                 reader.IsDBNull(8) ? null : reader.GetBoolean(8), reader.IsDBNull(9) ? null : reader.GetString(9)));
-        return new Claim(claimId, batch.DispatchId, firstLeaseUntil, rows);
+        return new Claim(claimId, batch.DispatchId, firstLeaseUntil, rows, workerId);
     }
 
     /// <summary>Moves the lease of the claim's rows on to leaseUntil; returns how many it still held. Every row whose
@@ -230,7 +233,7 @@ public sealed class DeliveryLedger(
     {
         await TouchAsync(SendPathWarmUp.None, cancellationToken);
         await CompleteIfDoneAsync(SendPathWarmUp.None, cancellationToken);
-        await ReleaseAsync(new Claim(Guid.Empty, SendPathWarmUp.None, default, []), [SendPathWarmUp.None], requeue: false, cancellationToken);
+        await ReleaseAsync(new Claim(Guid.Empty, SendPathWarmUp.None, default, [], Guid.Empty), [SendPathWarmUp.None], requeue: false, cancellationToken);
     }
 
     /// <summary>When a temporarily failed delivery may be tried again: exponential back-off with ±20 % jitter, so

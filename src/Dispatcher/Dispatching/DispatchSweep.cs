@@ -13,6 +13,7 @@ public sealed class DispatchSweep(
     BatchPublisher batches,
     DeliveryLedger ledger,
     PlanningBackoff planningBackoff,
+    Metrics.DispatcherMetrics metrics,
     TimeProvider clock,
     IOptions<DispatchingOptions> options,
     ILogger<DispatchSweep> logger)
@@ -66,7 +67,8 @@ public sealed class DispatchSweep(
             await ledger.Release(db.Deliveries.Where(d => chunk.Contains(d.Id) && d.Status == DeliveryStatus.Sending && d.LeaseUntil < now),
                 countAttempt: true, retryAt: null, cancellationToken);
         logger.LogWarning("Released {Count} deliveries whose lease expired", expired.Count);
-        await PublishAsync(expired.Select(e => (e.DispatchId, e.Id)), cancellationToken);
+        metrics.DeliveriesReclaimed.WithLabels("lease_expired").Inc(expired.Count);
+        await batches.PublishRowsAsync(expired.Select(e => (e.DispatchId, e.Id)), cancellationToken);
     }
 
     /// <summary>Deliveries whose back-off is over are queued again.</summary>
@@ -83,7 +85,7 @@ public sealed class DispatchSweep(
             await db.Deliveries.Where(d => chunk.Contains(d.Id) && d.Status == DeliveryStatus.Pending)
                 .ExecuteUpdateAsync(s => s.SetProperty(d => d.RetryAt, (DateTime?)null), cancellationToken);
         logger.LogInformation("Retrying {Count} deliveries", due.Count);
-        await PublishAsync(due.Select(e => (e.DispatchId, e.Id)), cancellationToken);
+        await batches.PublishRowsAsync(due.Select(e => (e.DispatchId, e.Id)), cancellationToken);
     }
 
     /// <summary>A sending dispatch with pending rows that no worker touched for StallAfter, in a lane where nothing else
@@ -109,15 +111,6 @@ public sealed class DispatchSweep(
             else
                 // Nothing pending now: it may be finished (a crash between the last send and completing it).
                 await ledger.CompleteIfDoneAsync(dispatch.Id, cancellationToken);
-        }
-    }
-
-    private async Task PublishAsync(IEnumerable<(long DispatchId, long DeliveryId)> rows, CancellationToken cancellationToken)
-    {
-        foreach (var group in rows.GroupBy(r => r.DispatchId))
-        {
-            var lane = await db.Dispatches.Where(d => d.Id == group.Key).Select(d => d.Lane).SingleAsync(cancellationToken);
-            await batches.PublishAsync(group.Key, lane, group.Select(r => r.DeliveryId).Order().ToAsyncEnumerable(), cancellationToken);
         }
     }
 }

@@ -31,6 +31,7 @@ public static class DispatchingExtensions
         services.AddSingleton<LaneGate>();
         services.AddSingleton<InFlightBatches>();
         services.AddSingleton<LeaseKeeper>();
+        services.AddSingleton<WorkerLiveness>();
         services.AddSingleton<TouchThrottle>();
         services.AddSingleton<PlanningBackoff>();
         services.AddSingleton<IWarmUpStep>(sp => new SendPathWarmUp(sp.GetRequiredService<IServiceScopeFactory>(), sends: runsWorker));
@@ -43,6 +44,8 @@ public static class DispatchingExtensions
         }
         if (runsWorker)
         {
+            // First of the worker's services: hosted services stop in reverse order, so it beats until the batches have stopped.
+            services.AddHostedService<WorkerHeartbeat>();
             services.AddHostedService<DispatchSweeper>();
             // Before AddMassTransit: hosted services stop in reverse order, so this waits after the bus has stopped.
             services.AddHostedService(sp => sp.GetRequiredService<InFlightBatches>());
@@ -77,6 +80,8 @@ public static class DispatchingExtensions
                     {
                         h.Username(rabbit.Username);
                         h.Password(rabbit.Password);
+                        // A cluster: connect to a node that answers, and to another when it goes (docs/operations.md).
+                        if (rabbit.Nodes.Count > 0) h.UseCluster(c => { foreach (var node in rabbit.Nodes) c.Node(node); });
                     });
                     cfg.ConfigureEndpoints(context);
                 });

@@ -3,7 +3,7 @@ using System.ComponentModel.DataAnnotations;
 namespace Dispatcher.Dispatching;
 
 /// <summary>The "Dispatching" section: batch sizes, leases, retries and the sweeper.</summary>
-public sealed class DispatchingOptions
+public sealed class DispatchingOptions : IValidatableObject
 {
     public const string Section = "Dispatching";
 
@@ -18,6 +18,16 @@ public sealed class DispatchingOptions
     public TimeSpan LeaseDuration { get; set; } = TimeSpan.FromMinutes(2);
 
     public TimeSpan SweepInterval { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>How often each worker writes its heartbeat and looks for workers that stopped writing theirs.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.100", "00:01:00")]
+    public TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>A worker whose heartbeat is this old is dead: a live one takes the deliveries it held at once. A worker
+    /// that has not written its own heartbeat for this long less one HeartbeatInterval sends nothing more of what it
+    /// holds (it may be declared dead), so at least twice HeartbeatInterval.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.500", "00:10:00")]
+    public TimeSpan WorkerDeadAfter { get; set; } = TimeSpan.FromSeconds(4);
 
     /// <summary>A dispatch with work left and no batch picked up for this long, in a lane that is idle, is re-driven from the database.</summary>
     public TimeSpan StallAfter { get; set; } = TimeSpan.FromSeconds(30);
@@ -35,4 +45,12 @@ public sealed class DispatchingOptions
 
     /// <summary>After this long since the dispatch started, a temporarily failing delivery counts as failed.</summary>
     public TimeSpan RetryFor { get; set; } = TimeSpan.FromHours(24);
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (WorkerDeadAfter < 2 * HeartbeatInterval)
+            yield return new ValidationResult(
+                $"Dispatching:WorkerDeadAfter ({WorkerDeadAfter}) must be at least twice Dispatching:HeartbeatInterval ({HeartbeatInterval}).",
+                [nameof(WorkerDeadAfter)]);
+    }
 }

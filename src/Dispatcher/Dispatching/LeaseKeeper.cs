@@ -6,16 +6,18 @@ namespace Dispatcher.Dispatching;
 /// Smtp:MessagesPerSecond or a long alert that bulk steps aside for can make a batch outlast Dispatching:LeaseDuration,
 /// and the sweeper would then give its rows to another batch that sends them again — over and over, for a batch that is
 /// always slower than the lease. A lease only runs out now when its worker stops renewing it: it died or lost the database.</summary>
-public sealed class LeaseKeeper(IServiceScopeFactory scopes, TimeProvider clock, IOptions<DispatchingOptions> options, ILogger<LeaseKeeper> logger)
+public sealed class LeaseKeeper(
+    IServiceScopeFactory scopes, WorkerLiveness liveness, TimeProvider clock, IOptions<DispatchingOptions> options, ILogger<LeaseKeeper> logger)
 {
     /// <summary>Renews the claim's lease every third of Dispatching:LeaseDuration until disposed.</summary>
-    public HeldLease Hold(Claim claim) => new(claim, scopes, clock, options.Value.LeaseDuration, logger);
+    public HeldLease Hold(Claim claim) => new(claim, scopes, liveness, clock, options.Value.LeaseDuration, logger);
 
     /// <summary>A lease being renewed. The batch asks <see cref="Held"/> before each message.</summary>
     public sealed class HeldLease : IAsyncDisposable
     {
         private readonly Claim _claim;
         private readonly IServiceScopeFactory _scopes;
+        private readonly WorkerLiveness _liveness;
         private readonly TimeProvider _clock;
         private readonly TimeSpan _duration;
         private readonly TimeSpan _every;
@@ -25,19 +27,20 @@ public sealed class LeaseKeeper(IServiceScopeFactory scopes, TimeProvider clock,
         private long _heldUntilTicks;
         private int _settled;
 
-        internal HeldLease(Claim claim, IServiceScopeFactory scopes, TimeProvider clock, TimeSpan duration, ILogger logger)
+        internal HeldLease(Claim claim, IServiceScopeFactory scopes, WorkerLiveness liveness, TimeProvider clock, TimeSpan duration, ILogger logger)
         {
-            (_claim, _scopes, _clock, _duration, _logger) = (claim, scopes, clock, duration, logger);
+            (_claim, _scopes, _liveness, _clock, _duration, _logger) = (claim, scopes, liveness, clock, duration, logger);
             _every = duration / 3;
             Renewed(claim.LeaseUntil);
             _renewing = claim.Rows.Count == 0 ? Task.CompletedTask : RenewAsync();
         }
 
-        /// <summary>False once another claim has taken some of the rows over, or once renewals have failed (the database
-        /// is away) for so long that the lease may run out before the next message is sent: the batch then stops and
-        /// gives back the rest rather than risk sending it twice. A third of the lease is kept in hand for the message
-        /// in flight and the clocks of the other workers.</summary>
-        public bool Held => _clock.GetUtcNow().UtcDateTime.Ticks < Volatile.Read(ref _heldUntilTicks);
+        /// <summary>False once another claim has taken some of the rows over, once renewals have failed (the database
+        /// is away) for so long that the lease may run out before the next message is sent, or once this worker may have
+        /// been declared dead (WorkerLiveness): the batch then stops and gives back the rest rather than risk sending it
+        /// twice. A third of the lease is kept in hand for the message in flight and the clocks of the other workers.
+        /// Asked before each message, so it is cheap.</summary>
+        public bool Held => _clock.GetUtcNow().UtcDateTime.Ticks < Volatile.Read(ref _heldUntilTicks) && _liveness.Holds(_claim.WorkerId);
 
         /// <summary>The batch is writing the outcomes of its first <paramref name="rows"/> rows: they leave the claim, and
         /// a renewal that finds that many fewer must not take it for a takeover. Said before the write, so a renewal never

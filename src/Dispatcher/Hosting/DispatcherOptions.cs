@@ -129,13 +129,33 @@ public sealed class BootstrapOptions
 }
 
 /// <summary>The "RabbitMq" configuration section.</summary>
-public sealed class RabbitMqOptions
+public sealed class RabbitMqOptions : IValidatableObject
 {
     public const string Section = "RabbitMq";
 
     [Required] public string Host { get; set; } = "localhost";
     [Range(1, 65535)] public int Port { get; set; } = 5672;
+
+    /// <summary>The nodes of a cluster, "host:port" separated by commas (a port left out is Port). Set, Dispatcher connects
+    /// to the first that answers and, when that node goes, to another; Host is then only the bus's name.</summary>
+    public string? Hosts { get; set; }
+
     [Required] public string VirtualHost { get; set; } = "/";
     [Required] public string Username { get; set; } = "guest";
     [Required] public string Password { get; set; } = "guest";
+
+    /// <summary>Hosts as "host:port" each; empty without a cluster.</summary>
+    public IReadOnlyList<string> Nodes => string.IsNullOrWhiteSpace(Hosts) ? []
+        : [.. Hosts.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(n => n.Contains(':') ? n : $"{n}:{Port}")];
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        foreach (var node in Nodes)
+        {
+            var colon = node.LastIndexOf(':');
+            if (colon <= 0 || Uri.CheckHostName(node[..colon]) == UriHostNameType.Unknown
+                || !int.TryParse(node[(colon + 1)..], out var port) || port is < 1 or > 65535)
+                yield return new ValidationResult($"RabbitMq:Hosts: '{node}' is not host:port (e.g. rabbit-1:5672).", [nameof(Hosts)]);
+        }
+    }
 }

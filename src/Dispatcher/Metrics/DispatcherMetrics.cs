@@ -46,6 +46,13 @@ public sealed class DispatcherMetrics
         DispatchRate = create.CreateGauge(
             "dispatcher_dispatch_messages_per_second", "Deliveries finished per second since each dispatch in flight started.", "dispatch", "kind");
 
+        DeliveriesReclaimed = create.CreateCounter(
+            "dispatcher_deliveries_reclaimed_total", "Claimed deliveries given to another worker: held by a worker declared dead (dead_worker), or whose lease ran out (lease_expired).", "reason");
+
+        WorkerReclaimSeconds = create.CreateHistogram(
+            "dispatcher_worker_reclaim_seconds", "Seconds from a dead worker's last heartbeat to a live worker taking what it held.",
+            new HistogramConfiguration { Buckets = [1, 2, 3, 4, 5, 7.5, 10, 15, 30, 60, 120] });
+
         BounceMailboxMessages = create.CreateCounter(
             "dispatcher_bounce_mailbox_messages_total", "Messages read from the bounce mailbox, per outcome.", "outcome");
     }
@@ -61,4 +68,6 @@ public sealed class DispatcherMetrics
     public Gauge DispatchDeliveries { get; }
     public Gauge DispatchRate { get; }
     public Counter BounceMailboxMessages { get; }
+    public Counter DeliveriesReclaimed { get; }
+    public Histogram WorkerReclaimSeconds { get; }
 }

@@ -31,7 +31,7 @@ public sealed class DeliveryLedgerTests
         Assert.Empty((await ledger.ClaimAsync(batch, CancellationToken.None)).Rows); // a repeated message claims nothing
 
         // The lease ran out and another worker took the row over.
-        var holder = new Claim(Guid.NewGuid(), dispatch.Id, stale.LeaseUntil, stale.Rows);
+        var holder = new Claim(Guid.NewGuid(), dispatch.Id, stale.LeaseUntil, stale.Rows, stale.WorkerId);
         await db.Deliveries.Where(d => d.Id == delivery.Id).ExecuteUpdateAsync(s => s.SetProperty(d => d.ClaimId, holder.Id));
         var bounced = new DeliveryOutcome(delivery.Id, subscriber.Id, DeliveryStatus.Bounced, "550 5.1.1 User unknown");
 

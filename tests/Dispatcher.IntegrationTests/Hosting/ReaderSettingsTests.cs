@@ -2,7 +2,8 @@ using Dispatcher.TestSupport;
 
 namespace Dispatcher.IntegrationTests.Hosting;
 
-/// <summary>The organisation's reader settings are checked at start: a bad one stops it with one line naming it.</summary>
+/// <summary>Settings checked at start beyond their type (the organisation's reader settings, the broker's nodes, the
+/// worker heartbeat): a bad one stops it with one line naming it.</summary>
 public sealed class ReaderSettingsTests
 {
     [Theory]
@@ -12,6 +13,8 @@ public sealed class ReaderSettingsTests
     [InlineData("--Digests:LocalTime=breakfast", "Digests:LocalTime: 'breakfast' is not a time of day (e.g. 07:00).")]
     [InlineData("--Digests:WeeklyDay=Caturday", "Digests:WeeklyDay: 'Caturday' is not a day of the week (e.g. Monday).")]
     [InlineData("--OpenTelemetry:Endpoint=otel-collector:4317", "OpenTelemetry:Endpoint must be an http or https URL")]
+    [InlineData("--RabbitMq:Hosts=rabbit-1:5672,rabbit-2:99999", "RabbitMq:Hosts: 'rabbit-2:99999' is not host:port (e.g. rabbit-1:5672).")]
+    [InlineData("--Dispatching:WorkerDeadAfter=00:00:01", "Dispatching:WorkerDeadAfter (00:00:01) must be at least twice Dispatching:HeartbeatInterval (00:00:01).")]
     public async Task A_bad_reader_setting_stops_the_start_with_one_line_naming_it(string setting, string message)
     {
         var folder = Directory.CreateTempSubdirectory("dispatcher-readers-").FullName;

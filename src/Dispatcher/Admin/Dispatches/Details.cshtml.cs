@@ -17,6 +17,9 @@ public sealed class DispatchDetailsModel(DispatcherDb db, DispatchProgress progr
     public bool MayControl { get; private set; }
     public List<Problem> Problems { get; private set; } = [];
 
+    /// <summary>What happened to it, oldest first: paused, resumed, cancelled, what a dead worker held taken over.</summary>
+    public List<Dispatcher.Audit.AuditEntry> History { get; private set; } = [];
+
     public async Task<IActionResult> OnGetAsync(long id, CancellationToken cancellationToken)
     {
         if (!await access.MaySeeAsync(id, Caller, cancellationToken) || await progress.GetAsync(id, cancellationToken) is not { } dispatch) return NotFound();
@@ -25,6 +28,9 @@ public sealed class DispatchDetailsModel(DispatcherDb db, DispatchProgress progr
              : dispatch.AlertId is { } a ? await db.Alerts.Where(x => x.Id == a).Select(x => "“" + x.Subject + "”").SingleOrDefaultAsync(cancellationToken) ?? ""
              : dispatch.Kind;
         MayControl = Caller.Role != Access.Role.Publisher;
+        var target = $"dispatch:{id}";
+        History = await db.Audit.AsNoTracking().Where(a => a.Target == target).OrderByDescending(a => a.Id).Take(50).ToListAsync(cancellationToken);
+        History.Reverse();
         if (!Caller.IsAdmin) return Page(); // the people it failed for are for admins only, like the API's deliveries
         Problems = await (from d in db.Deliveries.AsNoTracking()
                           where d.DispatchId == id && (d.Status == DeliveryStatus.Failed || d.Status == DeliveryStatus.Bounced)

@@ -213,6 +213,12 @@ internal sealed class SmtpSession : IAsyncDisposable
                 continue;
             }
 
+            if (!due.Job.StillToSend())
+            {
+                // The relay waits for data after its 354, and only a closed connection ends that without a message.
+                due.Job.Finish();
+                throw new IOException($"A message was withdrawn after {Relay} said to send it; the connection is closed so that nothing is delivered");
+            }
             // The data of the message whose 354 is in, then (when one is ready now) the next envelope and DATA.
             WriteData(due.Length);
             ready = await OpenDataAsync(source, await NextAsync(source, wait: false), dataBefore: due.Job);
@@ -291,6 +297,12 @@ internal sealed class SmtpSession : IAsyncDisposable
                 {
                     _needsReset = true;
                     Answer(source, job, started, mail, rcpt, rcpt);
+                    continue;
+                }
+                if (!job.StillToSend())
+                {
+                    _needsReset = true;
+                    job.Finish();
                     continue;
                 }
                 SmtpReply final;

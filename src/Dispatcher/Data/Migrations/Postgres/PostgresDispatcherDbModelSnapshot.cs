@@ -353,6 +353,9 @@ namespace Dispatcher.Data.Migrations.Postgres
                     b.HasIndex("Action", "At")
                         .HasDatabaseName("ix_audit_action_at");
 
+                    b.HasIndex("Target", "Id")
+                        .HasDatabaseName("ix_audit_target_id");
+
                     b.ToTable("audit", (string)null);
                 });
 
@@ -583,6 +586,10 @@ namespace Dispatcher.Data.Migrations.Postgres
                         .HasColumnType("bigint")
                         .HasColumnName("subscriber_id");
 
+                    b.Property<Guid?>("WorkerId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("worker_id");
+
                     b.HasKey("Id")
                         .HasName("pk_deliveries");
 
@@ -596,6 +603,10 @@ namespace Dispatcher.Data.Migrations.Postgres
 
                     b.HasIndex("SubscriberId")
                         .HasDatabaseName("ix_deliveries_subscriber_id");
+
+                    b.HasIndex("WorkerId")
+                        .HasDatabaseName("ix_deliveries_held_by")
+                        .HasFilter("status = 1");
 
                     b.HasIndex("DispatchId", "SubscriberId")
                         .IsUnique()
@@ -738,6 +749,40 @@ namespace Dispatcher.Data.Migrations.Postgres
                         .HasName("pk_dispatch_emails");
 
                     b.ToTable("dispatch_emails", (string)null);
+                });
+
+            modelBuilder.Entity("Dispatcher.Dispatching.WorkerProcess", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<DateTime?>("DeclaredDeadAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("declared_dead_at");
+
+                    b.Property<DateTime>("HeartbeatAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("heartbeat_at");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(300)
+                        .HasColumnType("character varying(300)")
+                        .HasColumnName("name");
+
+                    b.Property<DateTime>("StartedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("started_at");
+
+                    b.Property<DateTime?>("StoppedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("stopped_at");
+
+                    b.HasKey("Id")
+                        .HasName("pk_workers");
+
+                    b.ToTable("workers", (string)null);
                 });
 
             modelBuilder.Entity("Dispatcher.Events.IntegrationEvent", b =>

@@ -339,6 +339,9 @@ namespace Dispatcher.Data.Migrations.Sqlite
                     b.HasIndex("Action", "At")
                         .HasDatabaseName("ix_audit_action_at");
 
+                    b.HasIndex("Target", "Id")
+                        .HasDatabaseName("ix_audit_target_id");
+
                     b.ToTable("audit", (string)null);
                 });
 
@@ -561,6 +564,10 @@ namespace Dispatcher.Data.Migrations.Sqlite
                         .HasColumnType("INTEGER")
                         .HasColumnName("subscriber_id");
 
+                    b.Property<Guid?>("WorkerId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("worker_id");
+
                     b.HasKey("Id")
                         .HasName("pk_deliveries");
 
@@ -574,6 +581,10 @@ namespace Dispatcher.Data.Migrations.Sqlite
 
                     b.HasIndex("SubscriberId")
                         .HasDatabaseName("ix_deliveries_subscriber_id");
+
+                    b.HasIndex("WorkerId")
+                        .HasDatabaseName("ix_deliveries_held_by")
+                        .HasFilter("status = 1");
 
                     b.HasIndex("DispatchId", "SubscriberId")
                         .IsUnique()
@@ -714,6 +725,40 @@ namespace Dispatcher.Data.Migrations.Sqlite
                         .HasName("pk_dispatch_emails");
 
                     b.ToTable("dispatch_emails", (string)null);
+                });
+
+            modelBuilder.Entity("Dispatcher.Dispatching.WorkerProcess", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("id");
+
+                    b.Property<DateTime?>("DeclaredDeadAt")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("declared_dead_at");
+
+                    b.Property<DateTime>("HeartbeatAt")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("heartbeat_at");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(300)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("name");
+
+                    b.Property<DateTime>("StartedAt")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("started_at");
+
+                    b.Property<DateTime?>("StoppedAt")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("stopped_at");
+
+                    b.HasKey("Id")
+                        .HasName("pk_workers");
+
+                    b.ToTable("workers", (string)null);
                 });
 
             modelBuilder.Entity("Dispatcher.Events.IntegrationEvent", b =>
