@@ -8,7 +8,7 @@ namespace Dispatcher.Dispatching;
 
 /// <summary>Every Dispatching:HeartbeatInterval: writes this worker's heartbeat (confirming <see cref="WorkerLiveness"/>),
 /// declares dead the workers whose heartbeat is older than Dispatching:WorkerDeadAfter, and gives back to pending — and
-/// to the bus — every delivery a dead worker held. Leases stay the fallback for a worker that is alive but cannot reach
+/// to the bus — every delivery a dead worker held. When nobody dies that is an update and a look at a small table. Leases stay the fallback for a worker that is alive but cannot reach
 /// the database (it stops sending on its own, see WorkerLiveness) and for claims a worker made before this existed.</summary>
 public sealed class WorkerHeartbeat(
     IServiceScopeFactory scopes,
@@ -18,7 +18,6 @@ public sealed class WorkerHeartbeat(
     IOptions<DispatchingOptions> options,
     ILogger<WorkerHeartbeat> logger) : BackgroundService
 {
-    private const int MaxRowsPerPass = 20_000;
     private static readonly TimeSpan KeepGoneFor = TimeSpan.FromDays(1);
     private static readonly TimeSpan TidyEvery = TimeSpan.FromMinutes(10);
 
@@ -78,10 +77,7 @@ public sealed class WorkerHeartbeat(
         // Only a worker that has beaten steadily for WorkerDeadAfter judges others: after a database outage, everyone
         // gets as long to come back.
         if (Stopwatch.GetElapsedTime(_steadySince) >= Options.WorkerDeadAfter)
-        {
-            await DeclareDeadAsync(db, me, now, cancellationToken);
-            await ReclaimAsync(scope.ServiceProvider, db, cancellationToken);
-        }
+            await DeclareDeadAsync(scope.ServiceProvider, db, me, now, cancellationToken);
         if (_tidiedAt == 0 || Stopwatch.GetElapsedTime(_tidiedAt) >= TidyEvery)
         {
             var before = now - KeepGoneFor;
@@ -90,8 +86,10 @@ public sealed class WorkerHeartbeat(
         }
     }
 
-    /// <summary>Marks stale workers dead, each by one conditional update: of several live workers, one wins each.</summary>
-    private async Task DeclareDeadAsync(DispatcherDb db, Guid me, DateTime now, CancellationToken cancellationToken)
+    /// <summary>Marks stale workers dead and gives what each held back to pending, each in one transaction whose
+    /// conditional update only one live worker wins; then publishes those rows. Should the publish fail, the rows are
+    /// pending in the database and the sweeper re-drives them (Dispatching:StallAfter).</summary>
+    private async Task DeclareDeadAsync(IServiceProvider services, DispatcherDb db, Guid me, DateTime now, CancellationToken cancellationToken)
     {
         var staleBefore = now - Options.WorkerDeadAfter;
         var stale = await db.Workers.AsNoTracking()
@@ -99,41 +97,35 @@ public sealed class WorkerHeartbeat(
             .ToListAsync(cancellationToken);
         foreach (var worker in stale)
         {
-            var won = await db.Workers.Where(w => w.Id == worker.Id && w.DeclaredDeadAt == null && w.HeartbeatAt < staleBefore)
-                .ExecuteUpdateAsync(s => s.SetProperty(w => w.DeclaredDeadAt, now), cancellationToken) == 1;
-            if (!won) continue;
-            var silent = now - worker.HeartbeatAt;
-            metrics.WorkerReclaimSeconds.Observe(silent.TotalSeconds);
-            logger.LogWarning("Worker {Name} ({Worker}) declared dead: no heartbeat for {Seconds:0.0} s; taking what it held",
-                worker.Name, worker.Id, silent.TotalSeconds);
-            var held = await db.Deliveries.Where(d => d.Status == DeliveryStatus.Sending && d.WorkerId == worker.Id)
-                .GroupBy(d => d.DispatchId).Select(g => new { Dispatch = g.Key, Count = g.Count() }).ToListAsync(cancellationToken);
-            foreach (var dispatch in held)
-                db.Audit.Add(AuditLog.Entry(clock, "system", "dispatch.reclaimed", $"dispatch:{dispatch.Dispatch}",
-                    $"{dispatch.Count} deliveries held by worker {worker.Name}, which stopped {silent.TotalSeconds:0.0} s before, given to live workers"));
-            if (held.Count > 0) await db.SaveChangesAsync(cancellationToken);
+            var held = await TakeOverAsync(services, db, worker, staleBefore, now, cancellationToken);
+            if (held.Count > 0)
+                await services.GetRequiredService<BatchPublisher>().PublishRowsAsync(held.Select(h => (h.DispatchId, h.Id)), cancellationToken);
         }
     }
 
-    /// <summary>Every delivery still held by a worker declared dead goes back to pending and onto the bus. Any live
-    /// worker may do it, again and again: a row given back is no longer held, and a batch published twice claims nothing
-    /// the second time.</summary>
-    private async Task ReclaimAsync(IServiceProvider services, DispatcherDb db, CancellationToken cancellationToken)
+    private async Task<List<(long Id, long DispatchId)>> TakeOverAsync(IServiceProvider services, DispatcherDb db, WorkerProcess worker,
+        DateTime staleBefore, DateTime now, CancellationToken cancellationToken)
     {
-        var dead = db.Workers.Where(w => w.DeclaredDeadAt != null).Select(w => (Guid?)w.Id);
-        var held = await db.Deliveries.AsNoTracking()
-            .Where(d => d.Status == DeliveryStatus.Sending && dead.Contains(d.WorkerId))
-            .OrderBy(d => d.Id).Select(d => new { d.Id, d.DispatchId }).Take(MaxRowsPerPass).ToListAsync(cancellationToken);
-        if (held.Count == 0) return;
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        var won = await db.Workers.Where(w => w.Id == worker.Id && w.DeclaredDeadAt == null && w.HeartbeatAt < staleBefore)
+            .ExecuteUpdateAsync(s => s.SetProperty(w => w.DeclaredDeadAt, now), cancellationToken) == 1;
+        if (!won) return [];
+        var silent = now - worker.HeartbeatAt;
+        var held = (await db.Deliveries.AsNoTracking().Where(d => d.Status == DeliveryStatus.Sending && d.WorkerId == worker.Id)
+            .Select(d => new { d.Id, d.DispatchId }).ToListAsync(cancellationToken)).Select(d => (d.Id, d.DispatchId)).ToList();
+        var released = await services.GetRequiredService<DeliveryLedger>().Release(
+            db.Deliveries.Where(d => d.Status == DeliveryStatus.Sending && d.WorkerId == worker.Id), countAttempt: true, retryAt: null, cancellationToken);
+        foreach (var dispatch in held.GroupBy(h => h.DispatchId))
+            db.Audit.Add(AuditLog.Entry(clock, "system", "dispatch.reclaimed", $"dispatch:{dispatch.Key}",
+                $"{dispatch.Count()} deliveries held by worker {worker.Name}, which stopped {silent.TotalSeconds:0.0} s before, given to live workers"));
+        await db.SaveChangesAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
 
-        var ledger = services.GetRequiredService<DeliveryLedger>();
-        var released = 0;
-        foreach (var chunk in held.Select(h => h.Id).Chunk(500))
-            released += await ledger.Release(db.Deliveries.Where(d => chunk.Contains(d.Id) && d.Status == DeliveryStatus.Sending && dead.Contains(d.WorkerId)),
-                countAttempt: true, retryAt: null, cancellationToken);
+        metrics.WorkerReclaimSeconds.Observe(silent.TotalSeconds);
         metrics.DeliveriesReclaimed.WithLabels("dead_worker").Inc(released);
-        logger.LogWarning("Gave {Count} deliveries held by dead workers back to live ones", released);
-        await services.GetRequiredService<BatchPublisher>().PublishRowsAsync(held.Select(h => (h.DispatchId, h.Id)), cancellationToken);
+        logger.LogWarning("Worker {Name} ({Worker}) declared dead: no heartbeat for {Seconds:0.0} s; {Count} deliveries it held given to live workers",
+            worker.Name, worker.Id, silent.TotalSeconds, released);
+        return held;
     }
 
     /// <summary>After the batches have stopped (this service stops after them): says it is gone, so nobody waits

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Dispatcher.Hosting;
 using Microsoft.Extensions.Options;
 
 namespace Dispatcher.Dispatching;
@@ -7,10 +8,13 @@ namespace Dispatcher.Dispatching;
 /// identity (<see cref="Current"/>) and may be sent only while <see cref="Holds"/> says so: the heartbeat confirmed the
 /// identity less than Dispatching:WorkerDeadAfter minus one HeartbeatInterval ago, on the monotonic clock — so a process
 /// that was paused (SIGSTOP, a VM frozen, a very long GC) or cut off from the database stops sending before anyone can
-/// have declared it dead and taken its people, and a process that was declared dead never sends what it held then.</summary>
-public sealed class WorkerLiveness(IOptions<DispatchingOptions> options)
+/// have declared it dead and taken its people, and a process that was declared dead never sends what it held then.
+/// With the in-memory bus the process is the only worker (nobody else can take its batches while it lives), so a
+/// heartbeat held up — SQLite's single writer busy with a big plan — does not stop it; its identity still counts.</summary>
+public sealed class WorkerLiveness(IOptions<DispatchingOptions> options, IOptions<DispatcherOptions> dispatcher)
 {
     private readonly TimeSpan _sendFor = options.Value.WorkerDeadAfter - options.Value.HeartbeatInterval;
+    private readonly bool _alone = dispatcher.Value.Bus == BusKind.InMemory;
     private readonly Lock _lock = new();
     private Guid _current = Guid.NewGuid();
     private long _confirmedAt; // Stopwatch timestamp; 0: never
@@ -31,8 +35,10 @@ public sealed class WorkerLiveness(IOptions<DispatchingOptions> options)
     public bool Holds(Guid workerId)
     {
         lock (_lock)
-            return workerId == _current && _confirmedAt != 0 && Stopwatch.GetElapsedTime(_confirmedAt) < _sendFor;
+            return workerId == _current && Fresh;
     }
+
+    private bool Fresh => _confirmedAt != 0 && (_alone || Stopwatch.GetElapsedTime(_confirmedAt) < _sendFor);
 
     /// <summary>Until the heartbeat has confirmed this worker: nothing is claimed before the others can see who holds it.</summary>
     public Task WhenAliveAsync(CancellationToken cancellationToken)
@@ -40,7 +46,7 @@ public sealed class WorkerLiveness(IOptions<DispatchingOptions> options)
         Task alive;
         lock (_lock)
         {
-            if (_confirmedAt != 0 && Stopwatch.GetElapsedTime(_confirmedAt) < _sendFor) return Task.CompletedTask;
+            if (Fresh) return Task.CompletedTask;
             if (_alive.Task.IsCompleted) _alive = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             alive = _alive.Task;
         }

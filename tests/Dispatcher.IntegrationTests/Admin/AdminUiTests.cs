@@ -158,6 +158,12 @@ public sealed class AdminUiTests(Chromium chromium) : IClassFixture<Chromium>
 
         await admin.GotoAsync($"/admin/dispatches/{dispatchId}");
         await Assertions.Expect(admin.Locator("#chart-rate")).ToHaveAttributeAsync("data-points", new Regex("^([2-9]|\\d\\d+)$"), new() { Timeout = 15_000 });
+        // Paused and resumed from the page: both are in its history, with who did it.
+        await admin.GetByRole(AriaRole.Button, new() { Name = "Pause" }).ClickAsync();
+        await admin.GetByRole(AriaRole.Button, new() { Name = "Resume" }).ClickAsync();
+        await Assertions.Expect(admin.Locator("#dispatch-history")).ToContainTextAsync("dispatch.paused");
+        await Assertions.Expect(admin.Locator("#dispatch-history")).ToContainTextAsync("dispatch.resumed");
+        await Assertions.Expect(admin.Locator("#dispatch-history")).ToContainTextAsync(AdminEmail);
         smtp.Release();
         await Assertions.Expect(admin.Locator("#chart-rate")).ToHaveAttributeAsync("data-finished", "completed", new() { Timeout = 30_000 });
 
