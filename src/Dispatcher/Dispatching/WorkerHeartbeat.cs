@@ -43,6 +43,9 @@ public sealed class WorkerHeartbeat(
                 // The database is away: this worker stops sending on its own (WorkerLiveness), and judges nobody until
                 // it has been back for WorkerDeadAfter — the others were cut off too.
                 _steadySince = 0;
+                // A registration whose answer was lost may have been written: register afresh under a new id rather
+                // than insert the same one again (it never claimed anything under it).
+                if (_registered != liveness.Current) liveness.StartOver();
                 logger.LogWarning(e, "Could not write this worker's heartbeat");
             }
         } while (await WaitAsync(timer, stoppingToken));
