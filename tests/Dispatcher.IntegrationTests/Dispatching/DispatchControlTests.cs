@@ -1,12 +1,30 @@
 using System.Net;
 using System.Text;
 using Dispatcher.IntegrationTests.Infrastructure;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Xunit.Abstractions;
 
 namespace Dispatcher.IntegrationTests.Dispatching;
 
 /// <summary>Pause, resume and cancel, with counts that always match what the relay received.</summary>
-public sealed class DispatchControlTests
+public sealed class DispatchControlTests(ITestOutputHelper output)
 {
+    /// <summary>What the rows say, by status and the relay's answer, and who the relay took: written to the test's output
+    /// so that a count that does not match can be read from the CI log.</summary>
+    private async Task DescribeAsync(DispatcherApp app, long dispatchId, TestSmtpServer smtp)
+    {
+        await using var scope = app.Services.CreateAsyncScope();
+        var rows = await scope.ServiceProvider.GetRequiredService<Dispatcher.Data.DispatcherDb>().Deliveries.AsNoTracking()
+            .Where(d => d.DispatchId == dispatchId)
+            .GroupBy(d => new { d.Status, d.RelayResponse, d.Attempts }).Select(g => new { g.Key.Status, g.Key.RelayResponse, g.Key.Attempts, Count = g.Count() })
+            .ToListAsync();
+        foreach (var row in rows.OrderByDescending(r => r.Count))
+            output.WriteLine($"{row.Count} × {row.Status}, attempts {row.Attempts}: {row.RelayResponse}");
+        output.WriteLine($"the relay took {smtp.Received.Count} ({smtp.Received.Select(m => m.To).Distinct().Count()} people); " +
+                         $"it was asked {smtp.Attempts.Count} times");
+    }
+
     private static async Task ImportAsync(HttpClient api, string list, int count, string prefix)
     {
         var csv = new StringBuilder("email\n");
@@ -65,6 +83,7 @@ public sealed class DispatchControlTests
         var cancelled = await Eventually.UntilAsync(() => app.Api.GetJsonAsync($"/api/dispatches/{id}"),
             d => d.Int("inFlight") == 0, TimeSpan.FromSeconds(10), "in-flight sends to finish");
 
+        await DescribeAsync(app, id!.Value, smtp);
         Assert.Equal("cancelled", cancelled["status"]!.GetValue<string>());
         Assert.NotNull(cancelled["finishedAt"]);
         Assert.Equal(0, cancelled.Int("pending"));
