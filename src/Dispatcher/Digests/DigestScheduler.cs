@@ -29,9 +29,7 @@ public sealed class DigestScheduler(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        await using (lifetime.ApplicationStarted.Register(() => started.TrySetResult()))
-            await started.Task.WaitAsync(stoppingToken);
+        await lifetime.WhenStartedAsync(stoppingToken);
 
         using var timer = new PeriodicTimer(options.Value.CheckInterval, clock);
         do
@@ -57,7 +55,7 @@ public sealed class DigestScheduler(
                 }
             }
             Interlocked.Increment(ref _checks);
-        } while (await Next(timer, stoppingToken));
+        } while (await timer.NextTickAsync(stoppingToken));
     }
 
     /// <summary>For each zone the cadence's readers are in, the run of the latest local date whose digest time has passed
@@ -100,11 +98,5 @@ public sealed class DigestScheduler(
         var now = clock.GetUtcNow().UtcDateTime;
         var from = now - options.Value.CatchUp;
         return cron.GetOccurrences(from, now, zone, fromInclusive: true, toInclusive: true).Cast<DateTime?>().LastOrDefault();
-    }
-
-    private static async Task<bool> Next(PeriodicTimer timer, CancellationToken stoppingToken)
-    {
-        try { return await timer.WaitForNextTickAsync(stoppingToken); }
-        catch (OperationCanceledException) { return false; }
     }
 }

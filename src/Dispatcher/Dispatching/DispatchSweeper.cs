@@ -15,7 +15,7 @@ public sealed class DispatchSweeper(
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         // Start once the bus is up, so what we publish has somewhere to go.
-        await WhenStartedAsync(stoppingToken);
+        await lifetime.WhenStartedAsync(stoppingToken);
         var redriveEverything = dispatcher.Value.Bus == BusKind.InMemory;
 
         using var timer = new PeriodicTimer(options.Value.SweepInterval);
@@ -32,19 +32,6 @@ public sealed class DispatchSweeper(
                 // The database or broker is unavailable for a moment: the next pass tries again.
                 logger.LogWarning(e, "Sweep failed; trying again in {Interval}", options.Value.SweepInterval);
             }
-        } while (await WaitAsync(timer, stoppingToken));
-    }
-
-    private async Task WhenStartedAsync(CancellationToken stoppingToken)
-    {
-        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        await using var registration = lifetime.ApplicationStarted.Register(() => started.TrySetResult());
-        await started.Task.WaitAsync(stoppingToken);
-    }
-
-    private static async Task<bool> WaitAsync(PeriodicTimer timer, CancellationToken stoppingToken)
-    {
-        try { return await timer.WaitForNextTickAsync(stoppingToken); }
-        catch (OperationCanceledException) { return false; }
+        } while (await timer.NextTickAsync(stoppingToken));
     }
 }

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Dispatcher.Audit;
 using Dispatcher.Data;
+using Dispatcher.Hosting;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
@@ -48,7 +49,7 @@ public sealed class WorkerHeartbeat(
                 if (_registered != liveness.Current) liveness.StartOver();
                 logger.LogWarning(e, "Could not write this worker's heartbeat");
             }
-        } while (await WaitAsync(timer, stoppingToken));
+        } while (await timer.NextTickAsync(stoppingToken));
     }
 
     private async Task BeatAsync(CancellationToken cancellationToken)
@@ -152,11 +153,5 @@ public sealed class WorkerHeartbeat(
         {
             logger.LogWarning(e, "Could not record that this worker stopped; the others will find it silent");
         }
-    }
-
-    private static async Task<bool> WaitAsync(PeriodicTimer timer, CancellationToken stoppingToken)
-    {
-        try { return await timer.WaitForNextTickAsync(stoppingToken); }
-        catch (OperationCanceledException) { return false; }
     }
 }

@@ -1,4 +1,5 @@
 using Dispatcher.Data;
+using Dispatcher.Hosting;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
@@ -11,9 +12,7 @@ public sealed class FeedScheduler(IServiceScopeFactory scopes, IHostApplicationL
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        await using (lifetime.ApplicationStarted.Register(() => started.TrySetResult()))
-            await started.Task.WaitAsync(stoppingToken);
+        await lifetime.WhenStartedAsync(stoppingToken);
 
         using var timer = new PeriodicTimer(options.Value.CheckInterval, clock);
         do
@@ -32,7 +31,7 @@ public sealed class FeedScheduler(IServiceScopeFactory scopes, IHostApplicationL
             {
                 logger.LogWarning(e, "Polling feeds failed; trying again shortly");
             }
-        } while (await Next(timer, stoppingToken));
+        } while (await timer.NextTickAsync(stoppingToken));
     }
 
     private async Task<List<int>> LeaseDueFeedsAsync(CancellationToken cancellationToken)
@@ -48,11 +47,5 @@ public sealed class FeedScheduler(IServiceScopeFactory scopes, IHostApplicationL
             if (await db.Feeds.Where(f => f.Id == id && f.NextPollAt <= now).ExecuteUpdateAsync(s => s.SetProperty(f => f.NextPollAt, lease), cancellationToken) == 1)
                 leased.Add(id);
         return leased;
-    }
-
-    private static async Task<bool> Next(PeriodicTimer timer, CancellationToken stoppingToken)
-    {
-        try { return await timer.WaitForNextTickAsync(stoppingToken); }
-        catch (OperationCanceledException) { return false; }
     }
 }

@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json.Nodes;
 using Dispatcher.Data;
 using Dispatcher.Events;
+using Dispatcher.Hosting;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
@@ -31,9 +32,7 @@ public sealed class WebhookSender(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        await using (lifetime.ApplicationStarted.Register(() => started.TrySetResult()))
-            await started.Task.WaitAsync(stoppingToken);
+        await lifetime.WhenStartedAsync(stoppingToken);
 
         using var timer = new PeriodicTimer(options.Value.CheckInterval, clock);
         do
@@ -47,7 +46,7 @@ public sealed class WebhookSender(
             {
                 logger.LogWarning(e, "Webhooks could not be sent just now; trying again shortly");
             }
-        } while (await NextAsync(timer, stoppingToken));
+        } while (await timer.NextTickAsync(stoppingToken));
     }
 
     private async Task FanOutAsync(CancellationToken cancellationToken)
@@ -207,11 +206,5 @@ public sealed class WebhookSender(
         var exponential = settings.FirstRetryDelay.TotalSeconds * Math.Pow(2, Math.Min(attempts - 1, 20));
         var capped = Math.Min(exponential, settings.MaxRetryDelay.TotalSeconds);
         return TimeSpan.FromSeconds(capped * (0.8 + Random.Shared.NextDouble() * 0.4));
-    }
-
-    private static async Task<bool> NextAsync(PeriodicTimer timer, CancellationToken stoppingToken)
-    {
-        try { return await timer.WaitForNextTickAsync(stoppingToken); }
-        catch (OperationCanceledException) { return false; }
     }
 }
