@@ -20,6 +20,9 @@ public sealed class ApiKeyAuthenticationHandler(
 {
     public const string SchemeName = "ApiKey";
 
+    /// <summary>Set when the key could not be looked up; the handler lives for one request.</summary>
+    private bool _databaseAway;
+
     protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
     {
         var header = Request.Headers.Authorization.ToString();
@@ -37,9 +40,11 @@ public sealed class ApiKeyAuthenticationHandler(
                 .Select(k => new KeyRow(k.Id, k.Name, k.Role, k.Lists))
                 .SingleOrDefaultAsync(Context.RequestAborted);
         }
-        catch (Exception e) when (e is System.Data.Common.DbException or InvalidOperationException or TimeoutException && !Context.RequestAborted.IsCancellationRequested)
+        catch (Exception e) when (DatabaseOutage.Is(e) && !Context.RequestAborted.IsCancellationRequested)
         {
-            // The database is away: nobody can be recognised (GET /health still answers, with the status alone).
+            // The database is away: nobody can be recognised (GET /health still answers, with the status alone), and
+            // a caller that must log in is told to come back, not that its key is wrong.
+            _databaseAway = true;
             return AuthenticateResult.Fail("The API key cannot be checked just now: the database is not reachable.");
         }
         if (key is not { } k) return AuthenticateResult.Fail("Unknown or revoked API key.");
@@ -56,6 +61,12 @@ public sealed class ApiKeyAuthenticationHandler(
 
     protected override Task HandleChallengeAsync(AuthenticationProperties properties)
     {
+        if (_databaseAway)
+        {
+            Response.Headers.RetryAfter = DatabaseOutage.RetryAfterSeconds;
+            return Problems.WriteAsync(Context, StatusCodes.Status503ServiceUnavailable, "The database is not available just now.",
+                "The API key cannot be checked until it is back: send the request again shortly.");
+        }
         Response.Headers.WWWAuthenticate = "Bearer";
         return Problems.WriteAsync(Context, StatusCodes.Status401Unauthorized, "Authentication required",
             "Send an API key as 'Authorization: Bearer <key>'.");

@@ -112,15 +112,11 @@ public static class DataExtensions
                 await db.Database.MigrateAsync(cancellationToken);
                 return;
             }
-            catch (Exception e) when (DateTime.UtcNow < deadline && IsTransient(e))
+            catch (Exception e) when (DateTime.UtcNow < deadline && DatabaseOutage.Is(e))
             {
                 logger.LogWarning("Database not reachable yet ({Message}); retrying", e.Message);
                 await Task.Delay(TimeSpan.FromSeconds(2), cancellationToken);
             }
         }
     }
-
-    private static bool IsTransient(Exception e) =>
-        e is Npgsql.NpgsqlException { IsTransient: true } || e.InnerException is Npgsql.NpgsqlException { IsTransient: true }
-        || e is System.Net.Sockets.SocketException || e.InnerException is System.Net.Sockets.SocketException;
 }

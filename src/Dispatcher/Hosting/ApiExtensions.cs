@@ -29,10 +29,10 @@ public static class ApiExtensions
             o.SerializerOptions.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.CamelCase));
             o.SerializerOptions.DefaultIgnoreCondition = JsonIgnoreCondition.Never;
         });
-        // Bad JSON throws, so ApiExceptionHandler can answer 400 naming the field instead of an empty 400.
+        // Bad JSON throws, so UnhandledExceptionHandler can answer 400 naming the field instead of an empty 400.
         builder.Services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         builder.Services.AddProblemDetails();
-        builder.Services.AddExceptionHandler<ApiExceptionHandler>();
+        builder.Services.AddExceptionHandler<UnhandledExceptionHandler>();
         builder.Services.AddOpenApi(o =>
         {
             o.ShouldInclude = endpoint => endpoint.RelativePath?.StartsWith("api/", StringComparison.Ordinal) == true;

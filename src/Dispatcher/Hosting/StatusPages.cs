@@ -13,7 +13,7 @@ public static class StatusPages
         {
             var http = context.HttpContext;
             var status = http.Response.StatusCode;
-            if (http.Request.Path.StartsWithSegments("/api") || http.Request.Path.StartsWithSegments("/health"))
+            if (!IsForPeople(http.Request))
             {
                 await http.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext
                 {
@@ -28,14 +28,26 @@ public static class StatusPages
                 404 => ("There is no such page", "Check the address, or start again from the dashboard."),
                 _ => ($"Error {status}", "Something did not work."),
             };
-            var home = http.Request.Path.StartsWithSegments("/admin") ? "<p><a href=\"/admin\">Back to the dashboard</a></p>" : "";
-            http.Response.ContentType = "text/html; charset=utf-8";
-            await http.Response.WriteAsync($"""
-                <!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-                <title>{HtmlEncoder.Default.Encode(title)}</title><link rel="stylesheet" href="/admin.css"></head>
-                <body><main class="login"><div class="card"><h1>{HtmlEncoder.Default.Encode(title)}</h1><p>{HtmlEncoder.Default.Encode(text)}</p>{home}</div></main></body></html>
-                """);
+            await WritePageAsync(http, status, title, text);
         });
         return app;
+    }
+
+    /// <summary>Everything but the API, /health and /metrics is read by people in a browser.</summary>
+    public static bool IsForPeople(HttpRequest request) =>
+        !request.Path.StartsWithSegments("/api") && !request.Path.StartsWithSegments("/health") && !request.Path.StartsWithSegments("/metrics");
+
+    /// <summary>A plain page with the status, a title and one sentence (and the way back to the dashboard in the admin UI).</summary>
+    public static async Task WritePageAsync(HttpContext http, int status, string title, string text)
+    {
+        if (http.Response.HasStarted) return;
+        http.Response.StatusCode = status;
+        var home = http.Request.Path.StartsWithSegments("/admin") ? "<p><a href=\"/admin\">Back to the dashboard</a></p>" : "";
+        http.Response.ContentType = "text/html; charset=utf-8";
+        await http.Response.WriteAsync($"""
+            <!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+            <title>{HtmlEncoder.Default.Encode(title)}</title><link rel="stylesheet" href="/admin.css"></head>
+            <body><main class="login"><div class="card"><h1>{HtmlEncoder.Default.Encode(title)}</h1><p>{HtmlEncoder.Default.Encode(text)}</p>{home}</div></main></body></html>
+            """);
     }
 }

@@ -3,8 +3,9 @@ using Dispatcher.IntegrationTests.Infrastructure;
 
 namespace Dispatcher.IntegrationTests.Dispatching;
 
-/// <summary>PostgreSQL goes away mid-dispatch (connections refused, open ones cut) and comes back: health names the
-/// database meanwhile, workers back off and carry on, and the dispatch completes with everyone sent it once.</summary>
+/// <summary>PostgreSQL goes away (connections refused, open ones cut) and comes back: health names the database
+/// meanwhile, requests are told to come back (503 and Retry-After, never a 500), workers back off and carry on, and the
+/// dispatch completes with everyone sent it once.</summary>
 public sealed class DatabaseOutageTests
 {
     [Fact]
@@ -50,5 +51,52 @@ public sealed class DatabaseOutageTests
         Assert.Equal(0, dispatch.Int("failed"));
         Assert.Equal(people, smtp.Received.Select(m => m.To).Distinct().Count()); // everybody
         Assert.Equal(people, smtp.Received.Count);                                // and nobody twice: what was sent was recorded after the outage
+    }
+
+    [Fact]
+    public async Task Requests_while_the_database_is_away_are_told_to_come_back_and_work_when_it_returns()
+    {
+        await using var app = await DispatcherApp.StartAsync(Stack.RabbitMqPostgres, smtp: null, new Dictionary<string, string?>
+        {
+            ["Dispatcher:Bootstrap:AdminEmail"] = "admin@example.org",
+            ["Dispatcher:Bootstrap:AdminPassword"] = "a long admin password 1",
+        });
+        await app.Api.CreateListWithReadersAsync("statements", 1);
+        using var browser = app.ClientWithKey(null);
+        (await browser.GetAsync("/admin/login")).EnsureSuccessStatusCode(); // the key ring that signs its form is loaded
+
+        var connectionString = app.Settings["ConnectionStrings:Dispatcher"]!;
+        try
+        {
+            await TestServices.SetPostgresDatabaseOnlineAsync(connectionString, online: false);
+
+            using var api = await app.Api.GetAsync("/api/lists");
+            var problem = System.Text.Json.Nodes.JsonNode.Parse(await api.Content.ReadAsStringAsync())!;
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, api.StatusCode); // not 401: the key is not wrong, just not checkable
+            Assert.Equal("The database is not available just now.", (string?)problem["title"]);
+            Assert.Equal(TimeSpan.FromSeconds(30), api.Headers.RetryAfter?.Delta);
+
+            using var login = await browser.SubmitFormAsync("/admin/login",
+                new Dictionary<string, string> { ["Email"] = "admin@example.org", ["Password"] = "a long admin password 1" });
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, login.StatusCode);
+            Assert.Equal("text/html", login.Content.Headers.ContentType?.MediaType); // a page for a person, not JSON
+            Assert.Contains("The database is not available just now.", await login.Content.ReadAsStringAsync());
+
+            using var subscribe = await browser.GetAsync("/subscribe/statements");
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, subscribe.StatusCode);
+            Assert.Equal(TimeSpan.FromSeconds(30), subscribe.Headers.RetryAfter?.Delta);
+            Assert.DoesNotContain("Exception", await subscribe.Content.ReadAsStringAsync());
+        }
+        finally
+        {
+            await TestServices.SetPostgresDatabaseOnlineAsync(connectionString, online: true);
+        }
+
+        var lists = await Eventually.UntilAsync(() => app.Api.GetAsync("/api/lists"), r => r.StatusCode == HttpStatusCode.OK,
+            TimeSpan.FromSeconds(30), "the API to answer once the database is back");
+        lists.Dispose();
+        using var again = await browser.SubmitFormAsync("/admin/login",
+            new Dictionary<string, string> { ["Email"] = "admin@example.org", ["Password"] = "a long admin password 1" });
+        Assert.Equal(HttpStatusCode.Redirect, again.StatusCode);
     }
 }

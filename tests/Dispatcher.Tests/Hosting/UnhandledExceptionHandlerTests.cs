@@ -2,7 +2,7 @@ using Dispatcher.Hosting;
 
 namespace Dispatcher.Tests.Hosting;
 
-public sealed class ApiExceptionHandlerTests
+public sealed class UnhandledExceptionHandlerTests
 {
     [Theory]
     [InlineData("$.title", "title")]
@@ -11,6 +11,6 @@ public sealed class ApiExceptionHandlerTests
     [InlineData(null, "body")]
     public void Json_paths_become_field_names(string? path, string field)
     {
-        Assert.Equal(field, ApiExceptionHandler.FieldOf(path));
+        Assert.Equal(field, UnhandledExceptionHandler.FieldOf(path));
     }
 }

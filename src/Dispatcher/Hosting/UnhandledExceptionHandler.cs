@@ -1,11 +1,14 @@
 using System.Text.Json;
+using Dispatcher.Data;
 using Microsoft.AspNetCore.Diagnostics;
 
 namespace Dispatcher.Hosting;
 
-/// <summary>Turns what escapes an endpoint into problem details: a body that does not bind names the bad field (400);
-/// anything else is a 500 that says nothing about the inside. Never a stack trace to a client.</summary>
-public sealed class ApiExceptionHandler(ILogger<ApiExceptionHandler> logger) : IExceptionHandler
+/// <summary>Turns what escapes an endpoint into an answer: a body that does not bind names the bad field (400); the
+/// database away or full for now is a 503 with Retry-After (the request may be sent again; nothing else is wrong);
+/// anything else is a 500 that says nothing about the inside. Problem details for the API, a page for people; never a
+/// stack trace.</summary>
+public sealed class UnhandledExceptionHandler(ILogger<UnhandledExceptionHandler> logger) : IExceptionHandler
 {
     public async ValueTask<bool> TryHandleAsync(HttpContext context, Exception exception, CancellationToken cancellationToken)
     {
@@ -27,11 +30,26 @@ public sealed class ApiExceptionHandler(ILogger<ApiExceptionHandler> logger) : I
         if (exception is OperationCanceledException && context.RequestAborted.IsCancellationRequested)
             return true; // the client went away; nobody is listening for an answer
 
+        if (DatabaseOutage.Is(exception))
+        {
+            // /health says so too; one line per request, not a stack trace each, while the database is away.
+            logger.LogWarning("The database is not reachable for {Method} {Path}: {Message}", context.Request.Method, context.Request.Path,
+                exception.GetBaseException().Message);
+            context.Response.Headers.RetryAfter = DatabaseOutage.RetryAfterSeconds;
+            await AnswerAsync(context, StatusCodes.Status503ServiceUnavailable, "The database is not available just now.",
+                "Nothing is wrong with the request: send it again shortly.");
+            return true;
+        }
+
         logger.LogError(exception, "Unhandled error on {Method} {Path}", context.Request.Method, context.Request.Path);
-        await Problems.WriteAsync(context, StatusCodes.Status500InternalServerError, "Something went wrong on our side.",
-            $"Reference: {context.TraceIdentifier}");
+        await AnswerAsync(context, StatusCodes.Status500InternalServerError, "Something went wrong on our side.", $"Reference: {context.TraceIdentifier}");
         return true;
     }
+
+    private static Task AnswerAsync(HttpContext context, int status, string title, string detail) =>
+        StatusPages.IsForPeople(context.Request)
+            ? StatusPages.WritePageAsync(context, status, title, detail)
+            : Problems.WriteAsync(context, status, title, detail);
 
     private static JsonException? FindJsonException(Exception e)
     {
