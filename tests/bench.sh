@@ -4,6 +4,7 @@
 #   tests/bench.sh relay [--rtt 20] [--connections 64] [--subscribers 10000] [--bulk 100000]
 #   tests/bench.sh failover [--rtt 20] [--connections 32] [--subscribers 10000]   (starts a 3-node RabbitMQ cluster too)
 #   (and import, digest, smtp, alert: see tests/Dispatcher.Benchmarks/Program.cs)
+# BENCH_APP_ENV="DOTNET_TieredCompilation=0;…" sets environment variables of the app's processes only (runtime knobs to try).
 # Installs postfix (smtp-sink, smtp-source and a private smtpd), RabbitMQ and PostgreSQL when missing (as root), starts private
 # instances like tests/run.sh, publishes the app as the Dockerfile does (Release) and runs it as a separate process.
 set -uo pipefail

@@ -75,6 +75,9 @@ public sealed class BenchApp : IAsyncDisposable
             // What the Dockerfile sets: a gen0 budget of 16 MB instead of one sized from the CPU's cache.
             ["DOTNET_GCgen0size"] = "0x1000000",
         };
+        // Runtime settings to try on the app alone, not on the bench and its latency proxy: BENCH_APP_ENV="DOTNET_X=1;DOTNET_Y=0".
+        foreach (var pair in (Environment.GetEnvironmentVariable("BENCH_APP_ENV") ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries))
+            environment[pair.Split('=', 2)[0].Trim()] = pair.Split('=', 2).ElementAtOrDefault(1)?.Trim();
         return new BenchApp(await AppProcess.StartAsync(environment, dll, logFile));
     }
 
