@@ -72,8 +72,9 @@ public sealed class BenchApp : IAsyncDisposable
             ["Dispatcher__Bootstrap__ApiKey"] = ApiKey,
             ["Logging__LogLevel__Default"] = "Warning",
             ["Logging__LogLevel__Dispatcher"] = "Information",
-            // What the Dockerfile sets: a gen0 budget of 16 MB instead of one sized from the CPU's cache.
+            // What the Dockerfile sets: a gen0 budget of 16 MB instead of one sized from the CPU's cache, and no ReadyToRun code.
             ["DOTNET_GCgen0size"] = "0x1000000",
+            ["DOTNET_ReadyToRun"] = "0",
         };
         // Runtime settings to try on the app alone, not on the bench and its latency proxy: BENCH_APP_ENV="DOTNET_X=1;DOTNET_Y=0".
         foreach (var pair in (Environment.GetEnvironmentVariable("BENCH_APP_ENV") ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries))
