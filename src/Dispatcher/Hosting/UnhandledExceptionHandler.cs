@@ -5,7 +5,7 @@ using Microsoft.AspNetCore.Diagnostics;
 namespace Dispatcher.Hosting;
 
 /// <summary>Turns what escapes an endpoint into an answer: a body that does not bind names the bad field (400); the
-/// database away or full for now is a 503 with Retry-After (the request may be sent again; nothing else is wrong);
+/// database away or full for now is a 503 with Retry-After;
 /// anything else is a 500 that says nothing about the inside. Problem details for the API, a page for people; never a
 /// stack trace.</summary>
 public sealed class UnhandledExceptionHandler(ILogger<UnhandledExceptionHandler> logger) : IExceptionHandler
@@ -37,7 +37,7 @@ public sealed class UnhandledExceptionHandler(ILogger<UnhandledExceptionHandler>
                 exception.GetBaseException().Message);
             context.Response.Headers.RetryAfter = DatabaseOutage.RetryAfterSeconds;
             await AnswerAsync(context, StatusCodes.Status503ServiceUnavailable, "The database is not available just now.",
-                "Nothing is wrong with the request: send it again shortly.");
+                "Try again shortly. A change sent just as it went away may have been saved: look before sending it again.");
             return true;
         }
 
