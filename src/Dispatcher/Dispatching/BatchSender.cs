@@ -51,7 +51,7 @@ public sealed class BatchSender(
         var prepared = await contents.GetAsync(dispatch, cancellationToken);
         // Nothing is claimed before the other workers can see this one alive: what it holds must be theirs to take if it dies.
         await liveness.WhenAliveAsync(cancellationToken);
-        var claim = await ledger.ClaimAsync(batch, cancellationToken);
+        var claim = await ledger.ClaimAsync(batch); // not cancellable: see there
         if (claim.Rows.Count == 0) return;
         using var urgent = lane == Lane.Urgent ? gate.EnterUrgent() : null;
 
@@ -78,8 +78,10 @@ public sealed class BatchSender(
             await DatabaseRetry.Pipeline.ExecuteAsync(async _ =>
             {
                 await WriteAsync(claim, prepared, run.Unwritten(), CancellationToken.None);
+                // Queued again at once when the batch was cancelled too: its message may already have come back (a
+                // broker node lost) and found these rows still held, so nothing else would send them.
                 await ledger.ReleaseAsync(claim, claim.Rows.Select(r => r.DeliveryId).Where(id => !done.Contains(id)),
-                    requeue: leaseInDoubt, CancellationToken.None);
+                    requeue: leaseInDoubt || cancellationToken.IsCancellationRequested, CancellationToken.None);
             }, CancellationToken.None);
         }
 

@@ -33,7 +33,7 @@ public sealed class DeliveryLedger(
 
     /// <summary>Leases the claimable deliveries of the batch's range. A second message for the same range claims nothing,
     /// because the UPDATE only takes rows that are still pending (PostgreSQL re-checks the row after a concurrent update).</summary>
-    public async Task<Claim> ClaimAsync(ISendBatch batch, CancellationToken cancellationToken)
+    public async Task<Claim> ClaimAsync(ISendBatch batch)
     {
         // Both steps are retried with the same claim id through a database outage: rows the UPDATE took (even when its
         // answer was lost) are found by the SELECT, instead of sitting leased to nobody until the lease runs out.
@@ -41,12 +41,15 @@ public sealed class DeliveryLedger(
         var workerId = liveness.Current;
         var tries = 0;
         DateTime? firstLeaseUntil = null; // rows the first try took keep its (earliest) lease
+        // Not cancellable once begun: a claim the server made whose answer a cancellation threw away (the consumer's
+        // broker node died, the host is stopping) would leave its rows leased to nobody until the lease runs out. The
+        // caller looks at its token once it knows what it holds, and gives the rows back.
         return await DatabaseRetry.Pipeline.ExecuteAsync(token =>
         {
             var now = Now;
             firstLeaseUntil ??= now + options.Value.LeaseDuration;
             return new ValueTask<Claim>(ClaimAsync(batch, claimId, workerId, now, firstLeaseUntil.Value, retry: tries++ > 0, token));
-        }, cancellationToken);
+        }, CancellationToken.None);
     }
 
     /// <remarks>Written by hand (<see cref="HandWrittenCommand"/>): through EF the claim costs the sender CPU it needs

@@ -26,9 +26,9 @@ public sealed class DeliveryLedgerTests
         var (dispatch, delivery, subscriber) = await OnePendingDeliveryAsync(app, db, "gone@example.org");
 
         var batch = new SendBulkBatch(dispatch.Id, delivery.Id, delivery.Id);
-        var stale = await ledger.ClaimAsync(batch, CancellationToken.None);
+        var stale = await ledger.ClaimAsync(batch);
         Assert.Single(stale.Rows);
-        Assert.Empty((await ledger.ClaimAsync(batch, CancellationToken.None)).Rows); // a repeated message claims nothing
+        Assert.Empty((await ledger.ClaimAsync(batch)).Rows); // a repeated message claims nothing
 
         // The lease ran out and another worker took the row over.
         var holder = new Claim(Guid.NewGuid(), dispatch.Id, stale.LeaseUntil, stale.Rows, stale.WorkerId);
@@ -65,7 +65,7 @@ public sealed class DeliveryLedgerTests
         var db = scope.ServiceProvider.GetRequiredService<DispatcherDb>();
         var (dispatch, delivery, _) = await OnePendingDeliveryAsync(app, db, "reader@example.org");
         var claim = await scope.ServiceProvider.GetRequiredService<DeliveryLedger>()
-            .ClaimAsync(new SendBulkBatch(dispatch.Id, delivery.Id, delivery.Id), CancellationToken.None);
+            .ClaimAsync(new SendBulkBatch(dispatch.Id, delivery.Id, delivery.Id));
 
         await using var lease = scope.ServiceProvider.GetRequiredService<LeaseKeeper>().Hold(claim);
         // Renewed: still held once the lease it was claimed with has run out, and the row says so too.
@@ -103,7 +103,7 @@ public sealed class DeliveryLedgerTests
         var db = scope.ServiceProvider.GetRequiredService<DispatcherDb>();
         var ledger = scope.ServiceProvider.GetRequiredService<DeliveryLedger>();
         var (dispatch, deliveries) = await PendingDeliveriesAsync(app, db, "first@example.org", "second@example.org");
-        var claim = await ledger.ClaimAsync(new SendBulkBatch(dispatch.Id, deliveries[0].Id, deliveries[1].Id), CancellationToken.None);
+        var claim = await ledger.ClaimAsync(new SendBulkBatch(dispatch.Id, deliveries[0].Id, deliveries[1].Id));
         Assert.Equal(2, claim.Rows.Count);
 
         await using var lease = scope.ServiceProvider.GetRequiredService<LeaseKeeper>().Hold(claim);
