@@ -78,7 +78,7 @@ public sealed class BenchApp : IAsyncDisposable
         };
         // Runtime settings to try on the app alone, not on the bench and its latency proxy: BENCH_APP_ENV="DOTNET_X=1;DOTNET_Y=0".
         foreach (var pair in (Environment.GetEnvironmentVariable("BENCH_APP_ENV") ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries))
-            environment[pair.Split('=', 2)[0].Trim()] = pair.Split('=', 2).ElementAtOrDefault(1)?.Trim();
+            if (pair.Split('=', 2, StringSplitOptions.TrimEntries) is [var name, var value]) environment[name] = value;
         return new BenchApp(await AppProcess.StartAsync(environment, dll, logFile));
     }
 

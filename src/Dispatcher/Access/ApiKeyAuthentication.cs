@@ -64,7 +64,7 @@ public sealed class ApiKeyAuthenticationHandler(
         if (_databaseAway)
         {
             Response.Headers.RetryAfter = DatabaseOutage.RetryAfterSeconds;
-            return Problems.WriteAsync(Context, StatusCodes.Status503ServiceUnavailable, "The database is not available just now.",
+            return Problems.WriteAsync(Context, StatusCodes.Status503ServiceUnavailable, DatabaseOutage.Title,
                 "The API key cannot be checked until it is back: send the request again shortly.");
         }
         Response.Headers.WWWAuthenticate = "Bearer";

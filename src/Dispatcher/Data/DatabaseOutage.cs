@@ -11,6 +11,9 @@ public static class DatabaseOutage
     /// <summary>What a request refused for an outage is told to wait: about a restart or a fail-over.</summary>
     public const string RetryAfterSeconds = "30";
 
+    /// <summary>The title of every answer refused for an outage, API or page.</summary>
+    public const string Title = "The database is not available just now.";
+
     public static bool Is(Exception? exception)
     {
         for (var e = exception; e is not null; e = e.InnerException)

@@ -36,7 +36,7 @@ public sealed class UnhandledExceptionHandler(ILogger<UnhandledExceptionHandler>
             logger.LogWarning("The database is not reachable for {Method} {Path}: {Message}", context.Request.Method, context.Request.Path,
                 exception.GetBaseException().Message);
             context.Response.Headers.RetryAfter = DatabaseOutage.RetryAfterSeconds;
-            await AnswerAsync(context, StatusCodes.Status503ServiceUnavailable, "The database is not available just now.",
+            await AnswerAsync(context, StatusCodes.Status503ServiceUnavailable, DatabaseOutage.Title,
                 "Try again shortly. A change sent just as it went away may have been saved: look before sending it again.");
             return true;
         }
