@@ -85,7 +85,9 @@ public sealed class BatchSender(
             }, CancellationToken.None);
         }
 
-        if (await ledger.CompleteIfDoneAsync(dispatch.Id, cancellationToken))
+        // Even when cancelled: a batch that sent the last of its dispatch before it was told to stop completes it — its
+        // redelivered message claims nothing, and otherwise only the sweeper would, Dispatching:StallAfter later.
+        if (await ledger.CompleteIfDoneAsync(dispatch.Id, CancellationToken.None))
             logger.LogInformation("Dispatch {DispatchId} ({Kind}) completed", dispatch.Id, dispatch.Kind);
     }
 

@@ -5,6 +5,7 @@ using Dispatcher.Mail;
 using Dispatcher.Messages;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
 
 namespace Dispatcher.IntegrationTests.Dispatching;
 
@@ -116,6 +117,126 @@ public sealed class DeliveryLedgerTests
         var rows = await db.Deliveries.AsNoTracking().Where(d => d.DispatchId == dispatch.Id).OrderBy(d => d.Id).ToListAsync();
         Assert.Equal([DeliveryStatus.Sent, DeliveryStatus.Sending], rows.Select(r => r.Status));
         Assert.True(rows[1].LeaseUntil > claim.LeaseUntil, "the unwritten row's lease was not renewed");
+    }
+
+    /// <summary>A batch's consumer is cancelled (its broker node died, the host is stopping) after PostgreSQL committed
+    /// the claim's UPDATE but before the batch had read what it took: the rows must not stay leased to nobody until the
+    /// lease runs out (two minutes for an alert's people). The claim's SELECT is held up by a lock on subscribers, which
+    /// it joins and the UPDATE does not, so the cancellation arrives exactly in that gap.</summary>
+    [Fact]
+    public async Task A_batch_cancelled_between_its_claim_and_reading_the_rows_gives_them_back_at_once()
+    {
+        await using var smtp = await TestSmtpServer.StartAsync();
+        await using var app = await DispatcherApp.StartAsync(Stack.RabbitMqPostgres, smtp, new Dictionary<string, string?>
+        {
+            ["Dispatching:StallAfter"] = "01:00:00", // nobody but this test sends the rows below
+            ["Smtp:MaxConnections"] = "2", ["Smtp:AlertConnections"] = "1", // one bulk connection: with the relay's delay below, the batch is stopped while it still has people to send
+        });
+        await using var scope = app.Services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<DispatcherDb>();
+        var (dispatch, deliveries) = await StatementRowsToSendAsync(app, db, People);
+        var receivedBefore = smtp.Received.Count;
+        smtp.Delay = TimeSpan.FromSeconds(2);
+        await using var batchScope = app.Services.CreateAsyncScope();
+        // Prepared before the lock below, as it is for every batch but a dispatch's first: preparing reads the lists' readers.
+        await batchScope.ServiceProvider.GetRequiredService<DispatchContentCache>().GetAsync(dispatch, CancellationToken.None);
+
+        var connectionString = app.Settings["ConnectionStrings:Dispatcher"]!;
+        await using var locker = new NpgsqlConnection(connectionString);
+        await locker.OpenAsync();
+        var lockTransaction = await locker.BeginTransactionAsync();
+        await new NpgsqlCommand("LOCK TABLE subscribers IN ACCESS EXCLUSIVE MODE", locker, lockTransaction).ExecuteNonQueryAsync();
+
+        using var consumer = new CancellationTokenSource();
+        var sending = batchScope.ServiceProvider.GetRequiredService<BatchSender>()
+            .SendAsync(new SendBulkBatch(dispatch.Id, deliveries[0].Id, deliveries[^1].Id), Lane.Bulk, consumer.Token);
+        try
+        {
+            // The UPDATE has committed and the SELECT waits for the lock.
+            await Eventually.UntilAsync(() => HeldRowsAsync(), held => held == People.Length, TimeSpan.FromSeconds(30), "the claim's UPDATE to commit");
+            await Eventually.UntilAsync(() => ClaimReadWaitingAsync(connectionString), waiting => waiting, TimeSpan.FromSeconds(30), "the claim's SELECT to wait for the lock");
+            consumer.Cancel();
+        }
+        finally
+        {
+            await lockTransaction.RollbackAsync();
+        }
+        try
+        {
+            await sending.WaitAsync(TimeSpan.FromSeconds(60));
+        }
+        catch (OperationCanceledException)
+        {
+            // As a consumer's cancelled batch ends; one that finished what its connections had taken returns instead.
+        }
+        smtp.Delay = TimeSpan.Zero;
+
+        // Nothing left held by a batch that is gone: what it did not send is pending again, due at once.
+        var rows = await db.Deliveries.AsNoTracking().Where(d => d.DispatchId == dispatch.Id).ToListAsync();
+        Assert.All(rows, r => Assert.True(r.Status is DeliveryStatus.Pending or DeliveryStatus.Sent, $"{r.Id}: {r.Status}"));
+        Assert.Contains(rows, r => r.Status == DeliveryStatus.Pending);
+        Assert.All(rows.Where(r => r.Status == DeliveryStatus.Pending), r => Assert.True(r is { ClaimId: null, RetryAt: not null }, $"{r.Id}: claim {r.ClaimId}, retry {r.RetryAt}"));
+
+        // Sent again from the rows: each person has it exactly once.
+        await scope.ServiceProvider.GetRequiredService<BatchPublisher>().PublishPendingAsync(dispatch.Id, Lane.Bulk, CancellationToken.None);
+        var done = await app.Api.WaitForDispatchAsync(dispatch.Id);
+        Assert.Equal(People.Length, done.Int("sent"));
+        Assert.Equal(People.Order(), smtp.Received.Skip(receivedBefore).SelectMany(m => m.EnvelopeTo).Order());
+
+        Task<int> HeldRowsAsync() => db.Deliveries.AsNoTracking().CountAsync(d => d.DispatchId == dispatch.Id && d.Status == DeliveryStatus.Sending);
+    }
+
+    /// <summary>Cancelled once every message is with the relay, a batch still writes what the relay answers — and, being
+    /// the dispatch's last, completes it: its redelivered message would claim nothing, and nothing else would complete
+    /// it until the sweeper found it stalled.</summary>
+    [Theory, BothStacks]
+    public async Task A_batch_cancelled_while_the_relay_takes_its_last_messages_records_them_and_completes_its_dispatch(Stack stack)
+    {
+        await using var smtp = await TestSmtpServer.StartAsync();
+        await using var app = await DispatcherApp.StartAsync(stack, smtp, new Dictionary<string, string?>
+        {
+            ["Dispatching:StallAfter"] = "01:00:00", // nobody but this test sends the rows below, nor completes them
+        });
+        await using var scope = app.Services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<DispatcherDb>();
+        var (dispatch, deliveries) = await StatementRowsToSendAsync(app, db, People);
+        var receivedBefore = smtp.Received.Count;
+        smtp.Delay = TimeSpan.FromSeconds(2);
+
+        using var consumer = new CancellationTokenSource();
+        await using var batchScope = app.Services.CreateAsyncScope();
+        var sending = batchScope.ServiceProvider.GetRequiredService<BatchSender>()
+            .SendAsync(new SendBulkBatch(dispatch.Id, deliveries[0].Id, deliveries[^1].Id), Lane.Bulk, consumer.Token);
+        await Eventually.UntilAsync(() => smtp.InFlight == People.Length, TimeSpan.FromSeconds(30), "every message to be with the relay");
+        consumer.Cancel();
+        await sending.WaitAsync(TimeSpan.FromSeconds(60));
+
+        var done = await app.Api.GetJsonAsync($"/api/dispatches/{dispatch.Id}");
+        Assert.Equal("completed", done["status"]!.GetValue<string>());
+        Assert.Equal(People.Length, done.Int("sent"));
+        Assert.Equal(People.Order(), smtp.Received.Skip(receivedBefore).SelectMany(m => m.EnvelopeTo).Order());
+    }
+
+    private static readonly string[] People = ["vigil@example.org", "march@example.org", "strike@example.org"];
+
+    /// <summary>Pending rows of a sending dispatch of a published statement, which no worker has been asked to send (the
+    /// statement's own dispatch, to the same people, is sent and done first).</summary>
+    private static async Task<(Dispatch, List<Delivery>)> StatementRowsToSendAsync(DispatcherApp app, DispatcherDb db, string[] people)
+    {
+        var (dispatch, deliveries) = await PendingDeliveriesAsync(app, db, people);
+        var (statement, first) = await app.Api.PublishAsync(new { title = "Stop the repression of South Korean trade unionists", lists = new[] { "statements" } });
+        await app.Api.WaitForDispatchAsync(first!.Value);
+        await db.Dispatches.Where(d => d.Id == dispatch.Id).ExecuteUpdateAsync(s => s.SetProperty(d => d.StatementId, statement));
+        return (await db.Dispatches.AsNoTracking().SingleAsync(d => d.Id == dispatch.Id), deliveries);
+    }
+
+    private static async Task<bool> ClaimReadWaitingAsync(string connectionString)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        await using var query = new NpgsqlCommand(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%LEFT JOIN subscribers s%'", connection);
+        return (long)(await query.ExecuteScalarAsync())! > 0;
     }
 
     /// <summary>A sending dispatch with one pending delivery to a new subscriber of a new list, made directly in the

@@ -49,6 +49,9 @@ public sealed class TestSmtpServer : IAsyncDisposable
     /// the client kept busy.</summary>
     public int MostInFlight => Volatile.Read(ref _mostInFlight);
 
+    /// <summary>The messages it is taking now (each waiting out <see cref="Delay"/>).</summary>
+    public int InFlight => Volatile.Read(ref _inFlight);
+
     /// <summary>Answer to RCPT TO for an address; null accepts.</summary>
     public Func<string, SmtpResponse?> RecipientReply { get; set; } = _ => null;
 
