@@ -3,7 +3,7 @@ using System.ComponentModel.DataAnnotations;
 namespace Dispatcher.Webhooks;
 
 /// <summary>The "Webhooks" section.</summary>
-public sealed class WebhookOptions
+public sealed class WebhookOptions : IValidatableObject
 {
     public const string Section = "Webhooks";
 
@@ -27,4 +27,14 @@ public sealed class WebhookOptions
 
     /// <summary>Endpoints posted to at once per worker: a slow one never holds up the others.</summary>
     [Range(1, 64)] public int Concurrency { get; set; } = 8;
+
+    /// <summary>How long a delivery is kept after its last attempt (delivered or given up), with its event: the admin
+    /// page's history and "re-send" reach this far back. Events and deliveries still to be told are kept until told.</summary>
+    public TimeSpan KeepFor { get; set; } = TimeSpan.FromDays(30);
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (KeepFor < TimeSpan.FromHours(1))
+            yield return new ValidationResult($"Webhooks:KeepFor ({KeepFor}) must be at least an hour (e.g. 30.00:00:00 for 30 days).", [nameof(KeepFor)]);
+    }
 }

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json.Nodes;
@@ -28,7 +29,10 @@ public sealed class WebhookSender(
     public const string ClientName = "webhooks";
     public const string ProtectorPurpose = "Dispatcher.Webhooks.Secret";
 
+    private static readonly TimeSpan PruneEvery = TimeSpan.FromMinutes(10);
+
     private readonly IDataProtector _secrets = protection.CreateProtector(ProtectorPurpose);
+    private long _prunedAt; // Stopwatch timestamp; 0: not yet in this process
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -41,6 +45,11 @@ public sealed class WebhookSender(
             {
                 await FanOutAsync(stoppingToken);
                 await SendDueAsync(stoppingToken);
+                if (_prunedAt == 0 || Stopwatch.GetElapsedTime(_prunedAt) >= PruneEvery)
+                {
+                    await PruneAsync(clock.GetUtcNow().UtcDateTime - options.Value.KeepFor, stoppingToken);
+                    _prunedAt = Stopwatch.GetTimestamp();
+                }
             }
             catch (Exception e) when (!stoppingToken.IsCancellationRequested)
             {
@@ -96,6 +105,17 @@ public sealed class WebhookSender(
     private static Task<WebhookDelivery?> DeliveryAsync(DispatcherDb db, long id, CancellationToken cancellationToken) =>
         db.WebhookDeliveries.AsNoTracking().SingleOrDefaultAsync(d => d.Id == id, cancellationToken);
 
+    /// <summary>Deletes what was told (or given up) before <paramref name="before"/>, and the events it was made from:
+    /// bodies name people (a confirmation's address) and say what they did, which a copy of the database must not keep
+    /// for good; and the eraser's search of them stays short. Nothing still to be told is touched.</summary>
+    private async Task PruneAsync(DateTime before, CancellationToken cancellationToken)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<DispatcherDb>();
+        await db.WebhookDeliveries.Where(d => d.Status != WebhookDeliveryStatus.Pending && d.LastAttemptAt < before).ExecuteDeleteAsync(cancellationToken);
+        await db.IntegrationEvents.Where(e => e.FannedOut && e.CreatedAt < before).ExecuteDeleteAsync(cancellationToken);
+    }
+
     /// <summary>The queries of a round with nothing to do, so the first event after a start (an alert's) does not
     /// compile them beside the alert's messages (see Dispatching.SendPathWarmUp). Changes nothing.</summary>
     internal async Task WarmUpAsync(CancellationToken cancellationToken)
@@ -108,6 +128,7 @@ public sealed class WebhookSender(
         await TakeEventsUpToAsync(db, 0, cancellationToken);
         await DueAsync(db, DateTime.MinValue, cancellationToken);
         await DeliveryAsync(db, 0, cancellationToken);
+        await PruneAsync(DateTime.MinValue, cancellationToken);
     }
 
     /// <summary>A delivery due now (also a test message or a re-send).</summary>

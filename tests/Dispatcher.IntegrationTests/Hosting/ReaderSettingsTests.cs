@@ -15,6 +15,7 @@ public sealed class ReaderSettingsTests
     [InlineData("--OpenTelemetry:Endpoint=otel-collector:4317", "OpenTelemetry:Endpoint must be an http or https URL")]
     [InlineData("--RabbitMq:Hosts=rabbit-1:5672,rabbit-2:99999", "RabbitMq:Hosts: 'rabbit-2:99999' is not host:port (e.g. rabbit-1:5672).")]
     [InlineData("--Dispatching:WorkerDeadAfter=00:00:01", "Dispatching:WorkerDeadAfter (00:00:01) must be at least twice Dispatching:HeartbeatInterval (00:00:01).")]
+    [InlineData("--Webhooks:KeepFor=00:05:00", "Webhooks:KeepFor (00:05:00) must be at least an hour (e.g. 30.00:00:00 for 30 days).")]
     public async Task A_bad_reader_setting_stops_the_start_with_one_line_naming_it(string setting, string message)
     {
         var folder = Directory.CreateTempSubdirectory("dispatcher-readers-").FullName;

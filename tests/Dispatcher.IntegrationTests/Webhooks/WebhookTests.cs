@@ -4,7 +4,12 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
 using Dispatcher.IntegrationTests.Infrastructure;
+using Dispatcher.Data;
+using Dispatcher.Events;
+using Dispatcher.Webhooks;
 using Microsoft.AspNetCore.Http;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Dispatcher.IntegrationTests.Webhooks;
 
@@ -141,5 +146,50 @@ public sealed class WebhookTests
             d => d.Int("attempts") >= 1, TimeSpan.FromSeconds(30), "the test message tried");
         Assert.Contains("local or private network", delivery["lastError"]!.GetValue<string>());
         Assert.Equal(0, listener.Requests);
+    }
+    /// <summary>What was told is kept Webhooks:KeepFor (30 days) after its last attempt, then deleted with its event; what
+    /// is still owed is kept however old. A worker prunes when it starts and every ten minutes after.</summary>
+    [Fact]
+    public async Task Deliveries_and_events_told_more_than_KeepFor_ago_are_deleted_and_what_is_owed_is_kept()
+    {
+        await using var web = await DispatcherApp.StartAsync(Stack.RabbitMqPostgres, smtp: null, new Dictionary<string, string?>(Fast)
+        {
+            ["Dispatcher:Role"] = "Web", // no sender: nothing is pruned until the worker below starts
+        });
+        var endpoint = (await web.Api.PostOkAsync("/api/webhooks", new { url = "http://127.0.0.1:9/hook", events = new[] { "dispatch.completed" } },
+            HttpStatusCode.Created))["id"]!.GetValue<int>();
+        var now = DateTime.UtcNow;
+        var longAgo = now - TimeSpan.FromDays(31);
+        await using (var scope = web.Services.CreateAsyncScope())
+        {
+            var db = scope.ServiceProvider.GetRequiredService<DispatcherDb>();
+            db.IntegrationEvents.AddRange(
+                new IntegrationEvent { Type = "dispatch.completed", DataJson = """{"dispatchId":1}""", CreatedAt = longAgo, FannedOut = true },
+                new IntegrationEvent { Type = "dispatch.completed", DataJson = """{"dispatchId":2}""", CreatedAt = now - TimeSpan.FromDays(29), FannedOut = true });
+            db.WebhookDeliveries.AddRange(
+                Told("delivered long ago", WebhookDeliveryStatus.Delivered, longAgo),
+                Told("given up long ago", WebhookDeliveryStatus.Failed, longAgo),
+                Told("delivered lately", WebhookDeliveryStatus.Delivered, now - TimeSpan.FromDays(29)),
+                Told("owed since long ago", WebhookDeliveryStatus.Pending, longAgo, next: now.AddDays(1)));
+            await db.SaveChangesAsync();
+        }
+
+        await using var worker = await DispatcherApp.StartAsync(Stack.RabbitMqPostgres, smtp: null, new Dictionary<string, string?>(web.Settings)
+        {
+            ["Dispatcher:Role"] = "Worker",
+        });
+
+        await using var check = web.Services.CreateAsyncScope();
+        var rows = check.ServiceProvider.GetRequiredService<DispatcherDb>();
+        var kept = await Eventually.UntilAsync(() => rows.WebhookDeliveries.AsNoTracking().OrderBy(d => d.Id).Select(d => d.Body).ToListAsync(),
+            bodies => bodies.Count < 4, TimeSpan.FromSeconds(30), "the worker to prune");
+        Assert.Equal(["delivered lately", "owed since long ago"], kept);
+        Assert.Equal(["""{"dispatchId":2}"""], await rows.IntegrationEvents.AsNoTracking().Select(e => e.DataJson).ToListAsync());
+
+        WebhookDelivery Told(string body, WebhookDeliveryStatus status, DateTime at, DateTime? next = null) => new()
+        {
+            EndpointId = endpoint, Type = "dispatch.completed", Body = body, Status = status, Attempts = 1,
+            CreatedAt = at, LastAttemptAt = at, NextAttemptAt = next ?? at, DeliveredAt = status == WebhookDeliveryStatus.Delivered ? at : null,
+        };
     }
 }
