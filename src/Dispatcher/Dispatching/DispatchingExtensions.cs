@@ -7,6 +7,9 @@ namespace Dispatcher.Dispatching;
 
 public static class DispatchingExtensions
 {
+    /// <summary>The name of MassTransit's health check of the bus in /health.</summary>
+    public const string BusHealthCheck = "bus";
+
     /// <summary>The dispatch pipeline and the bus: MassTransit in memory (default) or on RabbitMQ with durable quorum
     /// queues. Web processes only publish; Worker processes also consume and sweep.</summary>
     public static WebApplicationBuilder AddDispatching(this WebApplicationBuilder builder)
@@ -57,7 +60,7 @@ public static class DispatchingExtensions
             // that keeps its lists private sends nothing anywhere it was not configured to.
             x.DisableUsageTelemetry();
             x.SetKebabCaseEndpointNameFormatter();
-            x.ConfigureHealthCheckOptions(o => o.Name = "bus");
+            x.ConfigureHealthCheckOptions(o => o.Name = BusHealthCheck);
             if (runsWorker)
             {
                 x.AddConsumers(typeof(DispatchingExtensions).Assembly);

@@ -26,8 +26,12 @@ public static class HealthExtensions
 
     public static IEndpointRouteBuilder MapHealth(this IEndpointRouteBuilder app)
     {
+        var warmUp = app.ServiceProvider.GetRequiredService<StartupWarmUp>();
         app.MapHealthChecks("/health", new HealthCheckOptions
         {
+            // Not the bus while warming up (which answers 503 already, and cannot finish without the bus): still starting,
+            // it would add an error line to the log at every poll of every start. The database and the relay are asked.
+            Predicate = check => warmUp.IsDone || check.Name != Dispatching.DispatchingExtensions.BusHealthCheck,
             ResultStatusCodes =
             {
                 [HealthStatus.Healthy] = StatusCodes.Status200OK,
