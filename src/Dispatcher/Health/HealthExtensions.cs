@@ -29,8 +29,8 @@ public static class HealthExtensions
         var warmUp = app.ServiceProvider.GetRequiredService<StartupWarmUp>();
         app.MapHealthChecks("/health", new HealthCheckOptions
         {
-            // Not the bus while warming up (which answers 503 already, and cannot finish without the bus): still starting,
-            // it would add an error line to the log at every poll of every start. The database and the relay are asked.
+            // Not the bus while warming up (which answers 503 already): still starting, it would add an error line to the
+            // log at every poll of every start. The database and the relay are asked; the bus from the end of the warm-up on.
             Predicate = check => warmUp.IsDone || check.Name != Dispatching.DispatchingExtensions.BusHealthCheck,
             ResultStatusCodes =
             {
