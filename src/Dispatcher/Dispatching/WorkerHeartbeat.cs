@@ -23,7 +23,6 @@ public sealed class WorkerHeartbeat(
     private static readonly TimeSpan TidyEvery = TimeSpan.FromMinutes(10);
 
     private DispatchingOptions Options => options.Value;
-    private DateTime Now => clock.GetUtcNow().UtcDateTime;
 
     private Guid? _registered;
     private long _steadySince; // Stopwatch timestamp of the first beat of the current run of good beats; 0: none
@@ -58,7 +57,9 @@ public sealed class WorkerHeartbeat(
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<DispatcherDb>();
         var me = liveness.Current;
-        var now = Now;
+        // Heartbeats are written and judged by the database's clock: workers on machines whose clocks disagree by more
+        // than WorkerDeadAfter would otherwise declare a live one dead (and send what it holds again) or miss a dead one.
+        var now = await DatabaseClock.NowAsync(db, clock, cancellationToken);
         if (_registered != me)
         {
             db.Workers.Add(new WorkerProcess { Id = me, Name = WorkerLiveness.ProcessName, StartedAt = now, HeartbeatAt = now });
@@ -141,9 +142,9 @@ public sealed class WorkerHeartbeat(
         try
         {
             await using var scope = scopes.CreateAsyncScope();
-            var now = Now;
-            await scope.ServiceProvider.GetRequiredService<DispatcherDb>().Workers.Where(w => w.Id == me)
-                .ExecuteUpdateAsync(s => s.SetProperty(w => w.StoppedAt, now), cancellationToken);
+            var db = scope.ServiceProvider.GetRequiredService<DispatcherDb>();
+            var now = await DatabaseClock.NowAsync(db, clock, cancellationToken);
+            await db.Workers.Where(w => w.Id == me).ExecuteUpdateAsync(s => s.SetProperty(w => w.StoppedAt, now), cancellationToken);
         }
         catch (ObjectDisposedException)
         {

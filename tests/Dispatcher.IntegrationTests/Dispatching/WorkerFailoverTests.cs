@@ -115,6 +115,46 @@ public sealed class WorkerFailoverTests(ITestOutputHelper output)
         return sent["dispatchId"]!.GetValue<long>();
     }
 
+    /// <summary>A machine whose clock is 30 s slow (no NTP) runs a worker beside one whose clock is right: heartbeats are
+    /// written and judged by the database's clock, so neither takes the other for dead — which would send again what the
+    /// slow one holds, at every beat.</summary>
+    [Fact]
+    public async Task A_worker_whose_clock_is_30_seconds_slow_is_not_taken_for_dead_by_one_whose_clock_is_right()
+    {
+        await using var web = await DispatcherApp.StartAsync(Stack.RabbitMqPostgres, smtp: null, new Dictionary<string, string?>
+        {
+            ["Dispatcher:Role"] = "Web",
+        });
+        var worker = new Dictionary<string, string?>(web.Settings)
+        {
+            ["Dispatcher:Role"] = "Worker",
+            ["Dispatching:HeartbeatInterval"] = "00:00:00.500",
+            ["Dispatching:WorkerDeadAfter"] = "00:00:02",
+        };
+        await using var slow = await DispatcherApp.StartAsync(Stack.RabbitMqPostgres, smtp: null, worker,
+            services: s => s.AddSingleton<TimeProvider>(new SlowClock(TimeSpan.FromSeconds(30))));
+        await using var right = await DispatcherApp.StartAsync(Stack.RabbitMqPostgres, smtp: null, worker);
+        await WaitForWorkersAsync(web, 2);
+
+        // The right one judges others once it has beaten steadily for WorkerDeadAfter: let it judge a few times.
+        await Eventually.UntilAsync(async () =>
+        {
+            await using var scope = web.Services.CreateAsyncScope();
+            var rows = await scope.ServiceProvider.GetRequiredService<DispatcherDb>().Workers.AsNoTracking().ToListAsync();
+            return rows.Max(w => w.HeartbeatAt - w.StartedAt);
+        }, beating => beating > TimeSpan.FromSeconds(6), TimeSpan.FromSeconds(60), "both workers to have beaten for 6 s");
+
+        await using var check = web.Services.CreateAsyncScope();
+        var workers = await check.ServiceProvider.GetRequiredService<DispatcherDb>().Workers.AsNoTracking().ToListAsync();
+        Assert.Equal(2, workers.Count); // nobody declared dead and registered afresh
+        Assert.All(workers, w => Assert.Null(w.DeclaredDeadAt));
+    }
+
+    private sealed class SlowClock(TimeSpan behind) : TimeProvider
+    {
+        public override DateTimeOffset GetUtcNow() => base.GetUtcNow() - behind;
+    }
+
     private static Task WaitForWorkersAsync(DispatcherApp web, int count) =>
         Eventually.UntilAsync(async () =>
         {
