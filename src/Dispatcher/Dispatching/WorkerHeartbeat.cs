@@ -21,12 +21,14 @@ public sealed class WorkerHeartbeat(
 {
     private static readonly TimeSpan KeepGoneFor = TimeSpan.FromDays(1);
     private static readonly TimeSpan TidyEvery = TimeSpan.FromMinutes(10);
+    private static readonly TimeSpan ClockOffsetWarning = TimeSpan.FromSeconds(10);
 
     private DispatchingOptions Options => options.Value;
 
     private Guid? _registered;
     private long _steadySince; // Stopwatch timestamp of the first beat of the current run of good beats; 0: none
     private long _tidiedAt;
+    private long _clockWarnedAt;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -60,6 +62,7 @@ public sealed class WorkerHeartbeat(
         // Heartbeats are written and judged by the database's clock: workers on machines whose clocks disagree by more
         // than WorkerDeadAfter would otherwise declare a live one dead (and send what it holds again) or miss a dead one.
         var now = await DatabaseClock.NowAsync(db, clock, cancellationToken);
+        WatchClock(clock.GetUtcNow().UtcDateTime - now);
         if (_registered != me)
         {
             db.Workers.Add(new WorkerProcess { Id = me, Name = WorkerLiveness.ProcessName, StartedAt = now, HeartbeatAt = now });
@@ -89,6 +92,17 @@ public sealed class WorkerHeartbeat(
             await db.Workers.Where(w => w.DeclaredDeadAt < before || w.StoppedAt < before).ExecuteDeleteAsync(cancellationToken);
             _tidiedAt = Stopwatch.GetTimestamp();
         }
+    }
+
+    /// <summary>Leases are still timed by each worker's own clock, with two minutes to spare: a clock that far off would
+    /// let another worker take rows this one is sending. Said in /metrics at every beat, and in the log.</summary>
+    private void WatchClock(TimeSpan offset)
+    {
+        metrics.ClockOffsetSeconds.Set(offset.TotalSeconds);
+        if (offset.Duration() < ClockOffsetWarning || (_clockWarnedAt != 0 && Stopwatch.GetElapsedTime(_clockWarnedAt) < TidyEvery)) return;
+        logger.LogWarning("This machine's clock is {Offset:0.0} s off the database server's; leases are timed by the workers' clocks " +
+                          "(Dispatching:LeaseDuration, {Lease}): keep every machine's clock right (NTP)", offset.TotalSeconds, Options.LeaseDuration);
+        _clockWarnedAt = Stopwatch.GetTimestamp();
     }
 
     /// <summary>Marks stale workers dead and gives what each held back to pending, each in one transaction whose
@@ -144,6 +158,7 @@ public sealed class WorkerHeartbeat(
             await using var scope = scopes.CreateAsyncScope();
             var db = scope.ServiceProvider.GetRequiredService<DispatcherDb>();
             var now = await DatabaseClock.NowAsync(db, clock, cancellationToken);
+        WatchClock(clock.GetUtcNow().UtcDateTime - now);
             await db.Workers.Where(w => w.Id == me).ExecuteUpdateAsync(s => s.SetProperty(w => w.StoppedAt, now), cancellationToken);
         }
         catch (ObjectDisposedException)

@@ -53,6 +53,9 @@ public sealed class DispatcherMetrics
             "dispatcher_worker_reclaim_seconds", "Seconds from a dead worker's last heartbeat to a live worker taking what it held.",
             new HistogramConfiguration { Buckets = [1, 2, 3, 4, 5, 7.5, 10, 15, 30, 60, 120] });
 
+        ClockOffsetSeconds = create.CreateGauge(
+            "dispatcher_clock_offset_seconds", "This worker's clock minus the database server's (0 on SQLite), at its last heartbeat. Leases are timed by the workers' clocks: keep it within seconds (NTP).");
+
         BounceMailboxMessages = create.CreateCounter(
             "dispatcher_bounce_mailbox_messages_total", "Messages read from the bounce mailbox, per outcome.", "outcome");
     }
@@ -70,4 +73,5 @@ public sealed class DispatcherMetrics
     public Counter BounceMailboxMessages { get; }
     public Counter DeliveriesReclaimed { get; }
     public Histogram WorkerReclaimSeconds { get; }
+    public Gauge ClockOffsetSeconds { get; }
 }

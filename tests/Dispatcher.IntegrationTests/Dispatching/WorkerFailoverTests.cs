@@ -148,6 +148,9 @@ public sealed class WorkerFailoverTests(ITestOutputHelper output)
         var workers = await check.ServiceProvider.GetRequiredService<DispatcherDb>().Workers.AsNoTracking().ToListAsync();
         Assert.Equal(2, workers.Count); // nobody declared dead and registered afresh
         Assert.All(workers, w => Assert.Null(w.DeclaredDeadAt));
+        // Each says how far its clock is from the database's (leases still use the workers' clocks).
+        Assert.InRange(slow.Services.GetRequiredService<Dispatcher.Metrics.DispatcherMetrics>().ClockOffsetSeconds.Value, -31, -29);
+        Assert.InRange(right.Services.GetRequiredService<Dispatcher.Metrics.DispatcherMetrics>().ClockOffsetSeconds.Value, -1, 1);
     }
 
     private sealed class SlowClock(TimeSpan behind) : TimeProvider
