@@ -73,9 +73,10 @@ public sealed class BatchSender(
             // Renewing stops before the last outcomes are written: it expects every row not yet written still to be in flight.
             await lease.DisposeAsync();
             // Whatever happened (shutdown, a bug), keep what we know and give back the rest — through a database
-            // outage too: these messages are sent, and forgetting that would send them again once the lease runs out.
+            // outage of any length too: these messages are sent, and forgetting that would send them again once the
+            // lease runs out.
             var done = run.All().Select(o => o.DeliveryId).ToHashSet();
-            await DatabaseRetry.Pipeline.ExecuteAsync(async _ =>
+            await DatabaseRetry.UntilWritten.ExecuteAsync(async _ =>
             {
                 await WriteAsync(claim, prepared, run.Unwritten(), CancellationToken.None);
                 // Queued again at once when the batch was cancelled too: its message may already have come back (a

@@ -53,6 +53,44 @@ public sealed class DatabaseOutageTests
         Assert.Equal(people, smtp.Received.Count);                                // and nobody twice: what was sent was recorded after the outage
     }
 
+    /// <summary>An outage longer than the retries of an ordinary write (about a minute) but shorter than a lease: the
+    /// batches that sent messages before or during it hold on to those outcomes until the database is back, instead of
+    /// giving up and leaving the rows to be sent again when their leases run out.</summary>
+    [Fact]
+    public async Task A_batch_keeps_what_it_sent_through_an_outage_longer_than_a_minute_and_nobody_gets_it_twice()
+    {
+        const int people = 2_000;
+        await using var smtp = await TestSmtpServer.StartAsync();
+        smtp.Delay = TimeSpan.FromMilliseconds(2);
+        await using var app = await DispatcherApp.StartAsync(Stack.RabbitMqPostgres, smtp,
+            new Dictionary<string, string?> { ["Dispatching:LeaseDuration"] = "00:02:00" });
+        await app.Api.CreateListWithReadersAsync("statements", people);
+
+        var (_, dispatchId) = await app.Api.PublishAsync(new { title = "Ankara bomb attacks: Blood on Erdoğan's hands", lists = new[] { "statements" } });
+        await Eventually.UntilAsync(() => smtp.Received.Count >= 300, TimeSpan.FromSeconds(60), "the dispatch to be under way");
+
+        var connectionString = app.Settings["ConnectionStrings:Dispatcher"]!;
+        int receivedDuringOutage;
+        try
+        {
+            await TestServices.SetPostgresDatabaseOnlineAsync(connectionString, online: false);
+            var outage = System.Diagnostics.Stopwatch.StartNew();
+            // Longer than DatabaseRetry.Pipeline's eight tries (0.25 s doubling to 15 s: about 46 s), well inside the lease.
+            await Eventually.UntilAsync(() => outage.Elapsed > TimeSpan.FromSeconds(70), TimeSpan.FromSeconds(90), "the outage to outlast a minute of retries");
+            receivedDuringOutage = smtp.Received.Count;
+        }
+        finally
+        {
+            await TestServices.SetPostgresDatabaseOnlineAsync(connectionString, online: true);
+        }
+
+        var dispatch = await app.Api.WaitForDispatchAsync(dispatchId!.Value, timeout: TimeSpan.FromSeconds(40)); // before any lease runs out
+        Assert.True(receivedDuringOutage < people, "the dispatch finished before the outage");
+        Assert.Equal(people, dispatch.Int("sent"));
+        Assert.Equal(people, smtp.Received.Select(m => m.To).Distinct().Count());
+        Assert.Equal(people, smtp.Received.Count); // nobody twice
+    }
+
     [Fact]
     public async Task Requests_while_the_database_is_away_are_told_to_come_back_and_work_when_it_returns()
     {
