@@ -24,9 +24,10 @@ public static class DatabaseRetry
         .Build();
 
     /// <summary>For what must not be forgotten: the outcomes of messages a relay has taken, which alone say who has been
-    /// sent what. Through an outage of any length (<see cref="DatabaseOutage"/>) as long as the process lives — given up,
-    /// they would be sent again once their lease ran out — tried at least every 2 s, so they are written as soon as the
-    /// database is back, before a sweeper finds their leases run out. Other errors as <see cref="Pipeline"/>.</summary>
+    /// sent what, and a claim whose rows the server may have taken. Through an outage of any length
+    /// (<see cref="DatabaseOutage"/>) as long as the process lives — given up, outcomes would be sent again once their
+    /// lease ran out, and a claim's rows would wait for it — tried at least every 2 s, so they are written as soon as the
+    /// database is back. Other errors as <see cref="Pipeline"/>.</summary>
     public static ResiliencePipeline UntilWritten { get; } = new ResiliencePipelineBuilder()
         .AddRetry(new RetryStrategyOptions
         {

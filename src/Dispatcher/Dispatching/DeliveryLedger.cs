@@ -35,8 +35,9 @@ public sealed class DeliveryLedger(
     /// because the UPDATE only takes rows that are still pending (PostgreSQL re-checks the row after a concurrent update).</summary>
     public async Task<Claim> ClaimAsync(ISendBatch batch)
     {
-        // Both steps are retried with the same claim id through a database outage: rows the UPDATE took (even when its
-        // answer was lost) are found by the SELECT, instead of sitting leased to nobody until the lease runs out.
+        // Both steps are retried with the same claim id through a database outage, however long: rows the UPDATE took
+        // (even when its answer was lost) are found by the SELECT, instead of sitting leased to a live worker that no
+        // longer knows it holds them — which the sweeper leaves them to for two leases.
         var claimId = Guid.NewGuid();
         var workerId = liveness.Current;
         var tries = 0;
@@ -44,7 +45,7 @@ public sealed class DeliveryLedger(
         // Not cancellable once begun: a claim the server made whose answer a cancellation threw away (the consumer's
         // broker node died, the host is stopping) would leave its rows leased to nobody until the lease runs out. The
         // caller looks at its token once it knows what it holds, and gives the rows back.
-        return await DatabaseRetry.Pipeline.ExecuteAsync(token =>
+        return await DatabaseRetry.UntilWritten.ExecuteAsync(token =>
         {
             var now = Now;
             firstLeaseUntil ??= now + options.Value.LeaseDuration;

@@ -54,12 +54,19 @@ public sealed class DispatchSweep(
         }
     }
 
-    /// <summary>Deliveries claimed by a worker that died (or stalled) past its lease go back to pending and are re-published.</summary>
+    /// <summary>Deliveries whose lease ran out go back to pending and are re-published — unless their holder is a live
+    /// worker, whose rows wait one lease more: a database outage longer than a lease runs out every lease while the
+    /// batches wait to record what they sent, and releasing those rows the moment the database is back would send them
+    /// again. A dead holder's rows are taken at once by the heartbeat (WorkerHeartbeat), not here; a live holder's
+    /// batch records or gives back its rows itself, and this is the fallback for one that does neither.</summary>
     private async Task ReleaseExpiredLeasesAsync(CancellationToken cancellationToken)
     {
         var now = clock.GetUtcNow().UtcDateTime;
+        var longExpired = now - options.Value.LeaseDuration;
         var expired = await db.Deliveries.AsNoTracking()
-            .Where(d => d.Status == DeliveryStatus.Sending && d.LeaseUntil < now)
+            .Where(d => d.Status == DeliveryStatus.Sending && d.LeaseUntil < now
+                        && (d.LeaseUntil < longExpired || d.WorkerId == null
+                            || !db.Workers.Any(w => w.Id == d.WorkerId && w.DeclaredDeadAt == null && w.StoppedAt == null)))
             .OrderBy(d => d.Id).Select(d => new { d.Id, d.DispatchId }).Take(MaxRowsPerPass).ToListAsync(cancellationToken);
         if (expired.Count == 0) return;
 

@@ -217,6 +217,46 @@ public sealed class DeliveryLedgerTests
         Assert.Equal(People.Order(), smtp.Received.Skip(receivedBefore).SelectMany(m => m.EnvelopeTo).Order());
     }
 
+    /// <summary>After a database outage longer than a lease every lease has run out, while live workers' batches wait to
+    /// record what they sent: the sweeper leaves a live holder's rows one lease more, and takes at once the rows of a
+    /// holder that is no live worker, and a live holder's whose lease ran out more than a lease ago.</summary>
+    [Fact]
+    public async Task The_sweeper_leaves_a_live_workers_expired_rows_one_lease_more_and_takes_the_others()
+    {
+        await using var smtp = await TestSmtpServer.StartAsync();
+        await using var app = await DispatcherApp.StartAsync(Stack.RabbitMqPostgres, smtp, new Dictionary<string, string?>
+        {
+            ["Dispatching:StallAfter"] = "01:00:00", // only the expired leases below move these rows
+        });
+        await using var scope = app.Services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<DispatcherDb>();
+        var (dispatch, deliveries) = await StatementRowsToSendAsync(app, db, People);
+        var liveness = app.Services.GetRequiredService<WorkerLiveness>();
+        await liveness.WhenAliveAsync(CancellationToken.None);
+        var claim = await scope.ServiceProvider.GetRequiredService<DeliveryLedger>()
+            .ClaimAsync(new SendBulkBatch(dispatch.Id, deliveries[0].Id, deliveries[^1].Id));
+        Assert.Equal(liveness.Current, claim.WorkerId);
+
+        var now = DateTime.UtcNow;
+        await LeaseAsync(deliveries[0].Id, now.AddSeconds(-60), claim.WorkerId);         // live holder, ran out a minute ago
+        await LeaseAsync(deliveries[1].Id, now.AddSeconds(-60), Guid.NewGuid());         // no live worker holds it
+        await LeaseAsync(deliveries[2].Id, now.AddMinutes(-3), claim.WorkerId);          // live holder, ran out more than a lease ago
+
+        var taken = await Eventually.UntilAsync(() => StatusesAsync(), s => s[1] != DeliveryStatus.Sending && s[2] != DeliveryStatus.Sending,
+            TimeSpan.FromSeconds(30), "the sweeper to take the rows no live worker may still record");
+        Assert.Equal(DeliveryStatus.Sending, taken[0]);
+        // Sent by the worker the sweeper handed them to: the other two people, once each.
+        await Eventually.UntilAsync(() => smtp.Received.Count(m => m.EnvelopeTo.Contains(People[1]) || m.EnvelopeTo.Contains(People[2])) >= 4,
+            TimeSpan.FromSeconds(30), "the two taken rows to be sent");
+        Assert.Equal(DeliveryStatus.Sending, (await StatusesAsync())[0]);
+        Assert.Equal([1, 2, 2], People.Select(p => smtp.To(p).Count));
+
+        Task LeaseAsync(long id, DateTime until, Guid? worker) =>
+            db.Deliveries.Where(d => d.Id == id).ExecuteUpdateAsync(s => s.SetProperty(d => d.LeaseUntil, until).SetProperty(d => d.WorkerId, worker));
+        async Task<DeliveryStatus[]> StatusesAsync() =>
+            (await db.Deliveries.AsNoTracking().Where(d => d.DispatchId == dispatch.Id).OrderBy(d => d.Id).Select(d => d.Status).ToListAsync()).ToArray();
+    }
+
     private static readonly string[] People = ["vigil@example.org", "march@example.org", "strike@example.org"];
 
     /// <summary>Pending rows of a sending dispatch of a published statement, which no worker has been asked to send (the
