@@ -158,7 +158,6 @@ public sealed class WorkerHeartbeat(
             await using var scope = scopes.CreateAsyncScope();
             var db = scope.ServiceProvider.GetRequiredService<DispatcherDb>();
             var now = await DatabaseClock.NowAsync(db, clock, cancellationToken);
-        WatchClock(clock.GetUtcNow().UtcDateTime - now);
             await db.Workers.Where(w => w.Id == me).ExecuteUpdateAsync(s => s.SetProperty(w => w.StoppedAt, now), cancellationToken);
         }
         catch (ObjectDisposedException)
