@@ -48,7 +48,9 @@ public static class DispatchingExtensions
         if (runsWorker)
         {
             // First of the worker's services: hosted services stop in reverse order, so it beats until the batches have stopped.
-            services.AddHostedService<WorkerHeartbeat>();
+            services.AddSingleton<WorkerHeartbeat>();
+            services.AddHostedService(sp => sp.GetRequiredService<WorkerHeartbeat>());
+            services.AddWarmUp<WorkerHeartbeat>("running the heartbeat's take-over queries once", (h, ct) => h.WarmUpAsync(ct));
             services.AddHostedService<DispatchSweeper>();
             // Before AddMassTransit: hosted services stop in reverse order, so this waits after the bus has stopped.
             services.AddHostedService(sp => sp.GetRequiredService<InFlightBatches>());

@@ -111,9 +111,7 @@ public sealed class WorkerHeartbeat(
     private async Task DeclareDeadAsync(IServiceProvider services, DispatcherDb db, Guid me, DateTime now, CancellationToken cancellationToken)
     {
         var staleBefore = now - Options.WorkerDeadAfter;
-        var stale = await db.Workers.AsNoTracking()
-            .Where(w => w.DeclaredDeadAt == null && w.StoppedAt == null && w.HeartbeatAt < staleBefore && w.Id != me)
-            .ToListAsync(cancellationToken);
+        var stale = await StaleAsync(db, staleBefore, me, cancellationToken);
         foreach (var worker in stale)
         {
             var held = await TakeOverAsync(services, db, worker, staleBefore, now, cancellationToken);
@@ -126,14 +124,10 @@ public sealed class WorkerHeartbeat(
         DateTime staleBefore, DateTime now, CancellationToken cancellationToken)
     {
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        var won = await db.Workers.Where(w => w.Id == worker.Id && w.DeclaredDeadAt == null && w.HeartbeatAt < staleBefore)
-            .ExecuteUpdateAsync(s => s.SetProperty(w => w.DeclaredDeadAt, now), cancellationToken) == 1;
-        if (!won) return [];
+        if (await DeclareAsync(db, worker.Id, staleBefore, now, cancellationToken) != 1) return [];
         var silent = now - worker.HeartbeatAt;
-        var held = (await db.Deliveries.AsNoTracking().Where(d => d.Status == DeliveryStatus.Sending && d.WorkerId == worker.Id)
-            .Select(d => new { d.Id, d.DispatchId }).ToListAsync(cancellationToken)).Select(d => (d.Id, d.DispatchId)).ToList();
-        var released = await services.GetRequiredService<DeliveryLedger>().Release(
-            db.Deliveries.Where(d => d.Status == DeliveryStatus.Sending && d.WorkerId == worker.Id), countAttempt: true, retryAt: null, cancellationToken);
+        var held = await HeldByAsync(db, worker.Id, cancellationToken);
+        var released = await ReleaseHeldByAsync(services.GetRequiredService<DeliveryLedger>(), db, worker.Id, cancellationToken);
         foreach (var dispatch in held.GroupBy(h => h.DispatchId))
             db.Audit.Add(AuditLog.Entry(clock, "system", "dispatch.reclaimed", $"dispatch:{dispatch.Key}",
                 $"{dispatch.Count()} deliveries held by worker {worker.Name}, which stopped {silent.TotalSeconds:0.0} s before, given to live workers"));
@@ -145,6 +139,36 @@ public sealed class WorkerHeartbeat(
         logger.LogWarning("Worker {Name} ({Worker}) declared dead: no heartbeat for {Seconds:0.0} s; {Count} deliveries it held given to live workers",
             worker.Name, worker.Id, silent.TotalSeconds, released);
         return held;
+    }
+
+    private static Task<List<WorkerProcess>> StaleAsync(DispatcherDb db, DateTime staleBefore, Guid me, CancellationToken cancellationToken) =>
+        db.Workers.AsNoTracking()
+            .Where(w => w.DeclaredDeadAt == null && w.StoppedAt == null && w.HeartbeatAt < staleBefore && w.Id != me)
+            .ToListAsync(cancellationToken);
+
+    /// <summary>Marks a stale worker dead; 1 for the one live worker whose update wins.</summary>
+    private static Task<int> DeclareAsync(DispatcherDb db, Guid workerId, DateTime staleBefore, DateTime now, CancellationToken cancellationToken) =>
+        db.Workers.Where(w => w.Id == workerId && w.DeclaredDeadAt == null && w.HeartbeatAt < staleBefore)
+            .ExecuteUpdateAsync(s => s.SetProperty(w => w.DeclaredDeadAt, now), cancellationToken);
+
+    private static async Task<List<(long Id, long DispatchId)>> HeldByAsync(DispatcherDb db, Guid workerId, CancellationToken cancellationToken) =>
+        (await db.Deliveries.AsNoTracking().Where(d => d.Status == DeliveryStatus.Sending && d.WorkerId == workerId)
+            .Select(d => new { d.Id, d.DispatchId }).ToListAsync(cancellationToken)).Select(d => (d.Id, d.DispatchId)).ToList();
+
+    private static Task<int> ReleaseHeldByAsync(DeliveryLedger ledger, DispatcherDb db, Guid workerId, CancellationToken cancellationToken) =>
+        ledger.Release(db.Deliveries.Where(d => d.Status == DeliveryStatus.Sending && d.WorkerId == workerId), countAttempt: true, retryAt: null, cancellationToken);
+
+    /// <summary>The judging and take-over queries against a worker nobody is (Guid.Empty), before /health says ready:
+    /// a worker first judges others WorkerDeadAfter after its first beat, which can fall in the first alert after a start
+    /// and compile them beside its messages (see SendPathWarmUp). Changes nothing.</summary>
+    internal async Task WarmUpAsync(CancellationToken cancellationToken)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<DispatcherDb>();
+        await StaleAsync(db, DateTime.MinValue, Guid.Empty, cancellationToken);
+        await DeclareAsync(db, Guid.Empty, DateTime.MinValue, DateTime.MinValue, cancellationToken);
+        await HeldByAsync(db, Guid.Empty, cancellationToken);
+        await ReleaseHeldByAsync(scope.ServiceProvider.GetRequiredService<DeliveryLedger>(), db, Guid.Empty, cancellationToken);
     }
 
     /// <summary>After the batches have stopped (this service stops after them): says it is gone, so nobody waits
