@@ -48,6 +48,9 @@ public sealed class Alert
     public string? RequestedBy { get; set; }
 
     public DateTime? RequestedAt { get; set; }
+
+    /// <summary>When those who may approve it were emailed (or found to be nobody); null while a request waits to be told.</summary>
+    public DateTime? ApproversToldAt { get; set; }
     public string? ApprovedBy { get; set; }
     public DateTime? ApprovedAt { get; set; }
     public long? DispatchId { get; set; }

@@ -16,6 +16,8 @@ public static class AlertsExtensions
         builder.Services.AddScoped<IDeliveryPlan, AlertDeliveryPlan>();
         builder.Services.AddScoped<IDispatchAudience, AlertAudience>();
         builder.Services.AddScoped<IDispatchContent>(sp => sp.GetRequiredService<AlertContent>());
+        if (builder.Configuration.GetValue($"{DispatcherOptions.Section}:Role", HostRole.All) != HostRole.Web)
+            builder.Services.AddHostedService<ApprovalRequestRedrive>();
         if (builder.Configuration.GetValue($"{DispatcherOptions.Section}:Role", HostRole.All) != HostRole.Worker)
         {
             builder.Services.AddWarmUp<AlertService>("running the alert API's database queries once", (s, ct) => s.WarmUpAsync(ct));

@@ -23,12 +23,32 @@ public sealed class ApprovalRequestEmail : EmailModel
 /// (admins: all), not the one who asked — with its subject, how many it reaches, and the link to the approval page.
 /// On the urgent lane: an alert that waits, waits for this email.</summary>
 public sealed class ApprovalRequests(
-    DispatcherDb db, AlertContent content, EmailRenderer renderer, PublicUrls urls, UrgentMessages urgent, ILogger<ApprovalRequests> logger)
+    DispatcherDb db, AlertContent content, EmailRenderer renderer, PublicUrls urls, UrgentMessages urgent, TimeProvider clock,
+    ILogger<ApprovalRequests> logger)
 {
     public async Task TellAsync(long alertId, CancellationToken cancellationToken)
     {
-        var alert = await db.Alerts.AsNoTracking().Include(a => a.Lists).SingleOrDefaultAsync(a => a.Id == alertId, cancellationToken);
-        if (alert is not { Status: AlertStatus.PendingApproval }) return; // approved, or gone, meanwhile
+        // Taken before telling, by one conditional update: of a request published twice (a re-drive, a publish the broker
+        // took after all) one message tells. Given back if telling fails, so a retry tells.
+        var now = clock.GetUtcNow().UtcDateTime;
+        if (await db.Alerts.Where(a => a.Id == alertId && a.Status == AlertStatus.PendingApproval && a.ApproversToldAt == null)
+                .ExecuteUpdateAsync(s => s.SetProperty(a => a.ApproversToldAt, now), cancellationToken) == 0)
+            return; // approved, gone or told meanwhile
+        try
+        {
+            await TellApproversAsync(alertId, cancellationToken);
+        }
+        catch
+        {
+            await db.Alerts.Where(a => a.Id == alertId && a.ApproversToldAt == now)
+                .ExecuteUpdateAsync(s => s.SetProperty(a => a.ApproversToldAt, (DateTime?)null), CancellationToken.None);
+            throw;
+        }
+    }
+
+    private async Task TellApproversAsync(long alertId, CancellationToken cancellationToken)
+    {
+        var alert = await db.Alerts.AsNoTracking().Include(a => a.Lists).SingleAsync(a => a.Id == alertId, cancellationToken);
         var lists = await content.ListsOfAsync(alert, cancellationToken);
         var slugs = lists.Select(l => l.Slug).ToList();
         var users = await db.Users.AsNoTracking().Where(u => u.DisabledAt == null && (u.Role == Role.Admin || u.Role == Role.Organiser)).ToListAsync(cancellationToken);

@@ -1,5 +1,6 @@
 using System.Net;
 using Dispatcher.IntegrationTests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Dispatcher.IntegrationTests.Dispatching;
 
@@ -66,6 +67,44 @@ public sealed class BrokerRestartTests
         Assert.Equal(3, dispatch.Int("sent"));
         Assert.Equal(3, smtp.Received.Count);
         Assert.All(smtp.Received, m => Assert.Equal("Ankara bomb attacks: Blood on Erdoğan's hands", m.Message.Subject));
+    }
+
+    /// <summary>An alert asked for while the broker is away waits for a second organiser: the request to email them
+    /// could not be published, and is asked for again once the broker is back.</summary>
+    [Fact]
+    public async Task The_second_organiser_is_emailed_when_the_broker_returns_though_the_request_was_made_while_it_was_away()
+    {
+        await using var smtp = await TestSmtpServer.StartAsync();
+        await using var app = await StartAsync(smtp, people: 0);
+        await app.Api.PostOkAsync("/api/lists", new { name = "Turkey solidarity", slug = "turkey", requireApproval = true, doubleOptIn = false }, HttpStatusCode.Created);
+        await using (var scope = app.Services.CreateAsyncScope())
+        {
+            var db = scope.ServiceProvider.GetRequiredService<Dispatcher.Data.DispatcherDb>();
+            db.Users.Add(new Dispatcher.Access.User
+            {
+                Email = "second@example.org", Role = Dispatcher.Access.Role.Organiser, Lists = ["turkey"], PasswordHash = "x", SecurityStamp = "s",
+                CreatedAt = DateTime.UtcNow,
+            });
+            await db.SaveChangesAsync();
+        }
+        var alert = await app.Api.PostOkAsync("/api/alerts", new { subject = "Ankara: vigil tonight", bodyMarkdown = "At 19:00.", lists = new[] { "turkey" } },
+            HttpStatusCode.Created);
+        var id = alert["id"]!.GetValue<long>();
+
+        try
+        {
+            await TestServices.StopRabbitMqAsync();
+            var sent = await app.Api.PostOkAsync($"/api/alerts/{id}/send", new { }, HttpStatusCode.Accepted);
+            Assert.Equal("pendingApproval", sent["status"]!.GetValue<string>());
+        }
+        finally
+        {
+            await TestServices.StartRabbitMqAsync();
+        }
+
+        await Eventually.UntilAsync(() => Task.FromResult(smtp.To("second@example.org").Count), n => n >= 1, TimeSpan.FromSeconds(120),
+            "the approval request once the broker is back");
+        Assert.Equal("Waiting for your approval: Ankara: vigil tonight", smtp.To("second@example.org").Single().Message.Subject);
     }
 
     private static async Task<DispatcherApp> StartAsync(TestSmtpServer smtp, int people)

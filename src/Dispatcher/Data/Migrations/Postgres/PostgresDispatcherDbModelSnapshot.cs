@@ -185,6 +185,10 @@ namespace Dispatcher.Data.Migrations.Postgres
                         .HasColumnType("character varying(100)")
                         .HasColumnName("approved_by");
 
+                    b.Property<DateTime?>("ApproversToldAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("approvers_told_at");
+
                     b.Property<string>("AudienceJson")
                         .HasColumnType("text")
                         .HasColumnName("audience");

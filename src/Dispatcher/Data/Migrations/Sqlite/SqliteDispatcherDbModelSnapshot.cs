@@ -173,6 +173,10 @@ namespace Dispatcher.Data.Migrations.Sqlite
                         .HasColumnType("TEXT")
                         .HasColumnName("approved_by");
 
+                    b.Property<DateTime?>("ApproversToldAt")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("approvers_told_at");
+
                     b.Property<string>("AudienceJson")
                         .HasColumnType("TEXT")
                         .HasColumnName("audience");
