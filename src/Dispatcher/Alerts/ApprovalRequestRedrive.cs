@@ -50,7 +50,7 @@ public sealed class ApprovalRequestRedrive(
         }
     }
 
-    internal static Task<List<long>> UntoldAsync(DispatcherDb db, DateTime before, CancellationToken cancellationToken) =>
+    private static Task<List<long>> UntoldAsync(DispatcherDb db, DateTime before, CancellationToken cancellationToken) =>
         db.Alerts.AsNoTracking()
             .Where(a => a.Status == AlertStatus.PendingApproval && a.ApproversToldAt == null && a.RequestedAt < before)
             .OrderBy(a => a.Id).Select(a => a.Id).Take(20).ToListAsync(cancellationToken);

@@ -22,6 +22,7 @@ public sealed class WorkerHeartbeat(
     private static readonly TimeSpan KeepGoneFor = TimeSpan.FromDays(1);
     private static readonly TimeSpan TidyEvery = TimeSpan.FromMinutes(10);
     private static readonly TimeSpan ClockOffsetWarning = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan ClockWarningEvery = TimeSpan.FromMinutes(10);
 
     private DispatchingOptions Options => options.Value;
 
@@ -99,7 +100,7 @@ public sealed class WorkerHeartbeat(
     private void WatchClock(TimeSpan offset)
     {
         metrics.ClockOffsetSeconds.Set(offset.TotalSeconds);
-        if (offset.Duration() < ClockOffsetWarning || (_clockWarnedAt != 0 && Stopwatch.GetElapsedTime(_clockWarnedAt) < TidyEvery)) return;
+        if (offset.Duration() < ClockOffsetWarning || (_clockWarnedAt != 0 && Stopwatch.GetElapsedTime(_clockWarnedAt) < ClockWarningEvery)) return;
         logger.LogWarning("This machine's clock is {Offset:0.0} s off the database server's; leases are timed by the workers' clocks " +
                           "(Dispatching:LeaseDuration, {Lease}): keep every machine's clock right (NTP)", offset.TotalSeconds, Options.LeaseDuration);
         _clockWarnedAt = Stopwatch.GetTimestamp();
