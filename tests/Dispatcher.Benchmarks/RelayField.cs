@@ -86,7 +86,11 @@ public static class RelayField
         // An installation that has sent before (its relay's connection limit is learnt and kept), restarted — a deploy:
         // the alert is the first thing the new process sends.
         await using (var before = await BenchApp.StartAsync(options.AppDll, settings, Path.Combine(folder, "before.log")))
+        {
             await AlertAsync(before, connectionString, "Before the restart");
+            await before.Process.TerminateAsync();
+            await before.Process.WaitForExitAsync(TimeSpan.FromSeconds(60));
+        }
         var started = Stopwatch.StartNew();
         await using var app = await BenchApp.StartAsync(options.AppDll, settings, Path.Combine(folder, "app.log"));
         var ready = started.Elapsed.TotalSeconds;

@@ -16,6 +16,7 @@ public static class AlertsExtensions
         builder.Services.AddScoped<IDeliveryPlan, AlertDeliveryPlan>();
         builder.Services.AddScoped<IDispatchAudience, AlertAudience>();
         builder.Services.AddScoped<IDispatchContent>(sp => sp.GetRequiredService<AlertContent>());
+        builder.Services.AddCodeWarmUp(typeof(AlertService).Namespace!);
         if (builder.Configuration.GetValue($"{DispatcherOptions.Section}:Role", HostRole.All) != HostRole.Web)
             builder.Services.AddHostedService<ApprovalRequestRedrive>();
         if (builder.Configuration.GetValue($"{DispatcherOptions.Section}:Role", HostRole.All) != HostRole.Worker)

@@ -38,6 +38,8 @@ public static class DispatchingExtensions
         services.AddSingleton<TouchThrottle>();
         services.AddSingleton<PlanningBackoff>();
         services.AddSingleton<IWarmUpStep>(sp => new SendPathWarmUp(sp.GetRequiredService<IServiceScopeFactory>(), sends: runsWorker));
+        services.AddCodeWarmUp(typeof(SendPathWarmUp).Namespace!)
+            .AddCodeWarmUp(typeof(Messages.SendUrgentBatch), typeof(Data.HandWrittenCommand), typeof(Data.DatabaseClock), typeof(ReaderLocale));
         if (role != HostRole.Worker)
         {
             // What an organiser watching a send asks for: the dispatch page and GET /api/dispatches/{id}.

@@ -23,6 +23,7 @@ public sealed class LeaseKeeper(
         private readonly TimeSpan _every;
         private readonly ILogger _logger;
         private readonly CancellationTokenSource _stop = new();
+        private readonly PeriodicTimer _timer;
         private readonly Task _renewing;
         private long _heldUntilTicks;
         private int _settled;
@@ -31,6 +32,7 @@ public sealed class LeaseKeeper(
         {
             (_claim, _scopes, _liveness, _clock, _duration, _logger) = (claim, scopes, liveness, clock, duration, logger);
             _every = duration / 3;
+            _timer = new PeriodicTimer(_every, clock);
             Renewed(claim.LeaseUntil);
             _renewing = claim.Rows.Count == 0 ? Task.CompletedTask : RenewAsync();
         }
@@ -50,16 +52,18 @@ public sealed class LeaseKeeper(
 
         private void Renewed(DateTime leaseUntil) => Volatile.Write(ref _heldUntilTicks, (leaseUntil - _every).Ticks);
 
+        /// <summary>Ends when the timer is disposed (the wait then answers false): a wait cancelled by a token would throw,
+        /// and PeriodicTimer gives that exception a stack trace with file and line — the PDBs read at every batch's end.</summary>
         private async Task RenewAsync()
         {
-            using var timer = new PeriodicTimer(_every, _clock);
             try
             {
-                while (await timer.WaitForNextTickAsync(_stop.Token))
+                while (await _timer.WaitForNextTickAsync())
                     if (!await RenewOnceAsync()) return;
             }
             catch (OperationCanceledException) when (_stop.IsCancellationRequested)
             {
+                // A renewal was under way when the batch ended.
             }
         }
 
@@ -94,6 +98,7 @@ public sealed class LeaseKeeper(
 
         public async ValueTask DisposeAsync()
         {
+            _timer.Dispose();
             await _stop.CancelAsync();
             await _renewing;
             _stop.Dispose();

@@ -12,7 +12,7 @@ namespace Dispatcher.Dispatching;
 /// dispatch 0, which does not exist (both databases number rows from 1) — EF Core compiles a query the first time it
 /// runs, 5–100 ms each on two cores; a dispatch row inserted and changed in a transaction that is rolled back — EF's
 /// first save of an entity type builds its accessors and commands; a no-op batch on the bus; one message built for a
-/// made-up person and written to nowhere; the send path's own code compiled. Each class runs its own queries (a
+/// made-up person and written to nowhere (the send path's code is compiled by CodeWarmUp). Each class runs its own queries (a
 /// WarmUpAsync beside them), so they are the same queries; WarmUpTests fails when a first send compiles one this misses.</summary>
 public sealed class SendPathWarmUp(IServiceScopeFactory scopes, bool sends) : IWarmUpStep
 {
@@ -37,11 +37,6 @@ public sealed class SendPathWarmUp(IServiceScopeFactory scopes, bool sends) : IW
         if (sends)
         {
             BuildOneMessage(services);
-            // The code of sending itself, which the rest does not reach: its loops run only when there is someone to send to.
-            JitWarmUp.Prepare([
-                typeof(BatchSender), typeof(DeliveryLedger), typeof(LeaseKeeper), typeof(InFlightBatches), typeof(LaneGate), typeof(RecipientLinks),
-                typeof(HandWrittenCommand), typeof(DatabaseRetry), .. RelayConnections.SendPath,
-            ], cancellationToken);
             await services.GetRequiredService<DispatchPlanner>().WarmUpAsync(cancellationToken);
             await services.GetRequiredService<BatchPublisher>().PublishPendingAsync(None, Lane.Urgent, cancellationToken); // publishes nothing
             await services.GetRequiredService<BatchSender>().WarmUpAsync(cancellationToken);

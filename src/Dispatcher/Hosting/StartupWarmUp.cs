@@ -70,6 +70,18 @@ public static class WarmUpExtensions
         where TService : notnull =>
         services.AddSingleton<IWarmUpStep>(sp => new ScopedWarmUp<TService>(sp.GetRequiredService<IServiceScopeFactory>(), doing, run));
 
+    /// <summary>Code to compile at start: the types of the app's namespace <paramref name="ns"/> and those below it.</summary>
+    public static IServiceCollection AddCodeWarmUp(this IServiceCollection services, string ns) =>
+        services.AddCodeWarmUp([.. JitWarmUp.InNamespaces(ns)]);
+
+    /// <summary>Code to compile at start: these types.</summary>
+    public static IServiceCollection AddCodeWarmUp(this IServiceCollection services, params Type[] types)
+    {
+        services.AddSingleton(new WarmUpCode(types));
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IWarmUpStep, CodeWarmUp>());
+        return services;
+    }
+
     /// <summary>An API answer type to prepare at start (<see cref="JsonAnswerWarmUp"/>).</summary>
     public static IServiceCollection AddJsonWarmUp<TAnswer>(this IServiceCollection services)
     {
@@ -110,6 +122,22 @@ public sealed class JsonAnswerWarmUp(IEnumerable<JsonAnswerType> types, Microsof
             var empty = System.Runtime.CompilerServices.RuntimeHelpers.GetUninitializedObject(type);
             System.Text.Json.JsonSerializer.Serialize(Stream.Null, empty, type, json.Value.SerializerOptions);
         }
+        return Task.CompletedTask;
+    }
+}
+
+/// <summary>Code a feature wants compiled at start (<see cref="JitWarmUp"/>): what its first send runs.</summary>
+public sealed record WarmUpCode(IReadOnlyList<Type> Types);
+
+/// <summary>Compiles the registered code, beside the other steps (on the other core, where there is one).</summary>
+public sealed class CodeWarmUp(IEnumerable<WarmUpCode> code, ILogger<CodeWarmUp> logger) : IWarmUpStep
+{
+    public string Doing => "compiling the send path's code";
+
+    public Task RunAsync(CancellationToken cancellationToken)
+    {
+        var methods = JitWarmUp.Prepare(code.SelectMany(c => c.Types).Distinct(), cancellationToken);
+        logger.LogDebug("Warm-up: compiled {Methods} methods", methods);
         return Task.CompletedTask;
     }
 }

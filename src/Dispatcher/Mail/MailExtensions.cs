@@ -53,6 +53,7 @@ public static class MailExtensions
         var role = builder.Configuration.GetValue($"{DispatcherOptions.Section}:Role", HostRole.All);
         if (role != HostRole.Worker)
             services.AddSingleton<IWarmUpStep, TemplateWarmUp>();
+        services.AddCodeWarmUp(typeof(MessageFactory).Namespace!);
         if (usesCapture)
         {
             services.AddSingleton<CaptureMailbox>();

@@ -18,13 +18,6 @@ namespace Dispatcher.Mail;
 public sealed class RelayConnections : IAsyncDisposable
 {
     /// <summary>The types a message goes through from a batch to the relay, for <see cref="Hosting.JitWarmUp"/>.</summary>
-    public static IEnumerable<Type> SendPath =>
-    [
-        typeof(RelayConnections), typeof(MailQueue), typeof(MailJob), typeof(ConnectionLimit), typeof(Relay), typeof(RelaySet),
-        typeof(Smtp.SmtpSession), typeof(Smtp.SmtpWire), typeof(Smtp.SmtpReply), typeof(Smtp.EnvelopeAddress), typeof(SendOutcome),
-        typeof(MessageFactory), typeof(CompiledEmail), typeof(QuotedPrintable), typeof(EncodedAlternative), typeof(ReturnPaths),
-    ];
-
     private static readonly TimeSpan Tick = TimeSpan.FromMilliseconds(100);
 
     /// <summary>Relays count NOOPs as junk (Postfix starts penalising after 100): a kept connection is replaced after this many.</summary>
