@@ -235,6 +235,13 @@ public sealed class DeliveryLedger(
     /// the outcomes are SQL of its own, which EF does not compile.</summary>
     internal async Task WarmUpAsync(CancellationToken cancellationToken)
     {
+        // The hand-written claim and outcome write, against dispatch and delivery 0: they match no row. The claim through a
+        // retry pipeline as a batch runs it (Polly builds and compiles it at its first use), the one that gives up.
+        var none = new Messages.SendUrgentBatch(SendPathWarmUp.None, SendPathWarmUp.None, SendPathWarmUp.None);
+        await DatabaseRetry.Pipeline.ExecuteAsync(token => new ValueTask<Claim>(ClaimAsync(none, Guid.Empty, Guid.Empty, Now, Now, retry: false, token)),
+            cancellationToken);
+        await WriteOutcomesAsync(Guid.Empty, [new DeliveryOutcome(SendPathWarmUp.None, SendPathWarmUp.None, DeliveryStatus.Sent, "warm-up")], Now,
+            cancellationToken);
         await TouchAsync(SendPathWarmUp.None, cancellationToken);
         await CompleteIfDoneAsync(SendPathWarmUp.None, cancellationToken);
         await ReleaseAsync(new Claim(Guid.Empty, SendPathWarmUp.None, default, [], Guid.Empty), [SendPathWarmUp.None], requeue: false, cancellationToken);
