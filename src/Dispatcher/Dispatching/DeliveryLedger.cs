@@ -231,12 +231,12 @@ public sealed class DeliveryLedger(
         return completed;
     }
 
-    /// <summary>Its LINQ queries, against dispatch 0 (see <see cref="SendPathWarmUp"/>): they match no row. The claim and
-    /// the outcomes are SQL of its own, which EF does not compile.</summary>
+    /// <summary>Its queries, against dispatch and delivery 0 (see <see cref="SendPathWarmUp"/>): they match no row. The
+    /// LINQ ones, which EF compiles at their first run, and the hand-written claim and outcome write, whose first run
+    /// compiles their parameters' code and, for the claim, the retry pipeline (Polly builds it at its first use; here the
+    /// one that gives up, so a database that is away does not hold the start).</summary>
     internal async Task WarmUpAsync(CancellationToken cancellationToken)
     {
-        // The hand-written claim and outcome write, against dispatch and delivery 0: they match no row. The claim through a
-        // retry pipeline as a batch runs it (Polly builds and compiles it at its first use), the one that gives up.
         var none = new Messages.SendUrgentBatch(SendPathWarmUp.None, SendPathWarmUp.None, SendPathWarmUp.None);
         await DatabaseRetry.Pipeline.ExecuteAsync(token => new ValueTask<Claim>(ClaimAsync(none, Guid.Empty, Guid.Empty, Now, Now, retry: false, token)),
             cancellationToken);
