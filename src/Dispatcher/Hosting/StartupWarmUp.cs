@@ -71,13 +71,14 @@ public static class WarmUpExtensions
         services.AddSingleton<IWarmUpStep>(sp => new ScopedWarmUp<TService>(sp.GetRequiredService<IServiceScopeFactory>(), doing, run));
 
     /// <summary>Code to compile at start: the types of the app's namespace <paramref name="ns"/> and those below it.</summary>
-    public static IServiceCollection AddCodeWarmUp(this IServiceCollection services, string ns) =>
-        services.AddCodeWarmUp([.. JitWarmUp.InNamespaces(ns)]);
+    public static IServiceCollection AddCodeWarmUp(this IServiceCollection services, string ns) => services.AddCodeWarmUp(new WarmUpCode([], ns));
 
     /// <summary>Code to compile at start: these types.</summary>
-    public static IServiceCollection AddCodeWarmUp(this IServiceCollection services, params Type[] types)
+    public static IServiceCollection AddCodeWarmUp(this IServiceCollection services, params Type[] types) => services.AddCodeWarmUp(new WarmUpCode(types, null));
+
+    private static IServiceCollection AddCodeWarmUp(this IServiceCollection services, WarmUpCode code)
     {
-        services.AddSingleton(new WarmUpCode(types));
+        services.AddSingleton(code);
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IWarmUpStep, CodeWarmUp>());
         return services;
     }
@@ -126,8 +127,9 @@ public sealed class JsonAnswerWarmUp(IEnumerable<JsonAnswerType> types, Microsof
     }
 }
 
-/// <summary>Code a feature wants compiled at start (<see cref="JitWarmUp"/>): what its first send runs.</summary>
-public sealed record WarmUpCode(IReadOnlyList<Type> Types);
+/// <summary>Code a feature wants compiled at start (<see cref="JitWarmUp"/>): what its first send runs — types, or a
+/// namespace of the app, looked up when the step runs rather than while the services are registered.</summary>
+public sealed record WarmUpCode(IReadOnlyList<Type> Types, string? Namespace);
 
 /// <summary>Compiles the registered code, beside the other steps (on the other core, where there is one).</summary>
 public sealed class CodeWarmUp(IEnumerable<WarmUpCode> code, ILogger<CodeWarmUp> logger) : IWarmUpStep
@@ -136,7 +138,8 @@ public sealed class CodeWarmUp(IEnumerable<WarmUpCode> code, ILogger<CodeWarmUp>
 
     public Task RunAsync(CancellationToken cancellationToken)
     {
-        var methods = JitWarmUp.Prepare(code.SelectMany(c => c.Types).Distinct(), cancellationToken);
+        var namespaces = code.Select(c => c.Namespace).OfType<string>().ToArray();
+        var methods = JitWarmUp.Prepare(code.SelectMany(c => c.Types).Concat(JitWarmUp.InNamespaces(namespaces)).Distinct(), cancellationToken);
         logger.LogDebug("Warm-up: compiled {Methods} methods", methods);
         return Task.CompletedTask;
     }
