@@ -186,7 +186,7 @@ public sealed class BatchSender(
 
         public override async ValueTask<bool> WriteAsync(Stream output)
         {
-            // The lease, just before sending (and again before the data, StillToSend): a worker that was paused past its
+            // The lease, before the message is built (and again as its last bytes go, StillToSend): a worker that was paused past its
             // heartbeat, or lost the rows to another claim, leaves this person to whoever holds them now (the batch sees
             // the lease gone and gives back the rest).
             if (!StillToSend()) return false;

@@ -228,6 +228,52 @@ public sealed class SmtpSessionTests
         Assert.Equal([job], source.GivenBack);
     }
 
+    /// <summary>A worker paused (SIGSTOP, a frozen VM) while it built the next message may have been declared dead
+    /// meanwhile and its people given to another worker: the message whose data was about to go is asked about again
+    /// right before its last bytes leave, and nothing of it is delivered.</summary>
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task A_message_lost_to_another_worker_while_the_next_was_built_is_not_delivered(bool chunking)
+    {
+        await using var relay = new ScriptedRelay(chunking ? Chunking : PipeliningOnly);
+        var lease = new Lease();
+        var a = Job("a@example.org", lease);
+        var b = Job("b@example.org", lease, onWritten: lease.Lose);
+        var source = new Jobs(a, b);
+
+        await using (var session = await OpenAsync(relay))
+        {
+            if (chunking) await session.SendAsync(source); // a went before b was built; b, built, is dropped unsent
+            else await Assert.ThrowsAsync<SmtpMessageWithdrawnException>(() => session.SendAsync(source)); // a's 354 was in
+        }
+        await relay.Served.WaitAsync(TimeSpan.FromSeconds(10));
+
+        Assert.Equal(chunking ? ["a@example.org"] : [], relay.Messages.Select(m => m.Recipient));
+        Assert.Equal(chunking ? ["a@example.org"] : [], source.Accepted);
+        Assert.Equal(chunking ? [] : [b], source.GivenBack); // its envelope was dropped with a's data: it asks again elsewhere
+    }
+
+    [Fact]
+    public async Task Without_PIPELINING_a_message_lost_during_DATA_s_round_trip_is_not_delivered()
+    {
+        var lease = new Lease();
+        await using var relay = new ScriptedRelay(["8BITMIME"], command =>
+        {
+            if (command == "DATA") lease.Lose();
+            return null;
+        });
+        var source = new Jobs(Job("a@example.org", lease));
+
+        await using (var session = await OpenAsync(relay))
+            await Assert.ThrowsAsync<SmtpMessageWithdrawnException>(() => session.SendAsync(source));
+        await relay.Served.WaitAsync(TimeSpan.FromSeconds(10));
+
+        Assert.Empty(relay.Messages);
+        Assert.Empty(source.Outcomes); // the job recorded why itself
+        Assert.Empty(source.GivenBack);
+    }
+
     [Theory]
     [InlineData("AUTH PLAIN LOGIN", "AUTH PLAIN")]
     [InlineData("AUTH LOGIN", "AUTH LOGIN")]
@@ -277,6 +323,17 @@ public sealed class SmtpSessionTests
     private static TestJob Job(string recipient, string? body = null) =>
         new(recipient, body ?? $"From: news@example.org\r\nTo: {recipient}\r\nSubject: hello\r\n\r\nHello {recipient}.\r\n");
 
+    private static TestJob Job(string recipient, Lease lease, Action? onWritten = null) =>
+        new(recipient, $"From: news@example.org\r\nTo: {recipient}\r\nSubject: hello\r\n\r\nHello {recipient}.\r\n") { Lease = lease, OnWritten = onWritten };
+
+    /// <summary>Whether the worker still holds the people (a batch's lease), as a job asks it.</summary>
+    internal sealed class Lease
+    {
+        public bool Held { get; private set; } = true;
+
+        public void Lose() => Held = false;
+    }
+
     private static Task<SmtpSession> OpenAsync(ScriptedRelay relay) =>
         SmtpSession.OpenAsync(relay.Relay(), "dispatcher.test", TimeSpan.FromSeconds(10), pipeline: true, CancellationToken.None);
 
@@ -295,11 +352,21 @@ public sealed class SmtpSessionTests
         public override string Sender => "bounce@example.org";
         public override string Recipient => recipient;
 
+        public Lease? Lease { get; init; }
+
+        /// <summary>Runs once its message is built (as if the process were paused right then).</summary>
+        public Action? OnWritten { get; init; }
+
         public override ValueTask<bool> WriteAsync(Stream output)
         {
+            // As a batch's job does: the lease first.
+            if (!StillToSend()) return ValueTask.FromResult(false);
             output.Write(Encoding.UTF8.GetBytes(body));
+            OnWritten?.Invoke();
             return ValueTask.FromResult(true);
         }
+
+        public override bool StillToSend() => Lease?.Held ?? true;
 
         protected override void OnCompleted(SendOutcome outcome)
         {

@@ -194,6 +194,11 @@ internal sealed class SmtpSession : IAsyncDisposable
             WriteEnvelope(next);
             _wire.Command($"BDAT {length} LAST");
             _wire.Write(MessageBytes(length));
+            if (!StillToSendNow(job))
+            {
+                _needsReset |= reset; // it was dropped with the rest
+                continue;
+            }
             var sent = await SendHeldAsync(source, dataOf: job, envelopeOf: null);
             var replies = await ReadRepliesAsync(source, job, reset, dataSent: true, count: 3);
             Answer(source, job, sent, replies[0], replies[1], replies[2]);
@@ -213,12 +218,6 @@ internal sealed class SmtpSession : IAsyncDisposable
                 continue;
             }
 
-            if (!due.Job.StillToSend())
-            {
-                // The relay waits for data after its 354, and only a closed connection ends that without a message.
-                due.Job.Finish();
-                throw new IOException($"A message was withdrawn after {Relay} said to send it; the connection is closed so that nothing is delivered");
-            }
             // The data of the message whose 354 is in, then (when one is ready now) the next envelope and DATA.
             WriteData(due.Length);
             ready = await OpenDataAsync(source, await NextAsync(source, wait: false), dataBefore: due.Job);
@@ -235,6 +234,11 @@ internal sealed class SmtpSession : IAsyncDisposable
         {
             WriteEnvelope(envelope);
             _wire.Command("DATA");
+        }
+        if (dataBefore is not null && !StillToSendNow(dataBefore))
+        {
+            if (job is not null) source.GiveBack(job); // its envelope was dropped with the data
+            throw Withdrawn();
         }
         var sent = await SendHeldAsync(source, dataOf: dataBefore, envelopeOf: job);
         if (dataBefore is not null)
@@ -299,21 +303,27 @@ internal sealed class SmtpSession : IAsyncDisposable
                     Answer(source, job, started, mail, rcpt, rcpt);
                     continue;
                 }
-                if (!job.StillToSend())
-                {
-                    _needsReset = true;
-                    job.Finish();
-                    continue;
-                }
                 SmtpReply final;
                 if (chunking)
                 {
                     _wire.Command($"BDAT {length} LAST");
                     _wire.Write(MessageBytes(length));
+                    if (!StillToSendNow(job))
+                    {
+                        _needsReset = true;
+                        continue;
+                    }
                     final = await ReadAfterDataAsync(source, job);
                 }
                 else
                 {
+                    if (!job.StillToSend())
+                    {
+                        // Asked before DATA too: after the 354 only closing the connection withdraws the message.
+                        _needsReset = true;
+                        job.Finish();
+                        continue;
+                    }
                     var data = await AskAsync(source, "DATA");
                     if (data.Code != 354)
                     {
@@ -322,12 +332,13 @@ internal sealed class SmtpSession : IAsyncDisposable
                         continue;
                     }
                     WriteData(length);
+                    if (!StillToSendNow(job)) throw Withdrawn();
                     final = await ReadAfterDataAsync(source, job);
                 }
                 _needsReset = !final.IsPositive;
                 Answer(source, job, started, mail, rcpt, final);
             }
-            catch (Exception e) when (IsConnectionFailure(e) && e is not SmtpDataInDoubtException)
+            catch (Exception e) when (IsConnectionFailure(e) && e is not (SmtpDataInDoubtException or SmtpMessageWithdrawnException))
             {
                 source.GiveBack(job); // nothing of its data went
                 throw;
@@ -400,6 +411,22 @@ internal sealed class SmtpSession : IAsyncDisposable
             return new Outgoing(job, length, mail, rcpt);
         }
     }
+
+    /// <summary>Asked right before the bytes that complete a message leave, though the job was asked when its message was
+    /// built: a process paused in between (SIGSTOP, a frozen VM) may have been declared dead meanwhile and its people given
+    /// to another worker, and would otherwise send this one on waking. False: what is held is dropped unsent and the job is
+    /// finished (it recorded why itself).</summary>
+    private bool StillToSendNow(MailJob job)
+    {
+        if (job.StillToSend()) return true;
+        _wire.Discard();
+        job.Finish();
+        return false;
+    }
+
+    /// <summary>The relay waits for data after its 354, and only a closed connection ends that without a message.</summary>
+    private SmtpMessageWithdrawnException Withdrawn() =>
+        new($"A message was withdrawn after {Relay} said to send it; the connection is closed so that nothing is delivered");
 
     private ReadOnlySpan<byte> MessageBytes(int length) => _message.GetBuffer().AsSpan(0, length);
 
@@ -617,3 +644,6 @@ internal readonly record struct Outgoing(MailJob Job, int Length, string MailCom
 
 /// <summary>A connection failed after a message's data went out and before its answer: the job is answered (in doubt).</summary>
 internal sealed class SmtpDataInDoubtException(string message, Exception inner) : IOException(message, inner);
+
+/// <summary>A message was withdrawn after the relay's 354: the connection is closed so that nothing is delivered.</summary>
+internal sealed class SmtpMessageWithdrawnException(string message) : IOException(message);

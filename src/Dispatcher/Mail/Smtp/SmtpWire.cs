@@ -46,6 +46,9 @@ internal sealed class SmtpWire : IAsyncDisposable
 
     public void Write(ReadOnlySpan<byte> bytes) => _out.Write(bytes);
 
+    /// <summary>Drops everything held, unsent.</summary>
+    public void Discard() => _out.ResetWrittenCount();
+
     /// <summary>Sends everything held, in one write.</summary>
     public async ValueTask FlushAsync()
     {
