@@ -28,10 +28,10 @@ public abstract class MailJob
     /// sent (the job has recorded why itself), and nothing was written.</summary>
     public abstract ValueTask<bool> WriteAsync(Stream output);
 
-    /// <summary>Asked again right before the bytes that complete the message leave — a round trip after
-    /// <see cref="WriteAsync"/> when the relay's go-ahead came in between, or moments after it, but long after for a process
-    /// paused in between. False: it is not sent after all — the job has recorded why itself — and the relay gets no
-    /// complete message.</summary>
+    /// <summary>Asked again right before the bytes that complete the message leave: a round trip after
+    /// <see cref="WriteAsync"/> when the relay's go-ahead came in between, and any time after for a process that was paused
+    /// in between. False: it is not sent after all — the job has recorded why itself — and the relay gets no complete
+    /// message.</summary>
     public virtual bool StillToSend() => true;
 
     /// <summary>The relay's answer, or why the message could not be sent. Called once; keep it short (it runs on the

@@ -317,11 +317,10 @@ internal sealed class SmtpSession : IAsyncDisposable
                 }
                 else
                 {
-                    if (!job.StillToSend())
+                    // Asked before DATA too: after the 354 only closing the connection withdraws the message.
+                    if (!StillToSendNow(job))
                     {
-                        // Asked before DATA too: after the 354 only closing the connection withdraws the message.
                         _needsReset = true;
-                        job.Finish();
                         continue;
                     }
                     var data = await AskAsync(source, "DATA");
