@@ -28,7 +28,10 @@ public static class DatabaseRetry
     /// (<see cref="DatabaseOutage"/>) as long as the process lives — given up, outcomes would be sent again once their
     /// lease ran out, and a claim's rows would wait for it — tried at least every 2 s, so they are written as soon as the
     /// database is back. Other errors as <see cref="Pipeline"/>.</summary>
-    public static ResiliencePipeline UntilWritten { get; } = new ResiliencePipelineBuilder()
+    public static ResiliencePipeline UntilWritten { get; } = UntilWrittenOn(TimeProvider.System);
+
+    /// <summary><see cref="UntilWritten"/>, its waits on <paramref name="clock"/>.</summary>
+    internal static ResiliencePipeline UntilWrittenOn(TimeProvider clock) => new ResiliencePipelineBuilder { TimeProvider = clock }
         .AddRetry(new RetryStrategyOptions
         {
             ShouldHandle = args => ValueTask.FromResult(args.Outcome.Exception is { } e
